@@ -1,0 +1,36 @@
+// What the admin layer (REST and GraphQL) may use: the store and a few runtime facilities, handed in by
+// runtime/ so admin/ never reaches into the data plane.
+
+import type { Store } from "../store/repository.ts";
+import type { ServiceHealth } from "./service-health.ts";
+
+export type { ServiceHealth } from "./service-health.ts";
+
+export type NodeInfo = {
+  version: string;
+  hostname: string;
+  node_id: string;
+  started_at: number;
+  listeners: { proxy: string; admin: string };
+  database: { dialect: string; location: string };
+  service_management: boolean;
+};
+
+export type TrafficCounts = {
+  /** Requests being handled right now, per listener. */
+  active: { proxy: number; admin: number };
+  /** Requests handled since start, per listener. */
+  total: { proxy: number; admin: number };
+};
+
+export type AdminContext = {
+  store: Store;
+  node: NodeInfo;
+  /** Version the proxy is serving (may briefly lag the store's). */
+  proxyConfigVersion(): number;
+  traffic(): TrafficCounts;
+  /** Rebuild the proxy's snapshot from the store now, then probe every enabled service. */
+  refreshServices(): Promise<ServiceHealth[]>;
+  /** Health results as they are produced (refresh, later health checkers). */
+  subscribeHealth(listener: (health: ServiceHealth) => void): () => void;
+};

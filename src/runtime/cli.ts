@@ -1,0 +1,57 @@
+// The command line: start (default) | migrate | --help | --version. Expected failures (bad flag, port in
+// use, unusable database) print one line on stderr and exit with code 2, never a stack trace.
+import { DatabaseOpenError } from "../store/db.ts";
+import { openSqliteStore } from "../store/sqlite-store.ts";
+import { ConfigError, loadConfig, USAGE } from "./config.ts";
+import { StartupError, startGateway } from "./server.ts";
+import { VERSION } from "./version.ts";
+
+const EXIT_USAGE = 2;
+
+export async function runCli(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): Promise<number> {
+  try {
+    const config = loadConfig(argv, env);
+    switch (config.command) {
+      case "help":
+        process.stdout.write(USAGE);
+        return 0;
+      case "version":
+        console.log(`portico ${VERSION}`);
+        return 0;
+      case "migrate": {
+        const store = openSqliteStore(config.database);
+        const version = await store.configVersion();
+        await store.close();
+        console.log(`portico: database ${config.database} is up to date (configuration version ${version})`);
+        return 0;
+      }
+      case "start":
+        return await serveUntilSignal(config);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`portico: ${error.message} (see portico --help)`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof StartupError || error instanceof DatabaseOpenError) {
+      console.error(`portico: ${error.message}`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}
+
+async function serveUntilSignal(config: Parameters<typeof startGateway>[0]): Promise<number> {
+  const gateway = await startGateway(config);
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  console.log(`portico: ${signal} received, draining in-flight requests`);
+  await gateway.stop();
+  console.log("portico: stopped");
+  return 0;
+}

@@ -1,0 +1,145 @@
+// Boot configuration: the ONLY module that reads flags and environment variables. Flags win over env;
+// defaults follow Kong (proxy 0.0.0.0:8000, admin 127.0.0.1:8001). Dynamic config lives in the store.
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+export type Listen = { host: string; port: number };
+
+export type BootConfig = Readonly<{
+  command: "start" | "migrate" | "help" | "version";
+  proxyListen: Listen;
+  adminListen: Listen;
+  database: string;
+  serviceManagement: boolean;
+  /** Largest request body the proxy accepts (413 above). */
+  proxyBodyLimit: number;
+}>;
+
+/** A bad flag or value: the CLI prints the message on one line and exits with code 2. */
+export class ConfigError extends Error {}
+
+export const DEFAULTS = {
+  proxyListen: "0.0.0.0:8000",
+  adminListen: "127.0.0.1:8001",
+  database: "./portico.db",
+  proxyBodyLimit: 128 * 1024 * 1024,
+} as const;
+
+const listenSchema = z.string().transform((value, ctx): Listen => {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[2]) : Number.NaN;
+  if (!match || port > 65535) {
+    ctx.addIssue({ code: "custom", message: `expected HOST:PORT, got '${value}'` });
+    return z.NEVER;
+  }
+  const host = match[1]!.startsWith("[") ? match[1]!.slice(1, -1) : match[1]!;
+  return { host, port };
+});
+
+const switchSchema = z
+  .string()
+  .toLowerCase()
+  .pipe(z.enum(["on", "off", "true", "false", "1", "0"], { error: "expected on or off" }))
+  .transform((v) => v === "on" || v === "true" || v === "1");
+
+const byteSizeSchema = z.string().transform((value, ctx) => {
+  const match = /^(\d+)\s*([kmg]?)i?b?$/i.exec(value.trim());
+  if (!match) {
+    ctx.addIssue({ code: "custom", message: `expected a size such as 128m, got '${value}'` });
+    return z.NEVER;
+  }
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase()] ?? 1;
+  return Number(match[1]) * unit;
+});
+
+const COMMANDS = ["start", "migrate", "help", "version"] as const;
+
+export const USAGE = `Usage: portico [command] [options]
+
+Commands:
+  start      run the gateway (default)
+  migrate    apply database migrations and exit
+
+Options (each also as an environment variable):
+  --proxy-listen HOST:PORT     proxy listener          PORTICO_PROXY_LISTEN     (default ${DEFAULTS.proxyListen})
+  --admin-listen HOST:PORT     admin API listener      PORTICO_ADMIN_LISTEN     (default ${DEFAULTS.adminListen})
+  --database PATH              SQLite file or :memory: PORTICO_DATABASE         (default ${DEFAULTS.database})
+  --no-service-management      turn off the seed-library URLs (POST/DELETE /service, PATCH /services)
+                                                       PORTICO_SERVICE_MANAGEMENT=off
+  --proxy-body-limit SIZE      largest proxied request body, e.g. 128m
+                                                       PORTICO_PROXY_BODY_LIMIT (default 128m)
+  -h, --help                   show this help
+  -v, --version                print the version
+`;
+
+function parse<T>(schema: z.ZodType<T>, value: string, source: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success)
+    throw new ConfigError(`${source}: ${result.error.issues[0]?.message ?? "invalid value"}`);
+  return result.data;
+}
+
+export function loadConfig(argv: readonly string[], env: Record<string, string | undefined>): BootConfig {
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(argv);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) throw new ConfigError(`unexpected argument '${positionals[1]}'`);
+  const word = positionals[0] ?? "start";
+  if (!(COMMANDS as readonly string[]).includes(word))
+    throw new ConfigError(`unknown command '${word}' (expected one of: start, migrate)`);
+  let command = word as BootConfig["command"];
+  if (values.version) command = "version";
+  if (values.help) command = "help";
+
+  const pick = (flag: string | undefined, envName: string, fallback: string) =>
+    flag !== undefined
+      ? { value: flag, source: `--${envName.slice("PORTICO_".length).toLowerCase().replaceAll("_", "-")}` }
+      : env[envName] !== undefined && env[envName] !== ""
+        ? { value: env[envName]!, source: envName }
+        : { value: fallback, source: "default" };
+
+  const proxy = pick(values["proxy-listen"], "PORTICO_PROXY_LISTEN", DEFAULTS.proxyListen);
+  const admin = pick(values["admin-listen"], "PORTICO_ADMIN_LISTEN", DEFAULTS.adminListen);
+  const database = pick(values.database, "PORTICO_DATABASE", DEFAULTS.database);
+  const bodyLimit = pick(
+    values["proxy-body-limit"],
+    "PORTICO_PROXY_BODY_LIMIT",
+    String(DEFAULTS.proxyBodyLimit),
+  );
+  if (database.value === "") throw new ConfigError(`${database.source}: expected a path`);
+
+  let serviceManagement = true;
+  if (values["no-service-management"]) serviceManagement = false;
+  else if (env.PORTICO_SERVICE_MANAGEMENT !== undefined && env.PORTICO_SERVICE_MANAGEMENT !== "")
+    serviceManagement = parse(switchSchema, env.PORTICO_SERVICE_MANAGEMENT, "PORTICO_SERVICE_MANAGEMENT");
+
+  return Object.freeze({
+    command,
+    proxyListen: parse(listenSchema, proxy.value, proxy.source),
+    adminListen: parse(listenSchema, admin.value, admin.source),
+    database: database.value,
+    serviceManagement,
+    proxyBodyLimit: parse(byteSizeSchema, bodyLimit.value, bodyLimit.source),
+  });
+}
+
+function parseFlags(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      "proxy-listen": { type: "string" },
+      "admin-listen": { type: "string" },
+      database: { type: "string" },
+      "no-service-management": { type: "boolean" },
+      "proxy-body-limit": { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+}

@@ -1,0 +1,214 @@
+// startGateway(): the one place that joins the planes. Opens the store, starts both listeners, rebuilds the
+// proxy's snapshot off the request path whenever the configuration version moves, and stops gracefully.
+import { hostname } from "node:os";
+import type { Server } from "bun";
+import { createAdminHandler } from "../admin/app.ts";
+import type { AdminContext, TrafficCounts } from "../admin/context.ts";
+import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
+import { buildSnapshot, createProxy, type Proxy } from "../proxy/index.ts";
+import type { Store } from "../store/repository.ts";
+import { openSqliteStore } from "../store/sqlite-store.ts";
+import type { BootConfig, Listen } from "./config.ts";
+import { VERSION } from "./version.ts";
+
+/** A listener that cannot start (port in use, bad address): one line on stderr, exit code 2. */
+export class StartupError extends Error {}
+
+export type Gateway = {
+  readonly proxyUrl: string;
+  readonly adminUrl: string;
+  readonly store: Store;
+  readonly proxy: Proxy;
+  /** Resolves once the proxy serves the store's current configuration version. */
+  synced(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+type GatewayOptions = { log?: (line: string) => void };
+
+export async function startGateway(config: BootConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const store = openSqliteStore(config.database);
+  const proxy = createProxy({ bodyLimit: config.proxyBodyLimit });
+  const rebuilder = new SnapshotRebuilder(store, proxy, log);
+  await rebuilder.rebuildNow();
+  const unsubscribe = store.subscribe(() => rebuilder.schedule());
+
+  const healthListeners = new Set<(health: ServiceHealth) => void>();
+  const totals = { proxy: 0, admin: 0 };
+  let proxyServer: Server<unknown> | undefined;
+  let adminServer: Server<unknown> | undefined;
+
+  const context: AdminContext = {
+    store,
+    node: {
+      version: VERSION,
+      hostname: hostname(),
+      node_id: crypto.randomUUID(),
+      started_at: Math.floor(Date.now() / 1000),
+      listeners: { proxy: "", admin: "" },
+      database: { dialect: store.info.dialect, location: store.info.location },
+      service_management: config.serviceManagement,
+    },
+    proxyConfigVersion: () => proxy.current().version,
+    traffic: (): TrafficCounts => ({
+      active: {
+        proxy: proxyServer?.pendingRequests ?? 0,
+        admin: Math.max(0, (adminServer?.pendingRequests ?? 1) - 1),
+      },
+      total: { ...totals },
+    }),
+    async refreshServices() {
+      await rebuilder.rebuildNow();
+      const results = await probeServices(await store.services.all());
+      for (const result of results) for (const listener of healthListeners) listener(result);
+      return results;
+    },
+    subscribeHealth(listener) {
+      healthListeners.add(listener);
+      return () => healthListeners.delete(listener);
+    },
+  };
+  const admin = createAdminHandler(context);
+
+  try {
+    proxyServer = listen("proxy", config.proxyListen, {
+      // Upstream calls, long-poll and SSE may take longer than Bun's 10 s default idle timeout.
+      idleTimeout: 0,
+      maxRequestBodySize: config.proxyBodyLimit,
+      fetch(request, server) {
+        totals.proxy++;
+        return proxy.fetch(request, server);
+      },
+      websocket: proxy.websocket,
+    });
+    adminServer = listen("admin", config.adminListen, {
+      maxRequestBodySize: 8 * 1024 * 1024,
+      idleTimeout: 0,
+      fetch(request, server) {
+        totals.admin++;
+        return admin.fetch(request, server);
+      },
+      websocket: admin.websocket,
+    });
+  } catch (error) {
+    proxyServer?.stop(true);
+    unsubscribe();
+    await store.close();
+    throw error;
+  }
+
+  const proxyUrl = listenerUrl(config.proxyListen.host, proxyServer.port!);
+  const adminUrl = listenerUrl(config.adminListen.host, adminServer.port!);
+  context.node.listeners.proxy = proxyUrl;
+  context.node.listeners.admin = adminUrl;
+  log(`portico ${VERSION}: proxy listening on ${proxyUrl}`);
+  log(`portico ${VERSION}: admin API listening on ${adminUrl}`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    proxyUrl,
+    adminUrl,
+    store,
+    proxy,
+    synced: () => rebuilder.synced(),
+    stop() {
+      // Stop accepting, let in-flight requests finish, then close the database.
+      stopping ??= (async () => {
+        unsubscribe();
+        await Promise.all([proxyServer!.stop(false), adminServer!.stop(false)]);
+        await rebuilder.idle();
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function listenerUrl(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+function listen(
+  name: string,
+  address: Listen,
+  options: Omit<Bun.Serve.Options<unknown>, "hostname" | "port">,
+): Server<unknown> {
+  try {
+    return Bun.serve({
+      ...options,
+      hostname: address.host,
+      port: address.port,
+    } as Bun.Serve.Options<unknown>);
+  } catch (error) {
+    const err = error as Error & { code?: string };
+    const where = `${address.host}:${address.port}`;
+    if (err.code === "EADDRINUSE")
+      throw new StartupError(`${name} listener: address ${where} is already in use`);
+    if (err.code === "EACCES") throw new StartupError(`${name} listener: permission denied for ${where}`);
+    if (err.code === "EADDRNOTAVAIL")
+      throw new StartupError(`${name} listener: address ${where} is not available`);
+    throw new StartupError(`${name} listener: cannot listen on ${where}: ${err.message}`);
+  }
+}
+
+/**
+ * Rebuilds the proxy snapshot when the configuration moves. Writes arriving during a build coalesce into
+ * one more build; a failed build keeps the old snapshot serving and is logged.
+ */
+class SnapshotRebuilder {
+  #running: Promise<void> | undefined;
+  #dirty = false;
+  readonly #store: Store;
+  readonly #proxy: Proxy;
+  readonly #log: (line: string) => void;
+
+  constructor(store: Store, proxy: Proxy, log: (line: string) => void) {
+    this.#store = store;
+    this.#proxy = proxy;
+    this.#log = log;
+  }
+
+  schedule(): void {
+    this.#dirty = true;
+    this.#running ??= this.#loop();
+  }
+
+  /** Builds now (or waits for the build under way plus one more), e.g. for the seed's refresh. */
+  rebuildNow(): Promise<void> {
+    this.schedule();
+    return this.#running ?? Promise.resolve();
+  }
+
+  async synced(): Promise<void> {
+    while ((await this.#store.configVersion()) !== this.#proxy.current().version) await this.rebuildNow();
+  }
+
+  idle(): Promise<void> {
+    return this.#running ?? Promise.resolve();
+  }
+
+  async #loop(): Promise<void> {
+    // Let a burst of writes (a batch, a script) land before building.
+    await Promise.resolve();
+    try {
+      while (this.#dirty) {
+        this.#dirty = false;
+        try {
+          const version = await this.#store.configVersion();
+          const [services, routes] = await Promise.all([
+            this.#store.services.all(),
+            this.#store.routes.all(),
+          ]);
+          this.#proxy.swap(buildSnapshot({ version, services, routes }));
+        } catch (error) {
+          this.#log(
+            `configuration rebuild failed, still serving the previous one: ${(error as Error).message}`,
+          );
+        }
+      }
+    } finally {
+      this.#running = undefined;
+    }
+  }
+}

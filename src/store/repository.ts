@@ -1,0 +1,75 @@
+// The dialect-neutral store contract. Admin code (REST, GraphQL) and runtime/ speak only this; SQLite and
+// (later) PostgreSQL implement it, so cluster mode needs no change above the store.
+import type { Route } from "../schemas/routes.ts";
+import type { Service } from "../schemas/services.ts";
+
+export type EntityMap = {
+  services: Service;
+  routes: Route;
+};
+export type EntityName = keyof EntityMap;
+
+export type ChangeAction = "create" | "update" | "delete";
+
+/** Emitted after every committed write; the data plane and GraphQL subscriptions listen to it. */
+export type ChangeEvent = {
+  entity: EntityName;
+  action: ChangeAction;
+  id: string;
+  version: number;
+};
+
+export type TagFilter = { mode: "and" | "or"; tags: string[] };
+
+export type PageQuery = {
+  size: number;
+  /** Opaque cursor from a previous page. */
+  offset?: string | undefined;
+  tags?: TagFilter | undefined;
+  scope?: Scope | undefined;
+};
+
+export type Page<E> = { data: E[]; offset: string | null; total?: number };
+
+/**
+ * Narrows an operation to children of one parent, e.g. `{ service: id }` for `/services/{s}/routes`:
+ * lookups outside the scope are "not found" and writes are attached to the parent.
+ */
+export type Scope = Partial<Record<"service", string>>;
+
+export interface EntityRepository<E> {
+  /** `key` is an id (when it looks like a UUID) or the entity's endpoint key (`name`). */
+  get(key: string, scope?: Scope): Promise<E | null>;
+  page(query: PageQuery): Promise<Page<E>>;
+  count(scope?: Scope): Promise<number>;
+  all(): Promise<E[]>;
+  insert(input: unknown, scope?: Scope): Promise<E>;
+  /** Partial update (Kong PATCH): merge, then validate the whole entity. Missing → NOT_FOUND (code 6). */
+  update(key: string, patch: unknown, scope?: Scope): Promise<E>;
+  /** Full replacement (Kong PUT): creates when missing, keeps the id when replacing by name. */
+  upsert(key: string, input: unknown, scope?: Scope): Promise<E>;
+  /** Returns the deleted entity, or null when there was none (Kong answers 204 either way). */
+  delete(key: string, scope?: Scope): Promise<E | null>;
+}
+
+/** One step of an atomic batch: all steps commit together or none does. */
+export type BatchStep =
+  | { entity: EntityName; action: "insert"; input: unknown; scope?: Scope }
+  | { entity: EntityName; action: "update" | "upsert"; key: string; input: unknown; scope?: Scope }
+  | { entity: EntityName; action: "delete"; key: string; scope?: Scope };
+
+export type StoreInfo = { dialect: "sqlite" | "postgres"; location: string };
+
+export interface Store {
+  readonly info: StoreInfo;
+  readonly services: EntityRepository<Service>;
+  readonly routes: EntityRepository<Route>;
+  /** Runs several writes in one transaction (e.g. the seed library's service + route). */
+  batch(steps: BatchStep[]): Promise<unknown[]>;
+  /** The configuration version: bumped by every write, on this node or (cluster) another. */
+  configVersion(): Promise<number>;
+  /** True when the database answers. */
+  ping(): Promise<boolean>;
+  subscribe(listener: (event: ChangeEvent) => void): () => void;
+  close(): Promise<void>;
+}
