@@ -20,11 +20,23 @@ export type TestGateway = {
 
 type AdminInit = Omit<RequestInit, "body"> & { body?: unknown };
 
-export async function startTestGateway(extraArgs: string[] = [], databasePath?: string): Promise<TestGateway> {
+export async function startTestGateway(
+  extraArgs: string[] = [],
+  databasePath?: string,
+): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), "portico-test-"));
   const db = databasePath ?? join(dir, "portico.db");
   const config = loadConfig(
-    ["start", "--database", db, "--proxy-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", ...extraArgs],
+    [
+      "start",
+      "--database",
+      db,
+      "--proxy-listen",
+      "127.0.0.1:0",
+      "--admin-listen",
+      "127.0.0.1:0",
+      ...extraArgs,
+    ],
     {},
   );
   const gateway = await startGateway(config, { log: () => {} });
@@ -37,9 +49,10 @@ export async function startTestGateway(extraArgs: string[] = [], databasePath?: 
     admin(path, init = {}) {
       const { body, ...rest } = init;
       const headers = new Headers(rest.headers);
-      let payload: BodyInit | undefined;
+      let payload: string | URLSearchParams | FormData | undefined;
       if (body !== undefined) {
-        if (typeof body === "string" || body instanceof URLSearchParams || body instanceof FormData) payload = body;
+        if (typeof body === "string" || body instanceof URLSearchParams || body instanceof FormData)
+          payload = body;
         else {
           payload = JSON.stringify(body);
           if (!headers.has("content-type")) headers.set("content-type", "application/json");

@@ -5,7 +5,7 @@ import type { Server } from "bun";
 import { createAdminHandler } from "../admin/app.ts";
 import type { AdminContext, TrafficCounts } from "../admin/context.ts";
 import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
-import { buildSnapshot, createProxy, type Proxy } from "../proxy/index.ts";
+import { buildSnapshot, createProxy, type Proxy as ProxyEngine } from "../proxy/index.ts";
 import type { Store } from "../store/repository.ts";
 import { openSqliteStore } from "../store/sqlite-store.ts";
 import type { BootConfig, Listen } from "./config.ts";
@@ -18,7 +18,7 @@ export type Gateway = {
   readonly proxyUrl: string;
   readonly adminUrl: string;
   readonly store: Store;
-  readonly proxy: Proxy;
+  readonly proxy: ProxyEngine;
   /** Resolves once the proxy serves the store's current configuration version. */
   synced(): Promise<void>;
   stop(): Promise<void>;
@@ -160,10 +160,10 @@ class SnapshotRebuilder {
   #running: Promise<void> | undefined;
   #dirty = false;
   readonly #store: Store;
-  readonly #proxy: Proxy;
+  readonly #proxy: ProxyEngine;
   readonly #log: (line: string) => void;
 
-  constructor(store: Store, proxy: Proxy, log: (line: string) => void) {
+  constructor(store: Store, proxy: ProxyEngine, log: (line: string) => void) {
     this.#store = store;
     this.#proxy = proxy;
     this.#log = log;

@@ -34,8 +34,9 @@ export function zodFieldErrors(error: z.ZodError): ErrorFields {
     }
     const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
     if (path.length === 0 || path[0] === "@entity") {
-      const list = (fields["@entity"] ??= []) as unknown[];
+      const list = (fields["@entity"] as unknown[] | undefined) ?? [];
       if (!list.includes(issue.message)) list.push(issue.message);
+      fields["@entity"] = list;
       continue;
     }
     let container: Slot = fields;

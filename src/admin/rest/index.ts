@@ -1,5 +1,80 @@
+// The REST admin: Kong-compatible endpoints plus the seed library's URLs, behind one router.
 import type { AdminContext } from "../context.ts";
+import { registerEntityEndpoints } from "./entity-endpoints.ts";
+import { errorResponse, HttpError, methodNotAllowed, notFound } from "./http.ts";
+import { registerLegacyEndpoints } from "./legacy.ts";
+import { registerNodeEndpoints } from "./node-endpoints.ts";
+import { AdminRouter } from "./router.ts";
 
-export function createRestHandler(_context: AdminContext): (request: Request) => Promise<Response> {
-  return async () => Response.json({ message: "Not found" }, { status: 404 });
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export function createRestHandler(context: AdminContext): (request: Request) => Promise<Response> {
+  const router = new AdminRouter();
+  registerNodeEndpoints(router, context);
+  registerEntityEndpoints(router, context.store);
+  if (context.node.service_management) registerLegacyEndpoints(router, context);
+
+  return async (request) => {
+    const started = performance.now();
+    const url = new URL(request.url);
+    const response = await dispatch(router, context, request, url);
+    response.headers.set("x-portico-admin-latency", String(Math.round(performance.now() - started)));
+    return response;
+  };
+}
+
+async function dispatch(
+  router: AdminRouter,
+  context: AdminContext,
+  request: Request,
+  url: URL,
+): Promise<Response> {
+  try {
+    refuseCrossSiteWrites(request, url);
+    const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    // With service management off, the seed's PATCH /services is gone, not merely "not allowed".
+    if (!context.node.service_management && request.method === "PATCH" && pathname === "/services")
+      throw notFound();
+    const match = router.match(request.method, pathname);
+    switch (match.kind) {
+      case "not-found":
+        throw notFound();
+      case "method-not-allowed":
+        throw methodNotAllowed();
+      case "options":
+        return new Response(null, {
+          status: 204,
+          headers: {
+            allow: match.allow,
+            "access-control-allow-methods": match.allow,
+            "access-control-allow-headers": "Content-Type",
+          },
+        });
+      case "handler": {
+        const response = await match.handler(request, match.params, url);
+        return match.head
+          ? new Response(null, { status: response.status, headers: response.headers })
+          : response;
+      }
+    }
+  } catch (error) {
+    return errorResponse(error, request);
+  }
+}
+
+/**
+ * A web page must not be able to drive a local admin API: browsers mark cross-site requests with
+ * `Origin`, so a write whose Origin is not this listener is refused. CLI clients send no Origin.
+ */
+function refuseCrossSiteWrites(request: Request, url: URL): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const origin = request.headers.get("origin");
+  if (origin === null) return;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    originHost = "";
+  }
+  if (originHost !== url.host) throw new HttpError(403, "Cross-origin admin requests are not allowed");
 }

@@ -1,0 +1,102 @@
+// Responses, errors and request bodies of the REST admin, in Kong's shapes.
+import { GatewayError } from "../../errors.ts";
+import { decodeForm, type FieldKinds } from "./form.ts";
+
+export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+/** Admin bodies are configuration, not payloads: anything larger is a mistake or an attack. */
+export const ADMIN_BODY_LIMIT = 1024 * 1024;
+
+/** A non-DAO error: Kong renders these as a bare `{"message": ...}`. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+export const notFound = () => new HttpError(404, "Not found");
+export const methodNotAllowed = () => new HttpError(405, "Method not allowed");
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": JSON_CONTENT_TYPE, ...headers },
+  });
+}
+
+export function noContent(headers: Record<string, string> = {}): Response {
+  return new Response(null, { status: 204, headers });
+}
+
+/** GatewayError → Kong's error object; HttpError → `{message}`; anything else is a bug: masked 500. */
+export function errorResponse(error: unknown, request: Request): Response {
+  if (error instanceof GatewayError) return json(error.toJSON(), error.status);
+  if (error instanceof HttpError) return json({ message: error.message }, error.status, error.headers);
+  console.error(`admin ${request.method} ${new URL(request.url).pathname} failed:`, error);
+  return json({ message: "An unexpected error occurred" }, 500);
+}
+
+function mediaType(request: Request): string {
+  return (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+async function readLimitedText(request: Request): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > ADMIN_BODY_LIMIT) throw new HttpError(413, "Request body too large");
+  const bytes = await request.bytes();
+  if (bytes.byteLength > ADMIN_BODY_LIMIT) throw new HttpError(413, "Request body too large");
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Reads a write's body: JSON, url-encoded or multipart form (decoded with Kong's form rules and typed by
+ * the entity's fields). No body means `{}`; any other content type is 415.
+ */
+export async function readBody(request: Request, kinds: FieldKinds): Promise<Record<string, unknown>> {
+  const type = mediaType(request);
+  const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
+  if (type === "application/json" || (type === "" && !hasBody)) {
+    const text = await readLimitedText(request);
+    if (text.trim() === "") return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, "Cannot parse JSON body");
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new HttpError(400, "JSON body must be an object");
+    return parsed as Record<string, unknown>;
+  }
+  if (type === "application/x-www-form-urlencoded") {
+    const text = await readLimitedText(request);
+    return decodeForm([...new URLSearchParams(text)], kinds);
+  }
+  if (type === "multipart/form-data") {
+    const declared = Number(request.headers.get("content-length") ?? "0");
+    if (declared > ADMIN_BODY_LIMIT) throw new HttpError(413, "Request body too large");
+    let entries: [string, string | Blob][];
+    try {
+      const form = await request.formData();
+      entries = [];
+      form.forEach((value, key) => {
+        entries.push([key, value]);
+      });
+    } catch {
+      throw new HttpError(400, "Cannot parse multipart body");
+    }
+    const pairs: [string, string][] = [];
+    for (const [key, value] of entries)
+      pairs.push([key, typeof value === "string" ? value : await value.text()]);
+    return decodeForm(pairs, kinds);
+  }
+  throw new HttpError(415, `Unsupported Content-Type '${type || "(none)"}': use application/json or a form`);
+}
+
+/** Query-string arguments merged into one object with the same typing rules as form bodies. */
+export function readQuery(url: URL, kinds: FieldKinds): Record<string, unknown> {
+  return decodeForm([...url.searchParams], kinds);
+}
