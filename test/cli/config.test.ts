@@ -1,0 +1,76 @@
+// Boot configuration: flags, environment variables, precedence and errors (pure logic).
+import { describe, expect, test } from "bun:test";
+import { ConfigError, DEFAULTS, loadConfig } from "../../src/runtime/config.ts";
+
+describe("loadConfig", () => {
+  test("defaults follow Kong: proxy on all interfaces, admin on loopback, ./portico.db", () => {
+    const config = loadConfig([], {});
+    expect(config).toEqual({
+      command: "start",
+      proxyListen: { host: "0.0.0.0", port: 8000 },
+      adminListen: { host: "127.0.0.1", port: 8001 },
+      database: "./portico.db",
+      serviceManagement: true,
+      proxyBodyLimit: DEFAULTS.proxyBodyLimit,
+    });
+  });
+
+  test("every flag has an environment variable, and flags win over env", () => {
+    const env = {
+      PORTICO_PROXY_LISTEN: "127.0.0.1:9000",
+      PORTICO_ADMIN_LISTEN: "127.0.0.1:9001",
+      PORTICO_DATABASE: "/tmp/env.db",
+      PORTICO_SERVICE_MANAGEMENT: "off",
+      PORTICO_PROXY_BODY_LIMIT: "1m",
+    };
+    const fromEnv = loadConfig([], env);
+    expect(fromEnv.proxyListen).toEqual({ host: "127.0.0.1", port: 9000 });
+    expect(fromEnv.adminListen).toEqual({ host: "127.0.0.1", port: 9001 });
+    expect(fromEnv.database).toBe("/tmp/env.db");
+    expect(fromEnv.serviceManagement).toBe(false);
+    expect(fromEnv.proxyBodyLimit).toBe(1024 * 1024);
+
+    const fromFlags = loadConfig(
+      ["start", "--proxy-listen", "[::1]:7000", "--admin-listen", "localhost:7001", "--database", ":memory:"],
+      env,
+    );
+    expect(fromFlags.proxyListen).toEqual({ host: "::1", port: 7000 });
+    expect(fromFlags.adminListen).toEqual({ host: "localhost", port: 7001 });
+    expect(fromFlags.database).toBe(":memory:");
+  });
+
+  test("--no-service-management turns the seed URLs off; the env switch accepts on/off", () => {
+    expect(loadConfig(["--no-service-management"], {}).serviceManagement).toBe(false);
+    expect(loadConfig([], { PORTICO_SERVICE_MANAGEMENT: "ON" }).serviceManagement).toBe(true);
+    expect(() => loadConfig([], { PORTICO_SERVICE_MANAGEMENT: "maybe" })).toThrow(
+      "PORTICO_SERVICE_MANAGEMENT: expected on or off",
+    );
+  });
+
+  test("commands and their flags", () => {
+    expect(loadConfig(["migrate"], {}).command).toBe("migrate");
+    expect(loadConfig(["--help"], {}).command).toBe("help");
+    expect(loadConfig(["-v"], {}).command).toBe("version");
+  });
+
+  test.each([
+    [["--proxy-listen", "8000"], "--proxy-listen: expected HOST:PORT, got '8000'"],
+    [["--admin-listen", "127.0.0.1:70000"], "--admin-listen: expected HOST:PORT, got '127.0.0.1:70000'"],
+    [["--database", ""], "--database: expected a path"],
+    [["--proxy-body-limit", "lots"], "--proxy-body-limit: expected a size such as 128m, got 'lots'"],
+    [["serve"], "unknown command 'serve' (expected one of: start, migrate)"],
+    [["start", "extra"], "unexpected argument 'extra'"],
+  ])("%p is refused with a clear message", (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(new ConfigError(message));
+  });
+
+  test("unknown flags are refused", () => {
+    expect(() => loadConfig(["--bogus"], {})).toThrow(ConfigError);
+  });
+
+  test("a bad environment value names the variable", () => {
+    expect(() => loadConfig([], { PORTICO_ADMIN_LISTEN: "nope" })).toThrow(
+      "PORTICO_ADMIN_LISTEN: expected HOST:PORT, got 'nope'",
+    );
+  });
+});

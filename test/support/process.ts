@@ -1,0 +1,82 @@
+// Runs the gateway as a real process (source or compiled binary) and waits for its listeners.
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dir, "..", "..");
+
+/** The command that runs Portico from source: the same Bun that runs the tests. */
+export const SOURCE_COMMAND = [process.execPath, join(ROOT, "src", "main.ts")];
+
+export type PorticoProcess = {
+  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  proxyUrl: string;
+  adminUrl: string;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+};
+
+/** Starts `command args…` and resolves once both "listening on" lines are printed (or it exits). */
+export async function startPortico(
+  command: string[],
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<PorticoProcess> {
+  const proc = Bun.spawn([...command, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let text = "";
+  const decoder = new TextDecoder();
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  const collecting = Promise.all([collect(proc.stdout), collect(proc.stderr)]);
+  const deadline = Date.now() + 15_000;
+  let proxyUrl: string | undefined;
+  let adminUrl: string | undefined;
+  while (Date.now() < deadline && (!proxyUrl || !adminUrl)) {
+    proxyUrl = /proxy listening on (\S+)/.exec(text)?.[1];
+    adminUrl = /admin API listening on (\S+)/.exec(text)?.[1];
+    if (proc.exitCode !== null) break;
+    await Bun.sleep(20);
+  }
+  if (!proxyUrl || !adminUrl) {
+    proc.kill("SIGKILL");
+    throw new Error(`portico did not start:\n${text}`);
+  }
+  return {
+    proc,
+    proxyUrl,
+    adminUrl,
+    output: () => text,
+    async stop(signal = "SIGTERM") {
+      proc.kill(signal);
+      const code = await proc.exited;
+      await collecting;
+      return code;
+    },
+  };
+}
+
+/** Runs a command to completion and returns its exit code and output. */
+export async function runPortico(
+  command: string[],
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([...command, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
