@@ -50,7 +50,13 @@ async function serveUntilSignal(config: Parameters<typeof startGateway>[0]): Pro
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
-  console.log(`portico: ${signal} received, draining in-flight requests`);
+  console.log(`portico: ${signal} received, draining in-flight requests (send it again to exit at once)`);
+  const forceExit = (again: string) => {
+    console.error(`portico: ${again} received again, exiting without waiting`);
+    process.exit(1);
+  };
+  process.once("SIGINT", forceExit);
+  process.once("SIGTERM", forceExit);
   await gateway.stop();
   console.log("portico: stopped");
   return 0;

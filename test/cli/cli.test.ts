@@ -153,4 +153,35 @@ describe("portico CLI", () => {
       await second.stop();
     }
   });
+  test("SIGTERM lets an in-flight request finish before exiting", async () => {
+    // An upstream that accepts and never answers: the refresh probe waits for its 2 s timeout.
+    const silent = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => new Promise<Response>(() => {}),
+    });
+    const gateway = await startPortico(SOURCE_COMMAND, ["--database", join(dir, "drain.db"), ...LOOPBACK]);
+    try {
+      const created = await fetch(
+        `${gateway.adminUrl}/service?ip=127.0.0.1&port=${silent.port}&name_service=slow`,
+        {
+          method: "POST",
+        },
+      );
+      expect(created.status).toBe(201);
+      const inFlight = fetch(`${gateway.adminUrl}/services`, { method: "PATCH" });
+      await Bun.sleep(200);
+      gateway.proc.kill("SIGTERM");
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      const [health] = (await response.json()) as { name: string; up: boolean; error: string }[];
+      expect(health).toMatchObject({ name: "slow", up: false, error: "timeout" });
+      expect(await gateway.exited()).toBe(0);
+      expect(gateway.output()).toContain("portico: stopped");
+      // New connections are refused once it has stopped.
+      expect(fetch(`${gateway.adminUrl}/status`)).rejects.toThrow();
+    } finally {
+      silent.stop(true);
+    }
+  });
 });

@@ -12,6 +12,8 @@ export type PorticoProcess = {
   adminUrl: string;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<number>;
+  /** Waits for the process to exit on its own (after a signal already sent). */
+  exited(): Promise<number>;
 };
 
 /** Starts `command args…` and resolves once both "listening on" lines are printed (or it exits). */
@@ -53,6 +55,11 @@ export async function startPortico(
     output: () => text,
     async stop(signal = "SIGTERM") {
       proc.kill(signal);
+      const code = await proc.exited;
+      await collecting;
+      return code;
+    },
+    async exited() {
       const code = await proc.exited;
       await collecting;
       return code;
