@@ -59,11 +59,14 @@ export function nullable<S extends z.ZodType>(schema: S) {
 
 // --- names (utf8_name) ---------------------------------------------------------------------------
 
-const NAME_PATTERN = /^(?:[A-Za-z0-9._~-]|[^\x00-\x7f])+$/u;
+// Kong accepts any non-ASCII UTF-8 here. We also refuse the C1 control characters (U+0080–U+009F, e.g. NEL
+// is a line break in logs) and lone surrogates, which SQLite cannot store as UTF-8: such a name would come
+// back altered and could never be addressed again by its URL.
+const NAME_PATTERN = /^(?:[A-Za-z0-9._~-]|[^\x00-\x9f])+$/u;
 
 export function validateName(value: string): string | null {
   if (value.length === 0) return "length must be at least 1";
-  if (!NAME_PATTERN.test(value))
+  if (!NAME_PATTERN.test(value) || !value.isWellFormed())
     return `invalid value '${value}': the only accepted ascii characters are alphanumerics or ., -, _, and ~`;
   return null;
 }

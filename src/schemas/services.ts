@@ -46,10 +46,21 @@ export const serviceFields = {
 };
 
 export const serviceSchema = z.preprocess(
-  (input) =>
-    input && typeof input === "object" && !Array.isArray(input)
-      ? expandUrlShorthand(input as Record<string, unknown>)
-      : input,
+  (input, ctx) => {
+    if (!input || typeof input !== "object" || Array.isArray(input)) return input;
+    const body = input as Record<string, unknown>;
+    // Kong validates a shorthand before expanding it and, when it is invalid, reports only the shorthand
+    // (`{url: ""}` → just `url: length must be at least 1`, not also `host: required field missing`).
+    if (body.url !== undefined && body.url !== null) {
+      const url = serviceFields.url.safeParse(body.url);
+      if (!url.success) {
+        for (const issue of url.error.issues)
+          ctx.issues.push({ code: "custom", path: ["url"], message: issue.message, input: body.url });
+        return z.NEVER;
+      }
+    }
+    return expandUrlShorthand(body);
+  },
   z
     .strictObject(serviceFields, { error: "expected a record" })
     .superRefine((service, ctx) => {

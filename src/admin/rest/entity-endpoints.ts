@@ -55,7 +55,7 @@ export function registerEntityEndpoints(router: AdminRouter, store: Store): void
   router.add("/services/:service/routes/:route", nestedEntity(routes, routeKinds, "route", serviceScope));
 
   // A route's service: read, update or replace the service the route points at. It cannot be deleted
-  // through the route (Kong answers 405).
+  // through the route (Kong answers 405, but 404 first when there is no route or it has no service).
   const routeService = async (params: Params) => {
     const route = await routes.get(params.route!);
     if (!route?.service) throw notFound();
@@ -72,10 +72,21 @@ export function registerEntityEndpoints(router: AdminRouter, store: Store): void
       return json(await services.update(id, await readBody(req, serviceKinds)));
     },
     PUT: async (req, params) => {
-      const id = await routeService(params);
-      return json(await services.upsert(id, await readBody(req, serviceKinds)));
+      const route = await routes.get(params.route!);
+      if (!route) throw notFound();
+      const body = await readBody(req, serviceKinds);
+      if (route.service) return json(await services.upsert(route.service.id, body));
+      // Kong's PUT on a route without a service creates one under a new id and attaches it to the route;
+      // both writes commit together so a refused service leaves the route untouched.
+      const id = crypto.randomUUID();
+      const [service] = await store.batch([
+        { entity: "services", action: "upsert", key: id, input: body },
+        { entity: "routes", action: "update", key: route.id, input: { service: { id } } },
+      ]);
+      return json(service);
     },
-    DELETE: () => {
+    DELETE: async (_req, params) => {
+      await routeService(params);
       throw methodNotAllowed();
     },
   });
@@ -158,6 +169,11 @@ function nestedEntity<E extends Entity>(
     },
     PUT: async (req: Request, params: Params) => {
       const scope = await scopeOf(params);
+      // An entity that exists under another parent is "Not found" here, in Kong's plain shape (the
+      // store's own guard would answer a code-6 error object instead).
+      const existing = await repo.get(params[param]!);
+      if (existing && (existing as { service?: { id: string } | null }).service?.id !== scope.service)
+        throw notFound();
       return json(await repo.upsert(params[param]!, await readBody(req, kinds), scope));
     },
     DELETE: async (_req: Request, params: Params) => {
