@@ -3,6 +3,7 @@
 import { expect } from "bun:test";
 import type { TestGateway } from "../harness.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: replies are arbitrary JSON, compared whole with toEqual
 export type Reply = { status: number; body: any; text: string; headers: Headers };
 
 type Init = Parameters<TestGateway["admin"]>[1];
