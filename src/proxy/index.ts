@@ -1,13 +1,26 @@
 // The data plane's public face: runtime/ creates one Proxy, feeds it snapshots, and mounts its handlers on
 // the proxy listener. Nothing here imports store/, admin/ or runtime/.
 import type { Server, WebSocketHandler } from "bun";
+import { handle, type PipelineEnv } from "./pipeline.ts";
+import { createRequestIds } from "./request-id.ts";
+import { gatewayResponse, MESSAGES } from "./responses.ts";
 import { buildSnapshot, type Snapshot } from "./snapshot.ts";
+import { websocketHandler } from "./websocket.ts";
 
 export { buildSnapshot, type Snapshot, type SnapshotInput } from "./snapshot.ts";
 
 export type ProxyOptions = {
   /** Largest request body accepted (413 above). */
   bodyLimit: number;
+  /** The gateway's version, for `Server` and `Via` (default "dev"). */
+  version?: string;
+  /** Longest request target (path + query) accepted, 414 above (default 8 KiB, as nginx). */
+  uriLimit?: number;
+  /**
+   * Largest response Content-Length buffered to dodge Bun.serve's large-response cliff (default 1 MiB; 0
+   * turns the workaround off). See relay.ts and bench/README.md.
+   */
+  bufferMax?: number;
 };
 
 export type Proxy = {
@@ -17,11 +30,31 @@ export type Proxy = {
   current(): Snapshot;
 };
 
-export function createProxy(_options: ProxyOptions): Proxy {
+export const DEFAULT_URI_LIMIT = 8192;
+export const DEFAULT_BUFFER_MAX = 1024 * 1024;
+
+export function createProxy(options: ProxyOptions): Proxy {
   let current = buildSnapshot({ version: 0, services: [], routes: [] });
+  const version = options.version ?? "dev";
+  const env: PipelineEnv = {
+    bodyLimit: options.bodyLimit,
+    uriLimit: options.uriLimit ?? DEFAULT_URI_LIMIT,
+    bufferMax: options.bufferMax ?? DEFAULT_BUFFER_MAX,
+    serverToken: `portico/${version}`,
+    via: `1.1 portico/${version}`,
+    nextRequestId: createRequestIds(),
+    port: "",
+  };
   return {
-    fetch: () => Response.json({ message: "no Route matched with those values" }, { status: 404 }),
-    websocket: { message() {} },
+    fetch(request, server) {
+      try {
+        return handle(request, server, current, env);
+      } catch (error) {
+        console.error(`proxy: unexpected error: ${(error as Error).stack ?? error}`);
+        return gatewayResponse(500, MESSAGES[500], env.nextRequestId(), env.serverToken, performance.now());
+      }
+    },
+    websocket: websocketHandler as WebSocketHandler<unknown>,
     swap(snapshot) {
       current = snapshot;
     },

@@ -2,13 +2,16 @@
 // proxy (requests are matched and forwarded in normal form, so `/public/../admin` cannot dodge a route).
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
+const HEX = /^[0-9A-Fa-f]{2}$/;
 
 /** Decodes %XX of unreserved characters, upper-cases other escapes, merges `//`, removes dot segments. */
 export function normalizePath(raw: string): string {
+  // Fast path for the common case: nothing to decode, merge or resolve. Runs on every proxied request.
+  if (!raw.includes("%") && !raw.includes("//") && !raw.includes("/.")) return raw;
   let decoded = "";
   for (let i = 0; i < raw.length; i++) {
     const ch = raw[i]!;
-    if (ch === "%" && i + 2 < raw.length + 0 && /^[0-9A-Fa-f]{2}$/.test(raw.slice(i + 1, i + 3))) {
+    if (ch === "%" && HEX.test(raw.slice(i + 1, i + 3))) {
       const byte = Number.parseInt(raw.slice(i + 1, i + 3), 16);
       const char = String.fromCharCode(byte);
       decoded += byte < 0x80 && UNRESERVED.test(char) ? char : `%${raw.slice(i + 1, i + 3).toUpperCase()}`;

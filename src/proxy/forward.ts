@@ -1,0 +1,126 @@
+// The upstream call with native fetch, following every pitfall in PLATFORM-NOTES: bodies stream both ways
+// (duplex half, none for GET/HEAD), no redirect following, no decompression, the client's hang-up aborts the
+// upstream call, the read timeout covers only the wait for response headers (a body still streaming is never
+// cut), and connection failures are retried for idempotent requests.
+import type { UpstreamTarget } from "./snapshot.ts";
+
+/** Methods that may be sent again after a connection failure (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
+
+/** Why an upstream call ended without a response. */
+export type ForwardFailure = "timeout" | "refused" | "dns" | "too-large" | "client-gone";
+
+export type ForwardOutcome = { ok: true; response: Response } | { ok: false; failure: ForwardFailure };
+
+export type ForwardCall = {
+  request: Request;
+  method: string;
+  url: string;
+  headers: Headers;
+  /** The request has a body to stream (Content-Length > 0 or chunked). */
+  hasBody: boolean;
+  /** Byte limit enforced while streaming a body of unknown length; null when Content-Length was checked. */
+  streamLimit: number | null;
+  upstream: UpstreamTarget;
+};
+
+const TIMEOUT = Symbol("timeout");
+const CLIENT_GONE = Symbol("client-gone");
+const TOO_LARGE = Symbol("too-large");
+
+/**
+ * Streams the request body while watching it: counts bytes against the limit (chunked uploads), enforces the
+ * write timeout between chunks, and tells when the whole body has been handed to the upstream (the read
+ * timeout starts then).
+ */
+function watchBody(
+  body: ReadableStream<Uint8Array>,
+  limit: number | null,
+  writeTimeout: number,
+  abort: (reason: symbol) => void,
+  sent: () => void,
+): ReadableStream<Uint8Array> {
+  let total = 0;
+  const idle = setTimeout(() => abort(TIMEOUT), writeTimeout);
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        total += chunk.byteLength;
+        if (limit !== null && total > limit) {
+          clearTimeout(idle);
+          abort(TOO_LARGE);
+          controller.error(new Error("request body too large"));
+          return;
+        }
+        idle.refresh();
+        controller.enqueue(chunk);
+      },
+      flush() {
+        clearTimeout(idle);
+        sent();
+      },
+    }),
+  );
+}
+
+function classify(error: unknown, reason: unknown): ForwardFailure {
+  if (reason === TIMEOUT) return "timeout";
+  if (reason === CLIENT_GONE) return "client-gone";
+  if (reason === TOO_LARGE) return "too-large";
+  const code = (error as { code?: string } | null)?.code;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "DNSException") return "dns";
+  return "refused";
+}
+
+async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
+  const { request, upstream } = call;
+  const controller = new AbortController();
+  let reason: symbol | undefined;
+  let readTimer: Timer | undefined;
+  const abort = (why: symbol) => {
+    if (reason !== undefined) return;
+    reason = why;
+    controller.abort();
+  };
+  const onClientAbort = () => abort(CLIENT_GONE);
+  const clientSignal = request.signal;
+  if (clientSignal.aborted) return { ok: false, failure: "client-gone" };
+  clientSignal.addEventListener("abort", onClientAbort);
+  const armReadTimer = () => {
+    if (reason === undefined) readTimer = setTimeout(() => abort(TIMEOUT), upstream.readTimeout);
+  };
+
+  const init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown } = {
+    method: call.method,
+    headers: call.headers,
+    redirect: "manual",
+    decompress: false,
+    signal: controller.signal,
+  };
+  if (upstream.tls !== undefined) init.tls = upstream.tls;
+  if (call.hasBody && request.body !== null) {
+    init.body = watchBody(request.body, call.streamLimit, upstream.writeTimeout, abort, armReadTimer);
+    init.duplex = "half";
+  } else armReadTimer();
+
+  try {
+    const response = await fetch(call.url, init);
+    clearTimeout(readTimer);
+    return { ok: true, response };
+  } catch (error) {
+    clearTimeout(readTimer);
+    clientSignal.removeEventListener("abort", onClientAbort);
+    return { ok: false, failure: classify(error, reason) };
+  }
+}
+
+/** Calls the upstream, retrying connection failures up to `retries` times for idempotent bodiless requests. */
+export async function forward(call: ForwardCall): Promise<ForwardOutcome> {
+  const retryable = !call.hasBody && IDEMPOTENT.has(call.method);
+  let tries = retryable ? call.upstream.retries + 1 : 1;
+  for (;;) {
+    const outcome = await attempt(call);
+    tries--;
+    if (outcome.ok || outcome.failure !== "refused" || tries <= 0) return outcome;
+  }
+}

@@ -1,0 +1,98 @@
+// Header rules of a faithful proxy. The client's Headers object is rewritten in place and handed to fetch
+// (no copy); the upstream's response Headers likewise. Every name and constant is precomputed.
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy Keep-Alive/Proxy-Connection): never forwarded. */
+const REQUEST_HOP_BY_HOP = [
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+] as const;
+
+const RESPONSE_HOP_BY_HOP = [
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+] as const;
+
+/** Removes `Connection` and every header it names. */
+function stripConnectionTokens(headers: Headers): void {
+  const connection = headers.get("connection");
+  if (connection === null) return;
+  headers.delete("connection");
+  for (const token of connection.split(",")) {
+    const name = token.trim().toLowerCase();
+    if (name !== "" && name !== "close" && name !== "keep-alive" && name !== "upgrade") headers.delete(name);
+  }
+}
+
+export function stripRequestHopByHop(headers: Headers): void {
+  stripConnectionTokens(headers);
+  for (const name of REQUEST_HOP_BY_HOP) headers.delete(name);
+}
+
+export function stripResponseHopByHop(headers: Headers): void {
+  stripConnectionTokens(headers);
+  for (const name of RESPONSE_HOP_BY_HOP) headers.delete(name);
+}
+
+/** What the upstream is told about the original request (Kong's X-Forwarded-* and friends). */
+export type ForwardedFacts = {
+  clientIp: string;
+  scheme: string;
+  /** Request host without port, lower-cased. */
+  host: string;
+  /** The listener port. */
+  port: string;
+  /** The request path as the client sent it, without query. */
+  path: string;
+  /** The stripped prefix; "" when nothing (or only `/`) was stripped. */
+  prefix: string;
+  requestId: string;
+  /** `1.1 portico/<version>`. */
+  via: string;
+};
+
+/**
+ * Rewrites the client's headers for the upstream. Client-sent X-Forwarded-* are replaced (no trusted
+ * proxies); X-Forwarded-For and Via are appended to.
+ * @param hostHeader the Host to send, or null to keep the client's (preserve_host)
+ */
+export function setForwardedHeaders(headers: Headers, hostHeader: string | null, f: ForwardedFacts): void {
+  stripRequestHopByHop(headers);
+  if (hostHeader !== null) headers.set("host", hostHeader);
+  const xff = headers.get("x-forwarded-for");
+  headers.set("x-forwarded-for", xff === null ? f.clientIp : `${xff}, ${f.clientIp}`);
+  headers.set("x-real-ip", f.clientIp);
+  headers.set("x-forwarded-proto", f.scheme);
+  headers.set("x-forwarded-host", f.host);
+  headers.set("x-forwarded-port", f.port);
+  headers.set("x-forwarded-path", f.path);
+  if (f.prefix !== "") headers.set("x-forwarded-prefix", f.prefix);
+  else headers.delete("x-forwarded-prefix");
+  const via = headers.get("via");
+  headers.set("via", via === null ? f.via : `${via}, ${f.via}`);
+  headers.set("x-portico-request-id", f.requestId);
+}
+
+/** Adds the gateway's response headers to a proxied response (its hop-by-hop headers already gone). */
+export function setResponseHeaders(
+  headers: Headers,
+  via: string,
+  requestId: string,
+  upstreamMs: number,
+  proxyMs: number,
+): void {
+  const upstreamVia = headers.get("via");
+  headers.set("via", upstreamVia === null ? via : `${upstreamVia}, ${via}`);
+  headers.set("x-portico-upstream-latency", String(upstreamMs));
+  headers.set("x-portico-proxy-latency", String(proxyMs));
+  headers.set("x-portico-request-id", requestId);
+}

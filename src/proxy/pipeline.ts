@@ -1,0 +1,210 @@
+// One proxied request: check it is unambiguous and within limits → normalise the path → match a route →
+// protocol checks → rewrite headers → forward → relay the response. Gateway answers are synchronous;
+// only forwarding awaits. Reads nothing but the snapshot it was given.
+import type { Server } from "bun";
+import { normalizePath } from "../schemas/normalize-path.ts";
+import { type ForwardOutcome, forward } from "./forward.ts";
+import { setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
+import { joinUpstreamPath } from "./path-join.ts";
+import { relay } from "./relay.ts";
+import { gatewayResponse, MESSAGES, NAME_RESOLUTION_FAILED, redirectResponse } from "./responses.ts";
+import type { RouteTarget, Snapshot, UpstreamTarget } from "./snapshot.ts";
+import { upgradeWebSocket } from "./websocket.ts";
+
+export type PipelineEnv = {
+  bodyLimit: number;
+  /** Longest request target (path + query) accepted (414 above). */
+  uriLimit: number;
+  /** Largest Content-Length buffered by the large-response workaround (0: off). */
+  bufferMax: number;
+  /** `portico/<version>`: the Server header of gateway answers. */
+  serverToken: string;
+  /** `1.1 portico/<version>`. */
+  via: string;
+  nextRequestId: () => string;
+  /** The listener's port as a string, learnt from the first request. */
+  port: string;
+};
+
+const DIGITS = /^\d+$/;
+
+const UPGRADE_TO_TLS = { connection: "Upgrade", upgrade: "TLS/1.2, HTTP/1.1" };
+
+export function handle(
+  request: Request,
+  server: Server<unknown>,
+  snapshot: Snapshot,
+  env: PipelineEnv,
+): Response | Promise<Response> | undefined {
+  const start = performance.now();
+  const requestId = env.nextRequestId();
+  const fail = (status: keyof typeof MESSAGES, extra?: Record<string, string>) =>
+    gatewayResponse(status, MESSAGES[status], requestId, env.serverToken, start, extra);
+
+  // Bun gives an absolute URL (a relative one for an HTTP/1.0 request without Host).
+  const url = request.url;
+  let pathStart = 0;
+  if (url.charCodeAt(0) !== 47) {
+    pathStart = url.indexOf("/", url.indexOf("//") + 2);
+    if (pathStart < 0) pathStart = url.length;
+  }
+  if (url.length - pathStart > env.uriLimit) return fail(414);
+  const queryStart = url.indexOf("?", pathStart);
+  const rawPath =
+    pathStart === url.length ? "/" : url.slice(pathStart, queryStart < 0 ? undefined : queryStart);
+  const query = queryStart < 0 ? "" : url.slice(queryStart);
+
+  const headers = request.headers;
+  const hostHeader = headers.get("host");
+  // Bun joins repeated headers with ", "; a Host never contains a comma, so this is a second Host.
+  if (hostHeader?.includes(",")) return fail(400);
+  const method = request.method;
+  let hasBody = false;
+  let streamLimit: number | null = null;
+  const contentLength = headers.get("content-length");
+  if (contentLength !== null) {
+    if (!DIGITS.test(contentLength) || headers.has("transfer-encoding")) return fail(400);
+    const length = Number(contentLength);
+    if (length > env.bodyLimit) return fail(413);
+    hasBody = length > 0;
+  } else if (headers.has("transfer-encoding")) {
+    hasBody = true;
+    streamLimit = env.bodyLimit;
+  }
+  if (method === "GET" || method === "HEAD") hasBody = false;
+
+  let host = hostHeader ?? "";
+  if (host.charCodeAt(0) === 91) host = host.slice(0, host.indexOf("]") + 1);
+  else {
+    const colon = host.indexOf(":");
+    if (colon >= 0) host = host.slice(0, colon);
+  }
+  host = host.toLowerCase();
+  if (env.port === "") env.port = String(server.port);
+
+  const path = normalizePath(rawPath);
+  const match = snapshot.router.match({ method, host, port: Number(env.port), path, headers, sni: null });
+  if (match === null) return fail(404);
+  const route: RouteTarget = match.value;
+
+  if (!route.allowsHttp) {
+    if (route.redirectStatus === 426) return fail(426, UPGRADE_TO_TLS);
+    return redirectResponse(
+      route.redirectStatus,
+      `https://${host}${rawPath}${query}`,
+      requestId,
+      env.serverToken,
+      start,
+    );
+  }
+  const upstream = route.upstream;
+  if (upstream === null) return fail(503);
+
+  const upstreamPath = joinUpstreamPath(upstream.basePath, match.matched, path, route.stripPath);
+  const stripped = route.stripPath && match.matched !== "/" ? match.matched : "";
+  const websocket = headers.get("upgrade")?.toLowerCase() === "websocket";
+  setForwardedHeaders(headers, route.preserveHost ? null : upstream.hostHeader, {
+    clientIp: server.requestIP(request)?.address ?? "",
+    scheme: "http",
+    host,
+    port: env.port,
+    path: rawPath,
+    prefix: stripped,
+    requestId,
+    via: env.via,
+  });
+  // Long upstream calls, long-poll and SSE must not be cut by the listener's idle timeout.
+  server.timeout(request, 0);
+
+  if (websocket)
+    return proxyWebSocket(request, server, `${upstream.wsOrigin}${upstreamPath}${query}`, headers, upstream, {
+      requestId,
+      start,
+      env,
+    });
+  return proxyHttp(
+    request,
+    method,
+    `${upstream.origin}${upstreamPath}${query}`,
+    headers,
+    hasBody,
+    streamLimit,
+    upstream,
+    {
+      requestId,
+      start,
+      env,
+    },
+  );
+}
+
+type Context = { requestId: string; start: number; env: PipelineEnv };
+
+function failureResponse(
+  outcome: ForwardOutcome & { ok: false },
+  ctx: Context,
+  latency: Record<string, string>,
+) {
+  const { requestId, start, env } = ctx;
+  switch (outcome.failure) {
+    case "timeout":
+      return gatewayResponse(504, MESSAGES[504], requestId, env.serverToken, start, latency);
+    case "dns":
+      return gatewayResponse(503, NAME_RESOLUTION_FAILED, requestId, env.serverToken, start, latency);
+    case "too-large":
+      return gatewayResponse(413, MESSAGES[413], requestId, env.serverToken, start, latency);
+    case "refused":
+      return gatewayResponse(502, MESSAGES[502], requestId, env.serverToken, start, latency);
+    case "client-gone":
+      // Nobody is listening; nginx logs this as 499.
+      return new Response(null, { status: 499 });
+  }
+}
+
+async function proxyHttp(
+  request: Request,
+  method: string,
+  url: string,
+  headers: Headers,
+  hasBody: boolean,
+  streamLimit: number | null,
+  upstream: UpstreamTarget,
+  ctx: Context,
+): Promise<Response> {
+  const sent = performance.now();
+  const proxyMs = Math.round(sent - ctx.start);
+  try {
+    const outcome = await forward({ request, method, url, headers, hasBody, streamLimit, upstream });
+    const upstreamMs = Math.round(performance.now() - sent);
+    if (!outcome.ok)
+      return failureResponse(outcome, ctx, {
+        "x-portico-upstream-latency": String(upstreamMs),
+        "x-portico-proxy-latency": String(proxyMs),
+      });
+    const response = outcome.response;
+    stripResponseHopByHop(response.headers);
+    setResponseHeaders(response.headers, ctx.env.via, ctx.requestId, upstreamMs, proxyMs);
+    return await relay(response, method, ctx.env.bufferMax);
+  } catch {
+    // The response body failed while being buffered: the client went away or the upstream broke off.
+    if (request.signal.aborted) return new Response(null, { status: 499 });
+    return gatewayResponse(502, MESSAGES[502], ctx.requestId, ctx.env.serverToken, ctx.start);
+  }
+}
+
+async function proxyWebSocket(
+  request: Request,
+  server: Server<unknown>,
+  url: string,
+  headers: Headers,
+  upstream: UpstreamTarget,
+  ctx: Context,
+): Promise<Response> {
+  const result = await upgradeWebSocket(request, server, url, headers, upstream.connectTimeout, {
+    "x-portico-request-id": ctx.requestId,
+  });
+  // After a successful upgrade Bun ignores the returned value.
+  if (result.ok) return undefined as unknown as Response;
+  const status = result.failure === "timeout" ? 504 : 502;
+  return gatewayResponse(status, MESSAGES[status], ctx.requestId, ctx.env.serverToken, ctx.start);
+}

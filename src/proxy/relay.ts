@@ -1,0 +1,32 @@
+// Hands the upstream response to Bun.serve. Works around the large-response cliff (PLATFORM-NOTES, see
+// bench/README.md): Bun.serve writes the head of an in-memory body of 15,360 bytes or more uncorked when the
+// response is produced after an event-loop turn, one send per header token. A one-chunk stream body is
+// written with a single send, so bodies in that window are buffered and answered as such a stream. Small,
+// unknown-length, HEAD and very large responses pass straight through (streaming matters more there).
+
+/** Bun.serve's cork threshold: 16 KiB minus 1 KiB. */
+export const CORK_THRESHOLD = 15_360;
+
+function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+/**
+ * @param bufferMax largest Content-Length that is buffered; 0 turns the workaround off
+ */
+export async function relay(response: Response, method: string, bufferMax: number): Promise<Response> {
+  if (bufferMax === 0 || method === "HEAD") return response;
+  const header = response.headers.get("content-length");
+  if (header === null) return response;
+  const length = Number(header);
+  if (!(length >= CORK_THRESHOLD && length <= bufferMax)) return response;
+  const bytes = await response.bytes();
+  const headers = response.headers;
+  headers.delete("content-length");
+  return new Response(oneChunk(bytes), { status: response.status, statusText: response.statusText, headers });
+}
