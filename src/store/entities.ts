@@ -1,55 +1,43 @@
 // What the store needs to know about each entity, independent of the SQL dialect: its schema, its
-// endpoint key, its references and how a row maps to the rendered entity.
+// endpoint key, its references, its unique constraints and how a row maps to the rendered entity.
 import type { z } from "zod";
 import { GatewayError } from "../errors.ts";
 import { isUuid, validateName } from "../schemas/common.ts";
-import { ROUTE_FIELDS, type Route, routeSchema } from "../schemas/routes.ts";
-import { SERVICE_FIELDS, type Service, serviceSchema } from "../schemas/services.ts";
-import type { EntityMap, EntityName } from "./repository.ts";
+import { CONSUMER_FIELDS, consumerSchema } from "../schemas/consumers.ts";
+import {
+  aclFields,
+  aclSchema,
+  basicAuthCredentialFields,
+  basicAuthCredentialSchema,
+  jwtSecretFields,
+  jwtSecretSchema,
+  keyAuthCredentialFields,
+  keyAuthCredentialSchema,
+} from "../schemas/credentials.ts";
+import { PLUGIN_FIELDS, pluginSchema } from "../schemas/plugins.ts";
+import { ROUTE_FIELDS, routeSchema } from "../schemas/routes.ts";
+import { SERVICE_FIELDS, serviceSchema } from "../schemas/services.ts";
+import type { EntityMap, EntityName, ScopeKey } from "./repository.ts";
 
-export type ForeignKeyDef = { field: string; entity: EntityName; column: string };
+export type ForeignKeyDef = { field: ScopeKey; entity: EntityName; column: string };
 
-export type EntityDef<N extends EntityName> = {
+export type EntityDef<N extends EntityName = EntityName> = {
   name: N;
   schema: z.ZodType;
-  /** Kong's endpoint key: the unique field that can stand for the id in URLs. */
-  endpointKey: "name";
+  /** Kong's endpoint key: the field that can stand for the id in URLs (null: by id only). */
+  endpointKey: { field: string; validate: ((value: string) => string | null) | null } | null;
   /** Rendering order; every field is rendered, unset ones as null. */
   fields: readonly string[];
   foreignKeys: readonly ForeignKeyDef[];
-  /** Entities whose rows point at this one: deleting a referenced row is refused (Kong code 4). */
-  referencedBy: readonly { entity: EntityName; column: string }[];
-  toRow(entity: EntityMap[N]): Record<string, unknown>;
-  fromRow(row: Record<string, unknown>): EntityMap[N];
+  /** Rows pointing at this entity: deleting it is refused (restrict) or takes them along (cascade). */
+  referencedBy: readonly { entity: EntityName; column: string; onDelete: "restrict" | "cascade" }[];
+  /** Groups of fields that must be unique together (foreign fields compare by id; null is a value). */
+  uniques: readonly (readonly string[])[];
+  /** Credentials have no updated_at in Kong. */
+  hasUpdatedAt: boolean;
+  /** Work that must happen before the synchronous transaction (e.g. password hashing). */
+  prepare?: (input: Record<string, unknown>) => Promise<Record<string, unknown>>;
 };
-
-export const serviceDef: EntityDef<"services"> = {
-  name: "services",
-  schema: serviceSchema,
-  endpointKey: "name",
-  fields: SERVICE_FIELDS,
-  foreignKeys: [],
-  referencedBy: [{ entity: "routes", column: "service_id" }],
-  toRow: (service) => ({ ...service }),
-  fromRow: (row) => pick(row, SERVICE_FIELDS) as Service,
-};
-
-export const routeDef: EntityDef<"routes"> = {
-  name: "routes",
-  schema: routeSchema,
-  endpointKey: "name",
-  fields: ROUTE_FIELDS,
-  foreignKeys: [{ field: "service", entity: "services", column: "service_id" }],
-  referencedBy: [],
-  toRow: ({ service, ...route }) => ({ ...route, service_id: service?.id ?? null }),
-  fromRow: (row) => {
-    const route = pick(row, ROUTE_FIELDS) as Route;
-    route.service = row.service_id ? { id: row.service_id as string } : null;
-    return route;
-  },
-};
-
-export const ENTITY_DEFS = { services: serviceDef, routes: routeDef } as const;
 
 function pick(row: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -57,14 +45,146 @@ function pick(row: Record<string, unknown>, fields: readonly string[]): Record<s
   return out;
 }
 
-/** How a URL segment names an entity: by id when it is a UUID, else by endpoint key (validated first). */
-export type EntityKey = { column: "id"; value: string } | { column: "name"; value: string };
+/** Entity → row: `{service: {id}}` becomes `service_id`. */
+export function toRow(def: EntityDef, entity: Record<string, unknown>): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const field of def.fields) row[field] = entity[field] ?? null;
+  for (const fk of def.foreignKeys) {
+    delete row[fk.field];
+    row[fk.column] = (entity[fk.field] as { id: string } | null)?.id ?? null;
+  }
+  return row;
+}
 
-export function parseEntityKey(key: string): EntityKey {
+/** Row → entity as rendered: every field, foreign keys as `{id}` or null. */
+export function fromRow<N extends EntityName>(def: EntityDef<N>, row: Record<string, unknown>): EntityMap[N] {
+  const entity = pick(row, def.fields);
+  for (const fk of def.foreignKeys)
+    entity[fk.field] = row[fk.column] ? { id: row[fk.column] as string } : null;
+  return entity as EntityMap[N];
+}
+
+const fieldNames = (shape: Record<string, unknown>) => Object.keys(shape);
+const byName = { field: "name", validate: validateName };
+const consumerFk: ForeignKeyDef = { field: "consumer", entity: "consumers", column: "consumer_id" };
+
+/** Basic-auth passwords are hashed before they are stored; the clear text is never written. */
+async function hashPassword(input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const password = input.password;
+  if (typeof password !== "string" || password === "") return input;
+  return { ...input, password: await Bun.password.hash(password) };
+}
+
+export const ENTITY_DEFS: { [N in EntityName]: EntityDef<N> } = {
+  services: {
+    name: "services",
+    schema: serviceSchema,
+    endpointKey: byName,
+    fields: SERVICE_FIELDS,
+    foreignKeys: [],
+    referencedBy: [
+      { entity: "routes", column: "service_id", onDelete: "restrict" },
+      { entity: "plugins", column: "service_id", onDelete: "cascade" },
+    ],
+    uniques: [["name"]],
+    hasUpdatedAt: true,
+  },
+  routes: {
+    name: "routes",
+    schema: routeSchema,
+    endpointKey: byName,
+    fields: ROUTE_FIELDS,
+    foreignKeys: [{ field: "service", entity: "services", column: "service_id" }],
+    referencedBy: [{ entity: "plugins", column: "route_id", onDelete: "cascade" }],
+    uniques: [["name"]],
+    hasUpdatedAt: true,
+  },
+  consumers: {
+    name: "consumers",
+    schema: consumerSchema,
+    endpointKey: { field: "username", validate: null },
+    fields: CONSUMER_FIELDS,
+    foreignKeys: [],
+    referencedBy: [
+      { entity: "plugins", column: "consumer_id", onDelete: "cascade" },
+      { entity: "keyauth_credentials", column: "consumer_id", onDelete: "cascade" },
+      { entity: "basicauth_credentials", column: "consumer_id", onDelete: "cascade" },
+      { entity: "jwt_secrets", column: "consumer_id", onDelete: "cascade" },
+      { entity: "acls", column: "consumer_id", onDelete: "cascade" },
+    ],
+    uniques: [["username"], ["custom_id"]],
+    hasUpdatedAt: true,
+  },
+  plugins: {
+    name: "plugins",
+    schema: pluginSchema,
+    endpointKey: { field: "instance_name", validate: validateName },
+    fields: PLUGIN_FIELDS,
+    foreignKeys: [
+      { field: "route", entity: "routes", column: "route_id" },
+      { field: "service", entity: "services", column: "service_id" },
+      consumerFk,
+    ],
+    referencedBy: [],
+    uniques: [["instance_name"], ["name", "route", "service", "consumer"]],
+    hasUpdatedAt: true,
+  },
+  keyauth_credentials: {
+    name: "keyauth_credentials",
+    schema: keyAuthCredentialSchema,
+    endpointKey: { field: "key", validate: null },
+    fields: fieldNames(keyAuthCredentialFields),
+    foreignKeys: [consumerFk],
+    referencedBy: [],
+    uniques: [["key"]],
+    hasUpdatedAt: false,
+  },
+  basicauth_credentials: {
+    name: "basicauth_credentials",
+    schema: basicAuthCredentialSchema,
+    endpointKey: { field: "username", validate: null },
+    fields: fieldNames(basicAuthCredentialFields),
+    foreignKeys: [consumerFk],
+    referencedBy: [],
+    uniques: [["username"]],
+    hasUpdatedAt: false,
+    prepare: hashPassword,
+  },
+  jwt_secrets: {
+    name: "jwt_secrets",
+    schema: jwtSecretSchema,
+    endpointKey: { field: "key", validate: null },
+    fields: fieldNames(jwtSecretFields),
+    foreignKeys: [consumerFk],
+    referencedBy: [],
+    uniques: [["key"]],
+    hasUpdatedAt: false,
+  },
+  acls: {
+    name: "acls",
+    schema: aclSchema,
+    endpointKey: { field: "group", validate: null },
+    fields: fieldNames(aclFields),
+    foreignKeys: [consumerFk],
+    referencedBy: [],
+    uniques: [["consumer", "group"]],
+    hasUpdatedAt: false,
+  },
+};
+
+/** How a URL segment names an entity: by id when it is a UUID, else by endpoint key (validated first). */
+export type EntityKey = { column: string; value: string };
+
+export function parseEntityKey(def: EntityDef, key: string): EntityKey {
   if (isUuid(key)) return { column: "id", value: key.toLowerCase() };
-  const invalid = validateName(key);
-  if (invalid) throw new GatewayError("INVALID_UNIQUE", invalid, undefined, "invalid unique name");
-  return { column: "name", value: key };
+  if (!def.endpointKey)
+    throw new GatewayError("INVALID_PRIMARY_KEY", `invalid primary key: '${key}'`, {
+      id: "expected a valid UUID",
+    });
+  const invalid = def.endpointKey.validate?.(key) ?? (key === "" ? "length must be at least 1" : null);
+  if (invalid)
+    throw new GatewayError("INVALID_UNIQUE", invalid, undefined, `invalid unique ${def.endpointKey.field}`);
+  return { column: def.endpointKey.field, value: key };
 }
 
 export function describeKey(key: EntityKey): string {

@@ -2,10 +2,12 @@
 // A test fails when this file is out of date.
 import sqliteJournal from "../../drizzle/sqlite/meta/_journal.json" with { type: "json" };
 import sqlite0 from "../../drizzle/sqlite/0000_init.sql" with { type: "text" };
+import sqlite1 from "../../drizzle/sqlite/0001_plugins_consumers_credentials.sql" with { type: "text" };
 
 export const sqliteMigrations = {
   journal: sqliteJournal,
   files: {
     "0000_init": sqlite0,
+    "0001_plugins_consumers_credentials": sqlite1,
   } as Record<string, string>,
 };

@@ -1,11 +1,21 @@
 // The dialect-neutral store contract. Admin code (REST, GraphQL) and runtime/ speak only this; SQLite and
 // (later) PostgreSQL implement it, so cluster mode needs no change above the store.
+import type { Consumer } from "../schemas/consumers.ts";
+import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "../schemas/credentials.ts";
+import type { Plugin } from "../schemas/plugins.ts";
 import type { Route } from "../schemas/routes.ts";
 import type { Service } from "../schemas/services.ts";
 
+/** Entities by Kong's DAO names. */
 export type EntityMap = {
   services: Service;
   routes: Route;
+  consumers: Consumer;
+  plugins: Plugin;
+  keyauth_credentials: KeyAuthCredential;
+  basicauth_credentials: BasicAuthCredential;
+  jwt_secrets: JwtSecret;
+  acls: Acl;
 };
 export type EntityName = keyof EntityMap;
 
@@ -35,7 +45,8 @@ export type Page<E> = { data: E[]; offset: string | null; total?: number };
  * Narrows an operation to children of one parent, e.g. `{ service: id }` for `/services/{s}/routes`:
  * lookups outside the scope are "not found" and writes are attached to the parent.
  */
-export type Scope = Partial<Record<"service", string>>;
+export type Scope = Partial<Record<ScopeKey, string>>;
+export type ScopeKey = "service" | "route" | "consumer";
 
 export interface EntityRepository<E> {
   /** `key` is an id (when it looks like a UUID) or the entity's endpoint key (`name`). */
@@ -64,6 +75,10 @@ export interface Store {
   readonly info: StoreInfo;
   readonly services: EntityRepository<Service>;
   readonly routes: EntityRepository<Route>;
+  readonly consumers: EntityRepository<Consumer>;
+  readonly plugins: EntityRepository<Plugin>;
+  /** Any entity's repository by its DAO name. */
+  entity<N extends EntityName>(name: N): EntityRepository<EntityMap[N]>;
   /** Runs several writes in one transaction (e.g. the seed library's service + route). */
   batch(steps: BatchStep[]): Promise<unknown[]>;
   /** The configuration version: bumped by every write, on this node or (cluster) another. */

@@ -1,7 +1,10 @@
 // drizzle tables (SQLite) mirroring schemas/. Wire names are column names, so rows map to entities 1:1;
 // the type checks at the bottom fail the build when a column drifts from its zod schema.
 import { type InferSelectModel, sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { Consumer } from "../schemas/consumers.ts";
+import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "../schemas/credentials.ts";
+import type { Plugin } from "../schemas/plugins.ts";
 import type { Route } from "../schemas/routes.ts";
 import type { Service } from "../schemas/services.ts";
 
@@ -56,6 +59,100 @@ export const routes = sqliteTable(
   (t) => [index("routes_service_id_idx").on(t.service_id)],
 );
 
+export const consumers = sqliteTable("consumers", {
+  id: text("id").primaryKey(),
+  created_at: integer("created_at").notNull(),
+  updated_at: integer("updated_at").notNull(),
+  username: text("username").unique(),
+  custom_id: text("custom_id").unique(),
+  tags: json<string[]>("tags"),
+});
+
+export const plugins = sqliteTable(
+  "plugins",
+  {
+    id: text("id").primaryKey(),
+    created_at: integer("created_at").notNull(),
+    updated_at: integer("updated_at").notNull(),
+    name: text("name").notNull(),
+    instance_name: text("instance_name").unique(),
+    // CASCADE like Kong: a plugin goes with the route, service or consumer it is scoped to.
+    route_id: text("route_id").references(() => routes.id, { onDelete: "cascade" }),
+    service_id: text("service_id").references(() => services.id, { onDelete: "cascade" }),
+    consumer_id: text("consumer_id").references(() => consumers.id, { onDelete: "cascade" }),
+    config: json<Record<string, unknown>>("config").notNull(),
+    protocols: json<Plugin["protocols"]>("protocols").notNull(),
+    enabled: bool("enabled").notNull(),
+    tags: json<string[]>("tags"),
+  },
+  (t) => [
+    // One configuration per (name, scope) is enforced by the store inside its write transaction: a
+    // composite UNIQUE would treat the NULLs of a global plugin as distinct.
+    index("plugins_name_idx").on(t.name),
+    index("plugins_route_id_idx").on(t.route_id),
+    index("plugins_service_id_idx").on(t.service_id),
+    index("plugins_consumer_id_idx").on(t.consumer_id),
+  ],
+);
+
+const consumerId = () =>
+  text("consumer_id")
+    .notNull()
+    .references(() => consumers.id, { onDelete: "cascade" });
+
+export const keyauthCredentials = sqliteTable(
+  "keyauth_credentials",
+  {
+    id: text("id").primaryKey(),
+    created_at: integer("created_at").notNull(),
+    consumer_id: consumerId(),
+    key: text("key").notNull().unique(),
+    ttl: integer("ttl"),
+    tags: json<string[]>("tags"),
+  },
+  (t) => [index("keyauth_consumer_id_idx").on(t.consumer_id)],
+);
+
+export const basicauthCredentials = sqliteTable(
+  "basicauth_credentials",
+  {
+    id: text("id").primaryKey(),
+    created_at: integer("created_at").notNull(),
+    consumer_id: consumerId(),
+    username: text("username").notNull().unique(),
+    password: text("password").notNull(),
+    tags: json<string[]>("tags"),
+  },
+  (t) => [index("basicauth_consumer_id_idx").on(t.consumer_id)],
+);
+
+export const jwtSecrets = sqliteTable(
+  "jwt_secrets",
+  {
+    id: text("id").primaryKey(),
+    created_at: integer("created_at").notNull(),
+    consumer_id: consumerId(),
+    key: text("key").notNull().unique(),
+    secret: text("secret").notNull(),
+    rsa_public_key: text("rsa_public_key"),
+    algorithm: text("algorithm").$type<JwtSecret["algorithm"]>().notNull(),
+    tags: json<string[]>("tags"),
+  },
+  (t) => [index("jwt_consumer_id_idx").on(t.consumer_id)],
+);
+
+export const acls = sqliteTable(
+  "acls",
+  {
+    id: text("id").primaryKey(),
+    created_at: integer("created_at").notNull(),
+    consumer_id: consumerId(),
+    group: text("group").notNull(),
+    tags: json<string[]>("tags"),
+  },
+  (t) => [uniqueIndex("acls_consumer_group_unique").on(t.consumer_id, t.group)],
+);
+
 /** One row: the configuration version, bumped in the same transaction as every write. */
 export const configState = sqliteTable("config_state", {
   id: integer("id").primaryKey(),
@@ -69,3 +166,25 @@ export type _ServiceRowMatchesSchema = Assert<Exact<InferSelectModel<typeof serv
 export type _RouteRowMatchesSchema = Assert<
   Exact<InferSelectModel<typeof routes>, Omit<Route, "service"> & { service_id: string | null }>
 >;
+type WithConsumerId<E> = Omit<E, "consumer"> & { consumer_id: string };
+export type _ConsumerRowMatchesSchema = Assert<Exact<InferSelectModel<typeof consumers>, Consumer>>;
+export type _PluginRowMatchesSchema = Assert<
+  Exact<
+    InferSelectModel<typeof plugins>,
+    Omit<Plugin, "route" | "service" | "consumer"> & {
+      route_id: string | null;
+      service_id: string | null;
+      consumer_id: string | null;
+    }
+  >
+>;
+export type _KeyAuthRowMatchesSchema = Assert<
+  Exact<InferSelectModel<typeof keyauthCredentials>, WithConsumerId<KeyAuthCredential>>
+>;
+export type _BasicAuthRowMatchesSchema = Assert<
+  Exact<InferSelectModel<typeof basicauthCredentials>, WithConsumerId<BasicAuthCredential>>
+>;
+export type _JwtRowMatchesSchema = Assert<
+  Exact<InferSelectModel<typeof jwtSecrets>, WithConsumerId<JwtSecret>>
+>;
+export type _AclRowMatchesSchema = Assert<Exact<InferSelectModel<typeof acls>, WithConsumerId<Acl>>>;

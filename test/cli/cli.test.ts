@@ -76,7 +76,18 @@ describe("portico CLI", () => {
       .map((t) => t.name);
     const journal = sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get();
     sqlite.close();
-    expect(tables).toEqual(["__drizzle_migrations", "config_state", "routes", "services"]);
+    expect(tables).toEqual([
+      "__drizzle_migrations",
+      "acls",
+      "basicauth_credentials",
+      "config_state",
+      "consumers",
+      "jwt_secrets",
+      "keyauth_credentials",
+      "plugins",
+      "routes",
+      "services",
+    ]);
     expect(journal?.journal_mode).toBe("wal");
     // Running it again is a no-op.
     expect((await runPortico(SOURCE_COMMAND, ["migrate", "--database", db])).code).toBe(0);

@@ -32,7 +32,9 @@ export async function startPortico(
   let text = "";
   const decoder = new TextDecoder();
   const collect = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+    const reader = stream.getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      text += decoder.decode(chunk.value, { stream: true });
   };
   const collecting = Promise.all([collect(proc.stdout), collect(proc.stderr)]);
   const deadline = Date.now() + 15_000;

@@ -1,0 +1,24 @@
+// acl config (Kong's bundled plugin, priority 950): exactly one of allow / deny.
+import { z } from "zod";
+import { configBoolean, configString } from "../config-fields.ts";
+
+const groups = z.array(configString, { error: "expected an array" }).nullable().default(null);
+
+export const aclConfig = z
+  .strictObject({
+    allow: groups,
+    deny: groups,
+    hide_groups_header: configBoolean(false),
+    always_use_authenticated_groups: configBoolean(false),
+  })
+  .superRefine((config, ctx) => {
+    const set = (v: string[] | null) => v !== null && v.length > 0;
+    if (set(config.allow) === set(config.deny))
+      ctx.addIssue({
+        code: "custom",
+        path: ["@entity"],
+        message: "only one of these fields must be non-empty: 'config.allow', 'config.deny'",
+      });
+  });
+
+export type AclConfig = z.output<typeof aclConfig>;

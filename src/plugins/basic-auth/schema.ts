@@ -1,0 +1,11 @@
+// basic-auth config (Kong's bundled plugin, priority 1100).
+import { z } from "zod";
+import { anonymous, configBoolean, configString } from "../config-fields.ts";
+
+export const basicAuthConfig = z.strictObject({
+  anonymous,
+  hide_credentials: configBoolean(false),
+  realm: configString.default("service"),
+});
+
+export type BasicAuthConfig = z.output<typeof basicAuthConfig>;

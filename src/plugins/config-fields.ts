@@ -1,0 +1,23 @@
+// Field types shared by plugin config schemas (Kong's plugin typedefs), with Kong's messages.
+import { z } from "zod";
+import { typeError } from "../schemas/common.ts";
+
+export const configBoolean = (value: boolean) =>
+  z.boolean({ error: typeError("expected a boolean") }).default(value);
+
+export const configString = z
+  .string({ error: typeError("expected a string") })
+  .min(1, "length must be at least 1");
+
+export const stringArray = (value: string[]) =>
+  z.array(configString, { error: typeError("expected an array") }).default(value);
+
+/** `anonymous`: a consumer id or username used when authentication fails (null = reject). */
+export const anonymous = configString.nullable().default(null);
+
+/** HTTP header / parameter names as Kong validates them. */
+export const headerName = z
+  .string({ error: typeError("expected a string") })
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, {
+    error: "bad header name, allowed characters are A-Z, a-z, 0-9, '_', and '-'",
+  });

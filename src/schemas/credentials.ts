@@ -1,0 +1,100 @@
+// Credentials that belong to a consumer: key-auth keys, basic-auth users, JWT secrets and ACL groups
+// (Kong's keyauth_credentials, basicauth_credentials, jwt_secrets and acls).
+import { z } from "zod";
+import {
+  foreignRef,
+  integer,
+  nullable,
+  requiredWithDefault,
+  tags,
+  text,
+  timestamp,
+  typeError,
+  uuid,
+} from "./common.ts";
+
+/** Kong generates keys and secrets when they are absent: 32 random hex characters. */
+export function generateSecret(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+const consumer = foreignRef;
+
+const base = {
+  id: uuid.optional(),
+  created_at: timestamp.optional(),
+  consumer,
+  tags,
+};
+
+export const keyAuthCredentialFields = {
+  ...base,
+  key: text.default(generateSecret),
+  /** Seconds the key stays valid from now (write); remaining seconds (read). */
+  ttl: nullable(integer(0, 100000000)),
+};
+export const keyAuthCredentialSchema = z.strictObject(keyAuthCredentialFields, {
+  error: "expected a record",
+});
+
+export const basicAuthCredentialFields = {
+  ...base,
+  username: text,
+  /** Stored as a Bun.password hash; the clear text never reaches the database. */
+  password: text,
+};
+export const basicAuthCredentialSchema = z.strictObject(basicAuthCredentialFields, {
+  error: "expected a record",
+});
+
+export const JWT_ALGORITHMS = [
+  "HS256",
+  "HS384",
+  "HS512",
+  "RS256",
+  "RS384",
+  "RS512",
+  "ES256",
+  "ES384",
+] as const;
+const ASYMMETRIC = new Set(["RS256", "RS384", "RS512", "ES256", "ES384"]);
+
+export const jwtSecretFields = {
+  ...base,
+  key: text.default(generateSecret),
+  secret: text.default(generateSecret),
+  rsa_public_key: nullable(text),
+  algorithm: requiredWithDefault(
+    z.enum(JWT_ALGORITHMS, { error: typeError(`expected one of: ${JWT_ALGORITHMS.join(", ")}`) }),
+    "HS256",
+  ),
+};
+export const jwtSecretSchema = z
+  .strictObject(jwtSecretFields, { error: "expected a record" })
+  .superRefine((secret, ctx) => {
+    if (ASYMMETRIC.has(secret.algorithm) && secret.rsa_public_key === null)
+      ctx.addIssue({ code: "custom", path: ["rsa_public_key"], message: "required field missing" });
+    if (secret.rsa_public_key !== null && !secret.rsa_public_key.includes("-----BEGIN PUBLIC KEY-----"))
+      ctx.addIssue({
+        code: "custom",
+        path: ["rsa_public_key"],
+        message: "invalid key: expected a PEM public key",
+      });
+  });
+
+export const aclFields = {
+  ...base,
+  group: text,
+};
+export const aclSchema = z.strictObject(aclFields, { error: "expected a record" });
+
+type Stored<S extends z.ZodType> = Omit<z.output<S>, "id" | "created_at" | "consumer"> & {
+  id: string;
+  created_at: number;
+  consumer: { id: string };
+};
+
+export type KeyAuthCredential = Stored<typeof keyAuthCredentialSchema>;
+export type BasicAuthCredential = Stored<typeof basicAuthCredentialSchema>;
+export type JwtSecret = Stored<typeof jwtSecretSchema>;
+export type Acl = Stored<typeof aclSchema>;
