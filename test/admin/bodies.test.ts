@@ -318,7 +318,7 @@ describe("bodies over 1 MiB are 413", () => {
 
   test("exactly 1 MiB is accepted (and then validated)", async () => {
     const body = JSON.stringify({ host: "a.example", tags: ["t"], name: "" });
-    const padded = body.slice(0, -1) + " ".repeat(1024 * 1024 - body.length) + "}";
+    const padded = `${body.slice(0, -1)}${" ".repeat(1024 * 1024 - body.length)}}`;
     expect(padded.length).toBe(1024 * 1024);
     const res = await call(tg, "/services", {
       method: "POST",
