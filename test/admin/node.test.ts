@@ -7,7 +7,15 @@ import { join } from "node:path";
 import { VERSION } from "../../src/runtime/version.ts";
 import type { ChangeEvent } from "../../src/store/repository.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
-import { call, createRoute, createService, nowSeconds, UUID, uniqueViolation } from "./helpers.ts";
+import {
+  call,
+  createRoute,
+  createService,
+  nowSeconds,
+  type Reply,
+  UUID,
+  uniqueViolation,
+} from "./helpers.ts";
 
 describe("GET / and GET /status", () => {
   let tg: TestGateway;
@@ -122,7 +130,7 @@ describe("configuration version and change events", () => {
     path: string,
     init: Parameters<typeof call>[2],
     status: number,
-  ): Promise<{ body: any; events: ChangeEvent[] }> {
+  ): Promise<{ body: Reply["body"]; events: ChangeEvent[] }> {
     const version = await tg.gateway.store.configVersion();
     events = [];
     const res = await call(tg, path, init);
