@@ -2,56 +2,36 @@
 // id or name, routes nested under their service, and a route's service.
 import { routeFields } from "../../schemas/routes.ts";
 import { serviceFields } from "../../schemas/services.ts";
-import type { EntityRepository, Scope, Store } from "../../store/repository.ts";
+import type { Store } from "../../store/repository.ts";
+import { collection, entity, escaped, nestedEntity, parentScope } from "./crud.ts";
 import { kindsOf } from "./form.ts";
-import { json, methodNotAllowed, noContent, notFound, readBody } from "./http.ts";
-import { nextLink, parsePageQuery } from "./pagination.ts";
-import type { AdminRouter, Handler, Params } from "./router.ts";
-
-type Entity = { id: string };
+import { json, methodNotAllowed, notFound, readBody } from "./http.ts";
+import type { AdminRouter, Params } from "./router.ts";
 
 const serviceKinds = kindsOf(serviceFields);
 const routeKinds = kindsOf(routeFields);
 
-/** `/services/{key}` as written in the request, for `next` links of nested lists. */
-const escaped = (value: string) => encodeURIComponent(value);
-
 export function registerEntityEndpoints(router: AdminRouter, store: Store): void {
   const { services, routes } = store;
 
-  /** Resolves `{service}` of a nested URL to a scope; a missing parent is a plain 404. */
-  const serviceScope = async (params: Params): Promise<Scope> => {
-    const parent = await services.get(params.service!);
-    if (!parent) throw notFound();
-    return { service: parent.id };
-  };
+  const serviceScope = parentScope(services, "service", "service");
 
-  router.add("/services", {
-    GET: list(
-      services,
-      () => "/services",
-      async () => undefined,
-      true,
-    ),
-    POST: create(services, serviceKinds, async () => undefined),
-  });
+  router.add(
+    "/services",
+    collection(services, serviceKinds, () => "/services"),
+  );
   router.add("/services/:service", entity(services, serviceKinds, "service"));
 
-  router.add("/routes", {
-    GET: list(
-      routes,
-      () => "/routes",
-      async () => undefined,
-      true,
-    ),
-    POST: create(routes, routeKinds, async () => undefined),
-  });
+  router.add(
+    "/routes",
+    collection(routes, routeKinds, () => "/routes"),
+  );
   router.add("/routes/:route", entity(routes, routeKinds, "route"));
 
-  router.add("/services/:service/routes", {
-    GET: list(routes, (p) => `/services/${escaped(p.service!)}/routes`, serviceScope, false),
-    POST: create(routes, routeKinds, serviceScope),
-  });
+  router.add(
+    "/services/:service/routes",
+    collection(routes, routeKinds, (p) => `/services/${escaped(p.service!)}/routes`, serviceScope),
+  );
   router.add("/services/:service/routes/:route", nestedEntity(routes, routeKinds, "route", serviceScope));
 
   // A route's service: read, update or replace the service the route points at. It cannot be deleted
@@ -90,97 +70,4 @@ export function registerEntityEndpoints(router: AdminRouter, store: Store): void
       throw methodNotAllowed();
     },
   });
-}
-
-function list<E extends Entity>(
-  repo: EntityRepository<E>,
-  basePath: (params: Params) => string,
-  scopeOf: (params: Params) => Promise<Scope | undefined>,
-  keepSize: boolean,
-): Handler {
-  return async (_req, params, url) => {
-    const query = parsePageQuery(url);
-    const scope = await scopeOf(params);
-    const page = await repo.page({ ...query, scope });
-    const body: { data: E[]; offset?: string; next: string | null } = { data: page.data, next: null };
-    if (page.offset !== null) body.offset = page.offset;
-    body.next = nextLink(basePath(params), url, page.offset, keepSize);
-    return json(body);
-  };
-}
-
-function create<E extends Entity>(
-  repo: EntityRepository<E>,
-  kinds: ReturnType<typeof kindsOf>,
-  scopeOf: (params: Params) => Promise<Scope | undefined>,
-): Handler {
-  return async (req, params) => {
-    const scope = await scopeOf(params);
-    const body = await readBody(req, kinds);
-    return json(await repo.insert(body, scope), 201);
-  };
-}
-
-/** GET | PATCH | PUT | DELETE of one entity by id or name. */
-function entity<E extends Entity>(
-  repo: EntityRepository<E>,
-  kinds: ReturnType<typeof kindsOf>,
-  param: string,
-) {
-  return {
-    GET: async (_req: Request, params: Params) => {
-      const found = await repo.get(params[param]!);
-      if (!found) throw notFound();
-      return json(found);
-    },
-    PATCH: async (req: Request, params: Params) =>
-      json(await repo.update(params[param]!, await readBody(req, kinds))),
-    PUT: async (req: Request, params: Params) =>
-      json(await repo.upsert(params[param]!, await readBody(req, kinds))),
-    DELETE: async (_req: Request, params: Params) => {
-      await repo.delete(params[param]!);
-      return noContent();
-    },
-  };
-}
-
-/** The same under a parent: an entity that is not the parent's child is "Not found". */
-function nestedEntity<E extends Entity>(
-  repo: EntityRepository<E>,
-  kinds: ReturnType<typeof kindsOf>,
-  param: string,
-  scopeOf: (params: Params) => Promise<Scope>,
-) {
-  const child = async (params: Params) => {
-    const scope = await scopeOf(params);
-    const found = await repo.get(params[param]!, scope);
-    return { scope, found };
-  };
-  return {
-    GET: async (_req: Request, params: Params) => {
-      const { found } = await child(params);
-      if (!found) throw notFound();
-      return json(found);
-    },
-    PATCH: async (req: Request, params: Params) => {
-      const { scope, found } = await child(params);
-      if (!found) throw notFound();
-      return json(await repo.update(found.id, await readBody(req, kinds), scope));
-    },
-    PUT: async (req: Request, params: Params) => {
-      const scope = await scopeOf(params);
-      // An entity that exists under another parent is "Not found" here, in Kong's plain shape (the
-      // store's own guard would answer a code-6 error object instead).
-      const existing = await repo.get(params[param]!);
-      if (existing && (existing as { service?: { id: string } | null }).service?.id !== scope.service)
-        throw notFound();
-      return json(await repo.upsert(params[param]!, await readBody(req, kinds), scope));
-    },
-    DELETE: async (_req: Request, params: Params) => {
-      const { scope, found } = await child(params);
-      if (!found) throw notFound();
-      await repo.delete(found.id, scope);
-      return noContent();
-    },
-  };
 }
