@@ -1,7 +1,7 @@
 // The seed library's service-management URLs (../shared/seeds/000_*.txt) on the admin listener:
 // POST /service (JSON body or the example's query parameters), DELETE /service, PATCH /services (reload and
 // health list), and --no-service-management turning them off.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import {
   call,
@@ -230,6 +230,37 @@ describe("POST /service", () => {
       409,
       `UNIQUE violation detected on '{name="\\u5186"}'`,
     );
+  });
+
+  test("control characters in a reason cannot inject headers or log lines", async () => {
+    const warn = spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const reason = `'name_service': ${nameError("a\\u000d\\u000aX-Evil: 1")}`;
+      await expectRefusal(
+        "/service",
+        { method: "POST", body: { domain: "http://a.example", name_service: "a\r\nX-Evil: 1" } },
+        400,
+        reason,
+      );
+      expect(warn.mock.calls).toEqual([[`service management: refused (400): ${reason}`]]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  test("40 concurrent POST /service of one name: exactly one true", async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        call(tg, "/service", {
+          method: "POST",
+          body: { domain: "http://race.example", name_service: "race" },
+        }),
+      ),
+    );
+    expect(replies.filter((r) => r.status === 201 && r.body === true).length).toBe(1);
+    for (const r of replies.filter((r) => r.status !== 201))
+      expect({ status: r.status, body: r.body }).toEqual({ status: 409, body: false });
+    await created("race", { host: "race.example" });
   });
 
   test("GET /service is not a thing (405)", async () => {

@@ -29,8 +29,11 @@ class Refusal extends Error {
 
 function answer(ok: boolean, status: number, reason?: string): Response {
   if (ok) return json(true, status);
-  console.warn(`service management: refused (${status}): ${reason}`);
-  return json(false, status, { "x-portico-error": headerSafe(reason ?? "refused") });
+  // The reason may quote client input: escaped the same way in the log, so a name with CR/LF cannot
+  // forge log lines any more than it can forge headers.
+  const safe = headerSafe(reason ?? "refused");
+  console.warn(`service management: refused (${status}): ${safe}`);
+  return json(false, status, { "x-portico-error": safe });
 }
 
 /** Header values must be ASCII: escape anything else rather than drop the reason. */
