@@ -1,0 +1,43 @@
+// `configChanged`: one event per committed write (GraphQL, REST or the seed URLs alike), straight from
+// the store's change feed.
+import { Repeater } from "graphql-yoga";
+import { ENTITY_DEFS } from "../../store/entities.ts";
+import type { ChangeEvent, EntityName } from "../../store/repository.ts";
+import { builder } from "./builder.ts";
+
+const ConfigEntity = builder.enumType("ConfigEntity", {
+  description: "Which kind of entity changed (Kong's DAO name, as in REST's collection URLs).",
+  values: Object.keys(ENTITY_DEFS) as EntityName[],
+});
+
+const ConfigAction = builder.enumType("ConfigAction", {
+  values: ["create", "update", "delete"] as const,
+});
+
+const ConfigEvent = builder.objectRef<ChangeEvent>("ConfigEvent").implement({
+  description: "A committed change to the configuration.",
+  fields: (t) => ({
+    entity: t.field({ type: ConfigEntity, resolve: (event) => event.entity }),
+    action: t.field({ type: ConfigAction, resolve: (event) => event.action }),
+    id: t.exposeID("id", { description: "The id of the entity that changed." }),
+    version: t.exposeInt("version", { description: "The configuration version this change produced." }),
+  }),
+});
+
+builder.subscriptionField("configChanged", (t) =>
+  t.field({
+    type: ConfigEvent,
+    description: "Every committed write, in commit order.",
+    args: { entities: t.arg({ type: [ConfigEntity], description: "Only these kinds (default: all)." }) },
+    subscribe: (_root, { entities }, ctx) =>
+      new Repeater<ChangeEvent>(async (push, stop) => {
+        const wanted = entities && entities.length > 0 ? new Set<string>(entities) : null;
+        const unsubscribe = ctx.admin.store.subscribe((event) => {
+          if (!wanted || wanted.has(event.entity)) push({ ...event });
+        });
+        await stop;
+        unsubscribe();
+      }),
+    resolve: (event) => event,
+  }),
+);

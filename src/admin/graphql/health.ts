@@ -1,0 +1,47 @@
+// Service health: `refreshServices` (the seed's `PATCH /services`: rebuild the proxy's configuration, then
+// probe every enabled service) and the `serviceHealth` subscription fed by every probe.
+import { Repeater } from "graphql-yoga";
+import type { ServiceHealth } from "../context.ts";
+import { builder } from "./builder.ts";
+
+export const ServiceHealthObject = builder.objectRef<ServiceHealth>("ServiceHealth").implement({
+  description: "The result of probing a service's URL: any HTTP answer is up; refused, timeout, DNS: down.",
+  fields: (t) => ({
+    id: t.exposeID("id", { description: "The service's id." }),
+    name: t.exposeString("name", { nullable: true }),
+    url: t.exposeString("url"),
+    up: t.exposeBoolean("up"),
+    status: t.exposeInt("status", { nullable: true, description: "The HTTP status answered, if any." }),
+    error: t.exposeString("error", { nullable: true, description: "Why the probe failed, if it did." }),
+    latencyMs: t.exposeFloat("latency_ms"),
+  }),
+});
+
+builder.mutationField("refreshServices", (t) =>
+  t.field({
+    type: [ServiceHealthObject],
+    description:
+      "Reload the proxy's configuration from the store now, then probe every enabled service " +
+      "(REST: the seed library's `PATCH /services`).",
+    resolve: (_root, _args, ctx) => {
+      ctx.services.clear();
+      return ctx.admin.refreshServices();
+    },
+  }),
+);
+
+builder.subscriptionField("serviceHealth", (t) =>
+  t.field({
+    type: ServiceHealthObject,
+    description: "Every health result as it is produced (by `refreshServices` and later health checks).",
+    subscribe: (_root, _args, ctx) =>
+      new Repeater<ServiceHealth>(async (push, stop) => {
+        const unsubscribe = ctx.admin.subscribeHealth((health) => {
+          push(health);
+        });
+        await stop;
+        unsubscribe();
+      }),
+    resolve: (health) => health,
+  }),
+);

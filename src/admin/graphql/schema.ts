@@ -1,0 +1,15 @@
+// The schema: every module adds its types to the one builder, then it is built once.
+import { lexicographicSortSchema, printSchema } from "graphql";
+import { builder } from "./builder.ts";
+import "./services.ts";
+import "./routes.ts";
+import "./health.ts";
+import "./config-events.ts";
+import "./status.ts";
+
+export const schema = builder.toSchema();
+
+/** The SDL committed as schema.graphql (sorted, so it only changes when the schema does). */
+export function printSdl(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}
