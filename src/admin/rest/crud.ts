@@ -1,7 +1,7 @@
 // Kong's generated endpoint behaviours (kong/api/endpoints.lua), once for every entity: paginated lists,
 // creation, one entity by id or endpoint key, and the same nested under a parent.
 import type { EntityRepository, Scope } from "../../store/repository.ts";
-import type { FieldKinds } from "./form.ts";
+import type { BodyKinds as FieldKinds } from "./http.ts";
 import { json, noContent, notFound, readBody } from "./http.ts";
 import { nextLink, parsePageQuery } from "./pagination.ts";
 import type { Handler, MethodTable, Params } from "./router.ts";

@@ -55,7 +55,12 @@ async function readLimitedText(request: Request): Promise<string> {
  * Reads a write's body: JSON, url-encoded or multipart form (decoded with Kong's form rules and typed by
  * the entity's fields). No body means `{}`; any other content type is 415.
  */
-export async function readBody(request: Request, kinds: FieldKinds): Promise<Record<string, unknown>> {
+/** Field kinds, or a function choosing them from the raw form pairs (a plugin's config depends on its name). */
+export type BodyKinds = FieldKinds | ((pairs: readonly [string, string][]) => FieldKinds);
+
+export async function readBody(request: Request, bodyKinds: BodyKinds): Promise<Record<string, unknown>> {
+  const kindsFor = (pairs: readonly [string, string][]) =>
+    typeof bodyKinds === "function" ? bodyKinds(pairs) : bodyKinds;
   const type = mediaType(request);
   const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
   if (type === "application/json" || (type === "" && !hasBody)) {
@@ -73,7 +78,8 @@ export async function readBody(request: Request, kinds: FieldKinds): Promise<Rec
   }
   if (type === "application/x-www-form-urlencoded") {
     const text = await readLimitedText(request);
-    return decodeForm([...new URLSearchParams(text)], kinds);
+    const pairs = [...new URLSearchParams(text)];
+    return decodeForm(pairs, kindsFor(pairs));
   }
   if (type === "multipart/form-data") {
     const declared = Number(request.headers.get("content-length") ?? "0");
@@ -91,7 +97,7 @@ export async function readBody(request: Request, kinds: FieldKinds): Promise<Rec
     const pairs: [string, string][] = [];
     for (const [key, value] of entries)
       pairs.push([key, typeof value === "string" ? value : await value.text()]);
-    return decodeForm(pairs, kinds);
+    return decodeForm(pairs, kindsFor(pairs));
   }
   throw new HttpError(415, `Unsupported Content-Type '${type || "(none)"}': use application/json or a form`);
 }

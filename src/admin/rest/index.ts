@@ -4,6 +4,7 @@ import { registerEntityEndpoints } from "./entity-endpoints.ts";
 import { errorResponse, HttpError, methodNotAllowed, notFound } from "./http.ts";
 import { registerLegacyEndpoints } from "./legacy.ts";
 import { registerNodeEndpoints } from "./node-endpoints.ts";
+import { registerPluginEndpoints } from "./plugin-endpoints.ts";
 import { AdminRouter } from "./router.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -12,6 +13,7 @@ export function createRestHandler(context: AdminContext): (request: Request) => 
   const router = new AdminRouter();
   registerNodeEndpoints(router, context);
   registerEntityEndpoints(router, context.store);
+  registerPluginEndpoints(router, context.store);
   if (context.node.service_management) registerLegacyEndpoints(router, context);
 
   return async (request) => {
