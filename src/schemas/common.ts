@@ -135,9 +135,7 @@ const TAG_PATTERN = /^(?:[\x21-\x2b\x2d-\x2e\x30-\x7e]|[^\x00-\x7f])+$/u;
 export function validateTag(value: string): string | null {
   if (value.length === 0) return "length must be at least 1";
   if (!TAG_PATTERN.test(value))
-    return (
-      "invalid tag '" + value + "': expected printable ascii (except `,` and `/`) or valid utf-8 sequences"
-    );
+    return `invalid tag '${value}': expected printable ascii (except \`,\` and \`/\`) or valid utf-8 sequences`;
   return null;
 }
 
