@@ -103,7 +103,9 @@ export function handle(
   const upstreamPath = joinUpstreamPath(upstream.basePath, match.matched, path, route.stripPath);
   const stripped = route.stripPath && match.matched !== "/" ? match.matched : "";
   const websocket = headers.get("upgrade")?.toLowerCase() === "websocket";
-  setForwardedHeaders(headers, route.preserveHost ? null : upstream.hostHeader, {
+  // Rewritten in place for plain requests; an upgrade still needs the client's handshake headers intact.
+  const upstreamHeaders = websocket ? new Headers(headers) : headers;
+  setForwardedHeaders(upstreamHeaders, route.preserveHost ? null : upstream.hostHeader, {
     clientIp: server.requestIP(request)?.address ?? "",
     scheme: "http",
     host,
@@ -117,11 +119,18 @@ export function handle(
   server.timeout(request, 0);
 
   if (websocket)
-    return proxyWebSocket(request, server, `${upstream.wsOrigin}${upstreamPath}${query}`, headers, upstream, {
-      requestId,
-      start,
-      env,
-    });
+    return proxyWebSocket(
+      request,
+      server,
+      `${upstream.wsOrigin}${upstreamPath}${query}`,
+      upstreamHeaders,
+      upstream,
+      {
+        requestId,
+        start,
+        env,
+      },
+    );
   return proxyHttp(
     request,
     method,

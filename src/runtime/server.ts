@@ -29,7 +29,7 @@ type GatewayOptions = { log?: (line: string) => void };
 export async function startGateway(config: BootConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const log = options.log ?? ((line: string) => console.log(line));
   const store = openSqliteStore(config.database);
-  const proxy = createProxy({ bodyLimit: config.proxyBodyLimit });
+  const proxy = createProxy({ bodyLimit: config.proxyBodyLimit, version: VERSION });
   const rebuilder = new SnapshotRebuilder(store, proxy, log);
   await rebuilder.rebuildNow();
   const unsubscribe = store.subscribe(() => rebuilder.schedule());
@@ -75,7 +75,8 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     proxyServer = listen("proxy", config.proxyListen, {
       // Upstream calls, long-poll and SSE may take longer than Bun's 10 s default idle timeout.
       idleTimeout: 0,
-      maxRequestBodySize: config.proxyBodyLimit,
+      // The proxy enforces the body limit itself, to answer 413 in JSON (Bun's own 413 has no body).
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       fetch(request, server) {
         totals.proxy++;
         return proxy.fetch(request, server);
