@@ -72,7 +72,12 @@ const consumerFk: ForeignKeyDef = { field: "consumer", entity: "consumers", colu
 async function hashPassword(input: Record<string, unknown>): Promise<Record<string, unknown>> {
   const password = input.password;
   if (typeof password !== "string" || password === "") return input;
-  return { ...input, password: await Bun.password.hash(password) };
+  // argon2id at OWASP's minimum profile (19 MiB, 2 passes): strong, yet cheap enough that a login burst
+  // does not exhaust memory; the basic-auth plugin also caches verified pairs.
+  return {
+    ...input,
+    password: await Bun.password.hash(password, { algorithm: "argon2id", memoryCost: 19456, timeCost: 2 }),
+  };
 }
 
 export const ENTITY_DEFS: { [N in EntityName]: EntityDef<N> } = {

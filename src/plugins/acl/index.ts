@@ -1,0 +1,25 @@
+// acl: allow or deny consumers by the groups they belong to. Runs after authentication (priority 950).
+import type { PluginHooks } from "../contract.ts";
+import type { AclConfig } from "./schema.ts";
+
+const FORBIDDEN = "You cannot consume this service";
+
+export const acl: PluginHooks<AclConfig> = {
+  name: "acl",
+  priority: 950,
+  access(ctx, config) {
+    const consumer = ctx.consumer;
+    // No authenticated consumer: nothing to check the groups of.
+    if (!consumer) return ctx.respond(401, "Unauthorized");
+    const groups = ctx.credentials.groups(consumer.id);
+    if (config.allow !== null && config.allow.length > 0) {
+      if (!groups.some((g) => config.allow!.includes(g))) return ctx.respond(403, FORBIDDEN);
+    } else if (config.deny !== null && groups.some((g) => config.deny!.includes(g))) {
+      return ctx.respond(403, FORBIDDEN);
+    }
+    if (!config.hide_groups_header && groups.length > 0)
+      ctx.upstreamHeaders.set("x-consumer-groups", groups.join(", "));
+    else ctx.upstreamHeaders.delete("x-consumer-groups");
+    return undefined;
+  },
+};

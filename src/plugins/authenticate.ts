@@ -1,0 +1,62 @@
+// What every authentication plugin does the same way (Kong's set_consumer / anonymous handling): the
+// identified consumer travels upstream as X-Consumer-* headers, and a failure either ends the request or
+// falls back to the configured anonymous consumer.
+import type { ConsumerIdentity, CredentialIdentity, PluginContext } from "./contract.ts";
+
+export function setConsumer(
+  ctx: PluginContext,
+  consumer: ConsumerIdentity,
+  credential: CredentialIdentity | null,
+  anonymous: boolean,
+): void {
+  ctx.consumer = consumer;
+  ctx.credential = credential;
+  ctx.anonymous = anonymous;
+  const headers = ctx.upstreamHeaders;
+  headers.set("x-consumer-id", consumer.id);
+  setOrDelete(headers, "x-consumer-custom-id", consumer.custom_id);
+  setOrDelete(headers, "x-consumer-username", consumer.username);
+  setOrDelete(headers, "x-credential-identifier", credential?.identifier ?? null);
+  setOrDelete(headers, "x-anonymous-consumer", anonymous ? "true" : null);
+}
+
+function setOrDelete(headers: Headers, name: string, value: string | null): void {
+  if (value === null) headers.delete(name);
+  else headers.set(name, value);
+}
+
+/**
+ * With `anonymous` set, several auth plugins on one route form a logical OR: once one has identified a real
+ * credential, the others stand aside.
+ */
+export function satisfiedByAnotherPlugin(ctx: PluginContext, anonymous: string | null): boolean {
+  return anonymous !== null && ctx.credential !== null;
+}
+
+export type AuthFailure = {
+  status: number;
+  message: string | Record<string, unknown>;
+  headers?: Record<string, string>;
+};
+
+/** Ends the request with the failure, or continues as the anonymous consumer when one is configured. */
+export function failOrAnonymous(
+  ctx: PluginContext,
+  anonymous: string | null,
+  failure: AuthFailure,
+): Response | undefined {
+  if (anonymous === null) return ctx.respond(failure.status, failure.message, failure.headers);
+  const consumer = ctx.credentials.consumerByIdOrUsername(anonymous);
+  // Kong answers 500 here too: the configuration names a consumer that does not exist.
+  if (!consumer) return ctx.respond(500, `anonymous consumer ${anonymous} is configured but doesn't exist`);
+  setConsumer(ctx, consumer, null, true);
+  return undefined;
+}
+
+/** Constant-time string comparison for secrets. */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  if (left.length !== right.length) return false;
+  return crypto.timingSafeEqual(left, right);
+}

@@ -1,0 +1,115 @@
+// Plugin chains: Kong's scope precedence and priority order (pure logic, no server).
+import { describe, expect, test } from "bun:test";
+import { chainCompiler, runAccess } from "../../src/plugins/chain.ts";
+import type { PluginContext } from "../../src/plugins/contract.ts";
+import type { Plugin } from "../../src/schemas/plugins.ts";
+
+const ROUTE = "00000000-0000-4000-8000-00000000000a";
+const OTHER_ROUTE = "00000000-0000-4000-8000-00000000000b";
+const SERVICE = "00000000-0000-4000-8000-00000000000c";
+const CONSUMER = "00000000-0000-4000-8000-00000000000d";
+
+let next = 0;
+function plugin(
+  name: string,
+  scope: { route?: string; service?: string; consumer?: string },
+  config: object,
+): Plugin {
+  next++;
+  return {
+    id: `00000000-0000-4000-8000-${String(next).padStart(12, "0")}`,
+    created_at: 0,
+    updated_at: 0,
+    name,
+    instance_name: null,
+    route: scope.route ? { id: scope.route } : null,
+    service: scope.service ? { id: scope.service } : null,
+    consumer: scope.consumer ? { id: scope.consumer } : null,
+    config: config as Record<string, unknown>,
+    protocols: ["http", "https"],
+    enabled: true,
+    tags: null,
+  };
+}
+
+/** The `allow` list of the acl config chosen for a request (acl has no side effects we need here). */
+function chosenConfig(plugins: Plugin[], consumerId: string | null, routeId = ROUTE): unknown {
+  const chain = chainCompiler(plugins)(routeId, SERVICE);
+  const entry = chain?.entries.find((e) => e.name === "acl");
+  if (!entry) return undefined;
+  const scoped = consumerId ? entry.byConsumer?.get(consumerId) : undefined;
+  if (scoped && (!entry.base || scoped.rank < entry.base.rank)) return scoped.config;
+  return entry.base?.config;
+}
+
+describe("plugin scope precedence (Kong's order)", () => {
+  const scopes = [
+    ["route+service+consumer", { route: ROUTE, service: SERVICE, consumer: CONSUMER }],
+    ["route+consumer", { route: ROUTE, consumer: CONSUMER }],
+    ["service+consumer", { service: SERVICE, consumer: CONSUMER }],
+    ["route+service", { route: ROUTE, service: SERVICE }],
+    ["consumer", { consumer: CONSUMER }],
+    ["route", { route: ROUTE }],
+    ["service", { service: SERVICE }],
+    ["global", {}],
+  ] as const;
+
+  // For every pair, the more specific scope wins whatever the insertion order.
+  for (let i = 0; i < scopes.length; i++)
+    for (let j = i + 1; j < scopes.length; j++) {
+      const [strong, strongScope] = scopes[i]!;
+      const [weak, weakScope] = scopes[j]!;
+      test(`${strong} beats ${weak}`, () => {
+        const plugins = [
+          plugin("acl", weakScope, { tag: weak }),
+          plugin("acl", strongScope, { tag: strong }),
+        ];
+        expect(chosenConfig(plugins, CONSUMER)).toEqual({ tag: strong });
+        expect(chosenConfig(plugins.reverse(), CONSUMER)).toEqual({ tag: strong });
+      });
+    }
+
+  test("consumer-scoped configurations apply only to that consumer", () => {
+    const plugins = [
+      plugin("acl", { consumer: CONSUMER }, { tag: "mine" }),
+      plugin("acl", {}, { tag: "global" }),
+    ];
+    expect(chosenConfig(plugins, CONSUMER)).toEqual({ tag: "mine" });
+    expect(chosenConfig(plugins, "00000000-0000-4000-8000-0000000000ff")).toEqual({ tag: "global" });
+    expect(chosenConfig(plugins, null)).toEqual({ tag: "global" });
+  });
+
+  test("a plugin scoped to another route does not apply", () => {
+    const plugins = [plugin("acl", { route: OTHER_ROUTE }, { tag: "other" })];
+    expect(chosenConfig(plugins, null)).toBeUndefined();
+    expect(chosenConfig(plugins, null, OTHER_ROUTE)).toEqual({ tag: "other" });
+  });
+
+  test("disabled plugins and plugins not for http are left out", () => {
+    const disabled = { ...plugin("acl", {}, { tag: "off" }), enabled: false };
+    const httpsOnly = { ...plugin("acl", {}, { tag: "tls" }), protocols: ["https" as const] };
+    expect(chainCompiler([disabled, httpsOnly])(ROUTE, SERVICE)).toBeNull();
+  });
+
+  test("entries run by priority: jwt, key-auth, basic-auth, acl", () => {
+    const plugins = ["acl", "basic-auth", "key-auth", "jwt"].map((name) => plugin(name, {}, {}));
+    const chain = chainCompiler(plugins)(ROUTE, SERVICE)!;
+    expect(chain.entries.map((e) => e.name)).toEqual(["jwt", "key-auth", "basic-auth", "acl"]);
+  });
+
+  test("routes with the same applicable plugins share one chain", () => {
+    const compile = chainCompiler([plugin("acl", {}, {})]);
+    expect(compile(ROUTE, SERVICE)).toBe(compile(OTHER_ROUTE, null));
+  });
+
+  test("the first access hook that answers ends the chain", async () => {
+    const plugins = [plugin("acl", {}, { allow: ["x"], deny: null, hide_groups_header: false })];
+    const chain = chainCompiler(plugins)(ROUTE, SERVICE)!;
+    const ctx = {
+      consumer: null,
+      respond: (status: number, message: string) => Response.json({ message }, { status }),
+    } as unknown as PluginContext;
+    const response = await runAccess(chain, ctx);
+    expect(response?.status).toBe(401);
+  });
+});
