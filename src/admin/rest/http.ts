@@ -43,21 +43,36 @@ function mediaType(request: Request): string {
   return (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
-async function readLimitedText(request: Request): Promise<string> {
+/** Reads at most ADMIN_BODY_LIMIT bytes, stopping (not buffering) as soon as a body proves larger. */
+async function readLimitedBytes(request: Request): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > ADMIN_BODY_LIMIT) throw new HttpError(413, "Request body too large");
-  const bytes = await request.bytes();
-  if (bytes.byteLength > ADMIN_BODY_LIMIT) throw new HttpError(413, "Request body too large");
-  return new TextDecoder().decode(bytes);
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    size += chunk.value.byteLength;
+    if (size > ADMIN_BODY_LIMIT) {
+      await reader.cancel();
+      throw new HttpError(413, "Request body too large");
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks);
 }
+
+async function readLimitedText(request: Request): Promise<string> {
+  return new TextDecoder().decode(await readLimitedBytes(request));
+}
+
+/** Field kinds, or a function choosing them from the raw form pairs (a plugin's config depends on its name). */
+export type BodyKinds = FieldKinds | ((pairs: readonly [string, string][]) => FieldKinds);
 
 /**
  * Reads a write's body: JSON, url-encoded or multipart form (decoded with Kong's form rules and typed by
  * the entity's fields). No body means `{}`; any other content type is 415.
  */
-/** Field kinds, or a function choosing them from the raw form pairs (a plugin's config depends on its name). */
-export type BodyKinds = FieldKinds | ((pairs: readonly [string, string][]) => FieldKinds);
-
 export async function readBody(request: Request, bodyKinds: BodyKinds): Promise<Record<string, unknown>> {
   const kindsFor = (pairs: readonly [string, string][]) =>
     typeof bodyKinds === "function" ? bodyKinds(pairs) : bodyKinds;
@@ -82,11 +97,12 @@ export async function readBody(request: Request, bodyKinds: BodyKinds): Promise<
     return decodeForm(pairs, kindsFor(pairs));
   }
   if (type === "multipart/form-data") {
-    const declared = Number(request.headers.get("content-length") ?? "0");
-    if (declared > ADMIN_BODY_LIMIT) throw new HttpError(413, "Request body too large");
+    const bytes = await readLimitedBytes(request);
     let entries: [string, string | Blob][];
     try {
-      const form = await request.formData();
+      const form = await new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
+        headers: { "content-type": request.headers.get("content-type") ?? "" },
+      }).formData();
       entries = [];
       form.forEach((value, key) => {
         entries.push([key, value]);
