@@ -75,7 +75,7 @@ describe("services", () => {
     );
     expect(updateService).toMatchObject({ readTimeout: 5000, tags: null, retries: 2, path: "/api" });
     // The url shorthand on update also clears path when the new URL has none (Kong).
-    const moved = await gqlData<{ updateService: Entity }>(
+    const moved = await gqlData<{ updateService: Record<string, unknown> }>(
       gw,
       'mutation { updateService(idOrName: "search", input: { url: "https://search.example" }) { protocol host port path } }',
     );
@@ -181,7 +181,7 @@ describe("routes", () => {
   test("a route created over REST is updated, replaced and deleted over GraphQL", async () => {
     const created = await rest(gw, "POST", "/services/search/routes", { name: "find", paths: ["/find"] });
     expect(created.status).toBe(201);
-    const updated = await gqlData<{ updateRoute: Entity }>(
+    const updated = await gqlData<{ updateRoute: Record<string, unknown> }>(
       gw,
       'mutation { updateRoute(idOrName: "find", input: { paths: ["/find", "/lookup"], preserveHost: true }) { paths preserveHost service { name } } }',
     );

@@ -36,8 +36,9 @@ async function subscribeSse<T>(query: string) {
     const decoder = new TextDecoder();
     let buffer = "";
     try {
-      for await (const chunk of response.body!) {
-        buffer += decoder.decode(chunk, { stream: true });
+      const reader = response.body!.getReader();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        buffer += decoder.decode(chunk.value, { stream: true });
         let end = buffer.indexOf("\n\n");
         while (end !== -1) {
           const block = buffer.slice(0, end);
@@ -117,7 +118,7 @@ describe("configChanged over server-sent events", () => {
   });
 
   test("filters by entity kind", async () => {
-    const sub = await subscribeSse<ConfigEvent>(
+    const sub = await subscribeSse<Pick<ConfigEvent, "entity" | "action">>(
       "subscription { configChanged(entities: [routes]) { entity action } }",
     );
     try {
