@@ -22,6 +22,8 @@ export type ForwardCall = {
   /** Byte limit enforced while streaming a body of unknown length; null when Content-Length was checked. */
   streamLimit: number | null;
   upstream: UpstreamTarget;
+  /** A body already read by a plugin (key_in_body); sent instead of the request's stream. */
+  bufferedBody?: string;
 };
 
 const TIMEOUT = Symbol("timeout");
@@ -111,7 +113,10 @@ async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
     signal: controller.signal,
   };
   if (upstream.tls !== undefined) init.tls = upstream.tls;
-  if (call.hasBody && request.body !== null) {
+  if (call.bufferedBody !== undefined) {
+    if (call.bufferedBody !== "") init.body = call.bufferedBody;
+    armReadTimer();
+  } else if (call.hasBody && request.body !== null) {
     init.duplex = "half";
     if (call.streamLimit !== null)
       init.body = watchBody(request.body, call.streamLimit, upstream.writeTimeout, abort, armReadTimer);

@@ -2,10 +2,12 @@
 // protocol checks → rewrite headers → forward → relay the response. Gateway answers are synchronous;
 // only forwarding awaits. Reads nothing but the snapshot it was given.
 import type { Server } from "bun";
+import { type PluginChain, runAccess, runLog, runResponse } from "../plugins/chain.ts";
 import { normalizePath } from "../schemas/normalize-path.ts";
 import { type ForwardOutcome, forward } from "./forward.ts";
 import { setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
 import { joinUpstreamPath } from "./path-join.ts";
+import { ProxyPluginContext } from "./plugin-context.ts";
 import { relay } from "./relay.ts";
 import { gatewayResponse, MESSAGES, NAME_RESOLUTION_FAILED, redirectResponse } from "./responses.ts";
 import type { RouteTarget, Snapshot, UpstreamTarget } from "./snapshot.ts";
@@ -100,17 +102,87 @@ export function handle(
   const upstream = route.upstream;
   if (upstream === null) return fail(503);
 
-  const upstreamPath = joinUpstreamPath(upstream.basePath, match.matched, path, route.stripPath);
-  const stripped = route.stripPath && match.matched !== "/" ? match.matched : "";
+  const state: Matched = {
+    request,
+    server,
+    env,
+    route,
+    upstream,
+    matched: match.matched,
+    path,
+    rawPath,
+    query,
+    host,
+    method,
+    hasBody,
+    streamLimit,
+    requestId,
+    start,
+  };
+  if (route.plugins !== null) return runPlugins(state, route.plugins, snapshot);
+  return forwardMatched(state, null);
+}
+
+/** Everything known about a request once its route and upstream are found. */
+type Matched = {
+  request: Request;
+  server: Server<unknown>;
+  env: PipelineEnv;
+  route: RouteTarget;
+  upstream: UpstreamTarget;
+  matched: string;
+  path: string;
+  rawPath: string;
+  query: string;
+  host: string;
+  method: string;
+  hasBody: boolean;
+  streamLimit: number | null;
+  requestId: string;
+  start: number;
+};
+
+type PluginRun = { chain: PluginChain; ctx: ProxyPluginContext };
+
+/** Runs the route's access plugins; the first one that answers ends the request. */
+async function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Promise<Response> {
+  const { request, server, route, upstream } = state;
+  const websocket = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+  const ctx = new ProxyPluginContext(
+    request,
+    state.method,
+    state.path,
+    state.query,
+    server.requestIP(request)?.address ?? "",
+    state.requestId,
+    { id: route.id, name: route.name },
+    { id: upstream.id, name: upstream.name },
+    // Plugins edit the headers that go upstream; an upgrade keeps the client's handshake headers intact.
+    websocket ? new Headers(request.headers) : request.headers,
+    snapshot.credentials,
+    state.env.serverToken,
+    state.start,
+  );
+  const answer = await runAccess(chain, ctx);
+  if (answer) return answer;
+  return forwardMatched(state, { chain, ctx });
+}
+
+function forwardMatched(state: Matched, plugins: PluginRun | null): Response | Promise<Response> {
+  const { request, server, env, route, upstream, host, requestId, start } = state;
+  const headers = request.headers;
+  const upstreamPath = joinUpstreamPath(upstream.basePath, state.matched, state.path, route.stripPath);
+  const query = plugins?.ctx.upstreamQuery ?? state.query;
+  const stripped = route.stripPath && state.matched !== "/" ? state.matched : "";
   const websocket = headers.get("upgrade")?.toLowerCase() === "websocket";
   // Rewritten in place for plain requests; an upgrade still needs the client's handshake headers intact.
-  const upstreamHeaders = websocket ? new Headers(headers) : headers;
+  const upstreamHeaders = plugins?.ctx.upstreamHeaders ?? (websocket ? new Headers(headers) : headers);
   setForwardedHeaders(upstreamHeaders, route.preserveHost ? null : upstream.hostHeader, {
     clientIp: server.requestIP(request)?.address ?? "",
     scheme: "http",
     host,
     port: env.port,
-    path: rawPath,
+    path: state.rawPath,
     prefix: stripped,
     requestId,
     via: env.via,
@@ -129,25 +201,22 @@ export function handle(
         requestId,
         start,
         env,
+        plugins,
       },
     );
   return proxyHttp(
     request,
-    method,
+    state.method,
     `${upstream.origin}${upstreamPath}${query}`,
-    headers,
-    hasBody,
-    streamLimit,
+    upstreamHeaders,
+    state.hasBody,
+    state.streamLimit,
     upstream,
-    {
-      requestId,
-      start,
-      env,
-    },
+    { requestId, start, env, plugins },
   );
 }
 
-type Context = { requestId: string; start: number; env: PipelineEnv };
+type Context = { requestId: string; start: number; env: PipelineEnv; plugins: PluginRun | null };
 
 function failureResponse(
   outcome: ForwardOutcome & { ok: false },
@@ -183,7 +252,12 @@ async function proxyHttp(
   const sent = performance.now();
   const proxyMs = Math.round(sent - ctx.start);
   try {
-    const outcome = await forward({ request, method, url, headers, hasBody, streamLimit, upstream });
+    const bufferedBody = ctx.plugins?.ctx.bodyText;
+    const outcome = await forward(
+      bufferedBody === undefined
+        ? { request, method, url, headers, hasBody, streamLimit, upstream }
+        : { request, method, url, headers, hasBody: false, streamLimit: null, upstream, bufferedBody },
+    );
     const upstreamMs = Math.round(performance.now() - sent);
     if (!outcome.ok)
       return failureResponse(outcome, ctx, {
@@ -193,7 +267,12 @@ async function proxyHttp(
     const response = outcome.response;
     stripResponseHopByHop(response.headers);
     setResponseHeaders(response.headers, ctx.env.via, ctx.requestId, upstreamMs, proxyMs);
-    return await relay(response, method, ctx.env.bufferMax);
+    if (ctx.plugins === null) return await relay(response, method, ctx.env.bufferMax);
+    const { chain, ctx: pluginCtx } = ctx.plugins;
+    runResponse(chain, pluginCtx, response);
+    const relayed = await relay(response, method, ctx.env.bufferMax);
+    runLog(chain, pluginCtx, { status: relayed.status, latencyMs: performance.now() - ctx.start });
+    return relayed;
   } catch {
     // The response body failed while being buffered: the client went away or the upstream broke off.
     if (request.signal.aborted) return new Response(null, { status: 499 });

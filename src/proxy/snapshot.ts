@@ -1,6 +1,9 @@
 // The immutable configuration the data plane serves from. runtime/ builds one off the request path on every
 // config change and swaps it in; requests already running keep the snapshot they started with. Everything a
 // request needs (compiled router, upstream origins, Host values, timeouts) is computed here, once.
+import { type ChainCompiler, chainCompiler, type PluginChain } from "../plugins/chain.ts";
+import { CredentialIndex, type CredentialInput } from "../plugins/credential-index.ts";
+import type { Plugin } from "../schemas/plugins.ts";
 import type { Route } from "../schemas/routes.ts";
 import type { Service } from "../schemas/services.ts";
 import { compileRouter, type Router } from "./router.ts";
@@ -9,6 +12,9 @@ export type SnapshotInput = {
   version: number;
   services: readonly Service[];
   routes: readonly Route[];
+  plugins?: readonly Plugin[];
+  /** Consumers and their credentials, indexed for the authentication plugins. */
+  credentials?: CredentialInput;
 };
 
 /** A service as the forwarder uses it. */
@@ -43,6 +49,8 @@ export type RouteTarget = Readonly<{
   /** False for an https-only route: plain-HTTP requests get `redirectStatus`. */
   allowsHttp: boolean;
   redirectStatus: number;
+  /** Plugins that run for this route, in priority order; null when none applies (the fast path). */
+  plugins: PluginChain | null;
 }>;
 
 export type Snapshot = Readonly<{
@@ -53,6 +61,7 @@ export type Snapshot = Readonly<{
   services: ReadonlyMap<string, Service>;
   routes: readonly Route[];
   router: Router<RouteTarget>;
+  credentials: CredentialIndex;
 }>;
 
 function compileUpstream(service: Service): UpstreamTarget {
@@ -75,8 +84,9 @@ function compileUpstream(service: Service): UpstreamTarget {
   });
 }
 
-function compileRoute(route: Route, upstream: UpstreamTarget | null): RouteTarget {
+function compileRoute(route: Route, upstream: UpstreamTarget | null, chains: ChainCompiler): RouteTarget {
   return Object.freeze({
+    plugins: chains(route.id, route.service?.id ?? null),
     id: route.id,
     name: route.name,
     upstream,
@@ -95,6 +105,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   for (const service of input.services)
     if (service.enabled) upstreams.set(service.id, compileUpstream(service));
 
+  const chains = chainCompiler(input.plugins ?? []);
   const compiled: { route: Route; value: RouteTarget }[] = [];
   for (const route of input.routes) {
     let upstream: UpstreamTarget | null = null;
@@ -104,7 +115,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
       if (found === undefined) continue;
       upstream = found;
     }
-    compiled.push({ route, value: compileRoute(route, upstream) });
+    compiled.push({ route, value: compileRoute(route, upstream, chains) });
   }
   const router = compileRouter(compiled);
 
@@ -115,5 +126,6 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     services,
     routes: Object.freeze([...input.routes]),
     router,
+    credentials: input.credentials ? new CredentialIndex(input.credentials) : CredentialIndex.EMPTY,
   });
 }

@@ -199,11 +199,32 @@ class SnapshotRebuilder {
         this.#dirty = false;
         try {
           const version = await this.#store.configVersion();
-          const [services, routes] = await Promise.all([
-            this.#store.services.all(),
-            this.#store.routes.all(),
+          const store = this.#store;
+          const [services, routes, plugins, consumers, keyauth, basicauth, jwt, acls] = await Promise.all([
+            store.services.all(),
+            store.routes.all(),
+            store.plugins.all(),
+            store.consumers.all(),
+            store.entity("keyauth_credentials").all(),
+            store.entity("basicauth_credentials").all(),
+            store.entity("jwt_secrets").all(),
+            store.entity("acls").all(),
           ]);
-          this.#proxy.swap(buildSnapshot({ version, services, routes }));
+          this.#proxy.swap(
+            buildSnapshot({
+              version,
+              services,
+              routes,
+              plugins,
+              credentials: {
+                consumers,
+                keyauth_credentials: keyauth,
+                basicauth_credentials: basicauth,
+                jwt_secrets: jwt,
+                acls,
+              },
+            }),
+          );
         } catch (error) {
           this.#log(
             `configuration rebuild failed, still serving the previous one: ${(error as Error).message}`,

@@ -1,0 +1,57 @@
+// The PluginContext of one proxied request: what plugins may read and change. Built only for routes that
+// have a plugin chain, so requests without plugins pay nothing.
+import type { ConsumerIdentity, CredentialIdentity, PluginContext } from "../plugins/contract.ts";
+import type { CredentialIndex } from "../plugins/credential-index.ts";
+
+export class ProxyPluginContext implements PluginContext {
+  consumer: ConsumerIdentity | null = null;
+  credential: CredentialIdentity | null = null;
+  anonymous = false;
+  /** Set by setUpstreamQuery; undefined keeps the client's query. */
+  upstreamQuery: string | undefined;
+  /** Set once a plugin has read the body; forwarded instead of the stream. */
+  bodyText: string | undefined;
+
+  constructor(
+    readonly request: Request,
+    readonly method: string,
+    readonly path: string,
+    readonly query: string,
+    readonly clientIp: string,
+    readonly requestId: string,
+    readonly route: { id: string; name: string | null },
+    readonly service: { id: string; name: string | null } | null,
+    readonly upstreamHeaders: Headers,
+    readonly credentials: CredentialIndex,
+    private readonly serverToken: string,
+    private readonly start: number,
+  ) {}
+
+  setUpstreamQuery(query: string): void {
+    this.upstreamQuery = query;
+  }
+
+  async readBodyText(): Promise<string> {
+    if (this.bodyText === undefined)
+      this.bodyText = this.method === "GET" || this.method === "HEAD" ? "" : await this.request.text();
+    return this.bodyText;
+  }
+
+  respond(
+    status: number,
+    body: string | Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Response {
+    const payload = typeof body === "string" ? { message: body, request_id: this.requestId } : body;
+    return new Response(JSON.stringify(payload), {
+      status,
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        server: this.serverToken,
+        "x-portico-request-id": this.requestId,
+        "x-portico-response-latency": String(Math.round(performance.now() - this.start)),
+        ...headers,
+      },
+    });
+  }
+}
