@@ -98,7 +98,10 @@ describe("GraphiQL from the compiled binary, offline", () => {
     const editor = page.locator(".graphiql-query-editor .monaco-editor").first();
     await editor.waitFor({ state: "visible", timeout: 20_000 });
     // The default query greets a new user with an example.
-    const greeting = (await page.locator(".graphiql-query-editor").innerText()).replace(/\s+/g, " ");
+    const greeting = ((await page.locator(".graphiql-query-editor").textContent()) ?? "").replace(
+      /\s+/g,
+      " ",
+    );
     expect(greeting).toContain("Welcome to Portico");
 
     // Replace the editor's text with the query (insertText: no auto-closing brackets).
@@ -115,14 +118,14 @@ describe("GraphiQL from the compiled binary, offline", () => {
         .waitFor({ timeout: 20_000 })
         .then(() => true),
     ).resolves.toBe(true);
-    const shown = (await response.innerText()).replace(/\s+/g, "");
+    const shown = ((await response.textContent()) ?? "").replace(/\s+/g, "");
     expect(shown).toContain('{"data":{"services":{"data":[{"name":"from-the-binary"}]}}}');
 
     // The schema arrived by introspection (within the query limits): the docs explorer lists the roots.
     await page.getByRole("button", { name: /documentation explorer/i }).click();
     const docs = page.locator(".graphiql-doc-explorer");
     await docs.getByText("Query", { exact: true }).first().waitFor({ timeout: 10_000 });
-    expect(await docs.innerText()).toContain("Mutation");
+    expect(await docs.textContent()).toContain("Mutation");
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "graphiql-playground.png"), fullPage: true });
