@@ -16,19 +16,26 @@ export type PorticoProcess = {
   exited(): Promise<number>;
 };
 
-/** Starts `command args…` and resolves once both "listening on" lines are printed (or it exits). */
-export async function startPortico(
-  command: string[],
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<PorticoProcess> {
-  const proc = Bun.spawn([...command, ...args], {
+type SpawnOptions = { cwd?: string; env?: Record<string, string> };
+
+/** A clean environment: only PATH and HOME leak in, so the host's PORTICO_* settings cannot. */
+function spawn(command: string[], args: string[], options: SpawnOptions) {
+  return Bun.spawn([...command, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
+}
+
+/** Starts `command args…` and resolves once both "listening on" lines are printed (or it exits). */
+export async function startPortico(
+  command: string[],
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<PorticoProcess> {
+  const proc = spawn(command, args, options);
   let text = "";
   const decoder = new TextDecoder();
   const collect = async (stream: ReadableStream<Uint8Array>) => {
@@ -73,15 +80,9 @@ export async function startPortico(
 export async function runPortico(
   command: string[],
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: SpawnOptions = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([...command, ...args], {
-    cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...options.env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = spawn(command, args, options);
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
