@@ -8,6 +8,8 @@ export type AdminHandler = {
   /** Undefined when the request was upgraded to a WebSocket (GraphQL subscriptions over graphql-ws). */
   fetch(request: Request, server: Server<unknown>): Response | undefined | Promise<Response | undefined>;
   websocket: WebSocketHandler<unknown>;
+  /** Before a graceful stop: ends long-lived GraphQL subscriptions, which would otherwise never finish. */
+  close(): void;
 };
 
 export function createAdminHandler(context: AdminContext): AdminHandler {
@@ -23,5 +25,6 @@ export function createAdminHandler(context: AdminContext): AdminHandler {
     },
     // WebSockets on the admin listener are GraphQL's only.
     websocket: graphql.websocket,
+    close: () => graphql.close(),
   };
 }

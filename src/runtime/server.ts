@@ -119,6 +119,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       // Stop accepting, let in-flight requests finish, then close the database.
       stopping ??= (async () => {
         unsubscribe();
+        admin.close();
         await Promise.all([proxyServer!.stop(false), adminServer!.stop(false)]);
         await rebuilder.idle();
         await store.close();

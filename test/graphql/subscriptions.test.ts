@@ -265,3 +265,34 @@ describe("graphql-ws over WebSocket", () => {
     expect(response.status).toBe(400);
   });
 });
+
+describe("shutdown", () => {
+  test("a graceful stop ends open subscriptions (SSE and WebSocket) instead of waiting for them forever", async () => {
+    const own = await startTestGateway();
+    const sse = await fetch(`${own.adminUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ query: "subscription { configChanged { id } }" }),
+    });
+    expect(sse.status).toBe(200);
+    const sseDone = sse.text();
+    const closed = new Promise<number>((resolve) => {
+      const client = createClient({
+        url: `${own.adminUrl.replace("http", "ws")}/graphql`,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        on: { closed: (event) => resolve((event as CloseEvent).code) },
+      });
+      client.subscribe(
+        { query: "subscription { serviceHealth { id } }" },
+        { next() {}, error() {}, complete() {} },
+      );
+    });
+    await Bun.sleep(200);
+    const started = performance.now();
+    await own.stop();
+    expect(performance.now() - started).toBeLessThan(3000);
+    await sseDone;
+    expect(await closed).toBe(1001);
+  });
+});

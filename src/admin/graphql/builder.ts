@@ -11,6 +11,8 @@ export type GraphqlContext = {
   admin: AdminContext;
   /** Per-request cache of services by id (`Route.service` on a page of routes asks for the same ones). */
   services: ServiceLoader;
+  /** Aborted when the gateway stops: live subscriptions end so the listener can drain. */
+  closing: AbortSignal;
 };
 
 export const builder = new SchemaBuilder<{

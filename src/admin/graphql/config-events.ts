@@ -1,9 +1,9 @@
 // `configChanged`: one event per committed write (GraphQL, REST or the seed URLs alike), straight from
 // the store's change feed.
-import { Repeater } from "graphql-yoga";
 import { ENTITY_DEFS } from "../../store/entities.ts";
 import type { ChangeEvent, EntityName } from "../../store/repository.ts";
 import { builder } from "./builder.ts";
+import { liveFeed } from "./live.ts";
 
 const ConfigEntity = builder.enumType("ConfigEntity", {
   description: "Which kind of entity changed (Kong's DAO name, as in REST's collection URLs).",
@@ -29,15 +29,14 @@ builder.subscriptionField("configChanged", (t) =>
     type: ConfigEvent,
     description: "Every committed write, in commit order.",
     args: { entities: t.arg({ type: [ConfigEntity], description: "Only these kinds (default: all)." }) },
-    subscribe: (_root, { entities }, ctx) =>
-      new Repeater<ChangeEvent>(async (push, stop) => {
-        const wanted = entities && entities.length > 0 ? new Set<string>(entities) : null;
-        const unsubscribe = ctx.admin.store.subscribe((event) => {
+    subscribe: (_root, { entities }, ctx) => {
+      const wanted = entities && entities.length > 0 ? new Set<string>(entities) : null;
+      return liveFeed<ChangeEvent>(ctx.closing, (push) =>
+        ctx.admin.store.subscribe((event) => {
           if (!wanted || wanted.has(event.entity)) push({ ...event });
-        });
-        await stop;
-        unsubscribe();
-      }),
+        }),
+      );
+    },
     resolve: (event) => event,
   }),
 );

@@ -1,8 +1,8 @@
 // Service health: `refreshServices` (the seed's `PATCH /services`: rebuild the proxy's configuration, then
 // probe every enabled service) and the `serviceHealth` subscription fed by every probe.
-import { Repeater } from "graphql-yoga";
 import type { ServiceHealth } from "../context.ts";
 import { builder } from "./builder.ts";
+import { liveFeed } from "./live.ts";
 
 export const ServiceHealthObject = builder.objectRef<ServiceHealth>("ServiceHealth").implement({
   description: "The result of probing a service's URL: any HTTP answer is up; refused, timeout, DNS: down.",
@@ -35,13 +35,7 @@ builder.subscriptionField("serviceHealth", (t) =>
     type: ServiceHealthObject,
     description: "Every health result as it is produced (by `refreshServices` and later health checks).",
     subscribe: (_root, _args, ctx) =>
-      new Repeater<ServiceHealth>(async (push, stop) => {
-        const unsubscribe = ctx.admin.subscribeHealth((health) => {
-          push(health);
-        });
-        await stop;
-        unsubscribe();
-      }),
+      liveFeed<ServiceHealth>(ctx.closing, (push) => ctx.admin.subscribeHealth(push)),
     resolve: (health) => health,
   }),
 );

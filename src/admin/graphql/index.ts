@@ -5,7 +5,7 @@
 // A web page must not be able to drive the admin API of the machine it runs on, so: mutations only over
 // POST with a JSON body (yoga refuses them over GET; forms and text/plain are refused here), no CORS
 // headers, and a request or WebSocket whose Origin is another site is refused.
-import type { Server, WebSocketHandler } from "bun";
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { handleProtocols, makeHandler } from "graphql-ws/use/bun";
 import { createYoga } from "graphql-yoga";
@@ -29,6 +29,8 @@ export type GraphqlHandler = {
   /** Answers a `/graphql…` request; undefined when the request became a WebSocket. */
   fetch(request: Request, server: Server<unknown>): Promise<Response | undefined>;
   websocket: WebSocketHandler<unknown>;
+  /** Ends every live subscription (SSE and WebSocket) so that a graceful stop can drain the listener. */
+  close(): void;
 };
 
 const JSON_TYPES = new Set(["application/json"]);
@@ -49,6 +51,7 @@ function isCrossSite(request: Request, url: URL): boolean {
 }
 
 export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
+  const closing = new AbortController();
   const yoga = createYoga<Record<string, unknown>, GraphqlContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -60,11 +63,11 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
     maskedErrors: { maskError, errorMessage: MASKED_MESSAGE, isDev: false },
     graphiql: { title: "Portico GraphQL", defaultQuery: DEFAULT_QUERY },
     renderGraphiQL: (options) => renderPlayground({ ...options }),
-    context: () => ({ admin, services: new ServiceLoader(admin.store) }),
+    context: () => ({ admin, services: new ServiceLoader(admin.store), closing: closing.signal }),
     plugins: [useLimits()],
   });
 
-  const websocket = makeHandler({
+  const graphqlWs = makeHandler({
     execute: (args) => (args.rootValue as Enveloped).execute(args),
     subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
     onSubscribe: async (ctx, _id, payload) => {
@@ -99,8 +102,26 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
     subscribe: (args: ExecutionArgs) => ReturnType<ReturnType<typeof yoga.getEnveloped>["subscribe"]>;
   };
 
+  const sockets = new Set<ServerWebSocket<unknown>>();
+  const websocket: WebSocketHandler<unknown> = {
+    open(ws) {
+      sockets.add(ws);
+      graphqlWs.open?.(ws as ServerWebSocket);
+      if (closing.signal.aborted) ws.close(1001, "Portico is shutting down");
+    },
+    message: (ws, message) => graphqlWs.message(ws as ServerWebSocket, message),
+    close(ws, code, reason) {
+      sockets.delete(ws);
+      return graphqlWs.close?.(ws as ServerWebSocket, code, reason);
+    },
+  };
+
   return {
-    websocket: websocket as WebSocketHandler<unknown>,
+    websocket,
+    close() {
+      closing.abort();
+      for (const ws of sockets) ws.close(1001, "Portico is shutting down");
+    },
     async fetch(request, server) {
       const url = new URL(request.url);
       if (url.pathname.startsWith(ASSETS_PATH)) return serveAsset(request, url.pathname);
