@@ -24,6 +24,8 @@ export interface PluginContext {
   setUpstreamQuery(query: string): void;
   /** The request body as text, read once and then forwarded as read (key_in_body). */
   readBodyText(): Promise<string>;
+  /** Replaces the body sent upstream (after readBodyText), e.g. hide_credentials removing a key_in_body key. */
+  setUpstreamBody(text: string): void;
   readonly credentials: CredentialIndex;
   /** Who the request is from, once an authentication plugin has identified it. */
   consumer: ConsumerIdentity | null;

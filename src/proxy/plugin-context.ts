@@ -37,6 +37,13 @@ export class ProxyPluginContext implements PluginContext {
     return this.bodyText;
   }
 
+  setUpstreamBody(text: string): void {
+    this.bodyText = text;
+    // The client's framing no longer describes the body: send the new length instead.
+    this.upstreamHeaders.delete("transfer-encoding");
+    this.upstreamHeaders.set("content-length", String(Buffer.byteLength(text)));
+  }
+
   respond(
     status: number,
     body: string | Record<string, unknown>,

@@ -1,26 +1,18 @@
 // key-auth: an API key in a header, the query string or the body identifies the consumer.
-import { failOrAnonymous, safeEqual, satisfiedByAnotherPlugin, setConsumer } from "../authenticate.ts";
+import { failOrAnonymous, satisfiedByAnotherPlugin, setConsumer } from "../authenticate.ts";
 import type { PluginContext, PluginHooks } from "../contract.ts";
 import type { KeyAuthConfig } from "./schema.ts";
 
 type Found = { key: string; from: "header" | "query" | "body"; name: string };
 
-function findInQuery(query: string, names: readonly string[]): Found | null {
-  if (query.length <= 1) return null;
-  const params = new URLSearchParams(query);
-  for (const name of names) {
-    const value = params.get(name);
-    if (value !== null && value !== "") return { key: value, from: "query", name };
-  }
-  return null;
-}
+/** A parsed request body: a field's value(s), and the body without that field (for hide_credentials). */
+type Body = { get(name: string): unknown; without(name: string): string };
 
-async function findInBody(ctx: PluginContext, names: readonly string[]): Promise<Found | null> {
+async function readBody(ctx: PluginContext): Promise<Body | null> {
   const type = (ctx.request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded" && type !== "application/json") return null;
   const text = await ctx.readBodyText();
   if (text === "") return null;
-  let lookup: (name: string) => unknown;
   if (type === "application/json") {
     let parsed: unknown;
     try {
@@ -28,17 +20,21 @@ async function findInBody(ctx: PluginContext, names: readonly string[]): Promise
     } catch {
       return null;
     }
-    if (typeof parsed !== "object" || parsed === null) return null;
-    lookup = (name) => (parsed as Record<string, unknown>)[name];
-  } else {
-    const params = new URLSearchParams(text);
-    lookup = (name) => params.get(name);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return null;
+    const record = parsed as Record<string, unknown>;
+    return {
+      get: (name) => record[name],
+      without: (name) => JSON.stringify({ ...record, [name]: undefined }),
+    };
   }
-  for (const name of names) {
-    const value = lookup(name);
-    if (typeof value === "string" && value !== "") return { key: value, from: "body", name };
-  }
-  return null;
+  const params = new URLSearchParams(text);
+  return {
+    get: (name) => {
+      const all = params.getAll(name);
+      return all.length > 1 ? all : all[0];
+    },
+    without: (name) => withoutQueryParam(`?${text}`, name).slice(1),
+  };
 }
 
 /** Removes one parameter from a raw query string, keeping every other byte as the client sent it. */
@@ -63,38 +59,56 @@ export const keyAuth: PluginHooks<KeyAuthConfig> = {
   async access(ctx, config) {
     if (!config.run_on_preflight && ctx.method === "OPTIONS") return undefined;
     if (satisfiedByAnotherPlugin(ctx, config.anonymous)) return undefined;
+    const challenge = { "www-authenticate": config.realm ? `Key realm="${config.realm}"` : "Key" };
+    const fail = (message: string) =>
+      failOrAnonymous(ctx, config.anonymous, { status: 401, message, headers: challenge });
 
+    // Kong's order: for each key name in turn, the header, then the query string, then the body; the first
+    // name present decides. A name given twice (`?apikey=a&apikey=b`) is refused rather than guessed at.
+    let query: URLSearchParams | undefined;
+    let body: Body | null | undefined;
     let found: Found | null = null;
-    if (config.key_in_header)
-      for (const name of config.key_names) {
-        const value = ctx.request.headers.get(name);
-        if (value !== null && value !== "") {
-          found = { key: value, from: "header", name };
-          break;
+    for (const name of config.key_names) {
+      let value: unknown = null;
+      let from: Found["from"] = "header";
+      if (config.key_in_header) value = ctx.request.headers.get(name);
+      if (value === null && config.key_in_query && ctx.query.length > 1) {
+        query ??= new URLSearchParams(ctx.query);
+        const all = query.getAll(name).filter((v) => v !== "");
+        if (all.length > 0) {
+          value = all.length > 1 ? all : all[0]!;
+          from = "query";
         }
       }
-    if (!found && config.key_in_query) found = findInQuery(ctx.query, config.key_names);
-    if (!found && config.key_in_body) found = await findInBody(ctx, config.key_names);
+      if ((value === null || value === undefined) && config.key_in_body) {
+        body ??= await readBody(ctx);
+        value = body?.get(name) ?? null;
+        from = "body";
+      }
+      if (Array.isArray(value)) return fail("Duplicate API key found");
+      if (typeof value === "string") {
+        found = { key: value, from, name };
+        break;
+      }
+    }
+    if (!found || found.key === "") return fail("No API key found in request");
 
-    const challenge = { "www-authenticate": config.realm ? `Key realm="${config.realm}"` : "Key" };
-    if (!found)
-      return failOrAnonymous(ctx, config.anonymous, {
-        status: 401,
-        message: "No API key found in request",
-        headers: challenge,
-      });
     const entry = ctx.credentials.key(found.key);
     const consumer = entry ? ctx.credentials.consumer(entry.consumerId) : undefined;
-    if (!entry || !consumer || !safeEqual(found.key, found.key))
-      return failOrAnonymous(ctx, config.anonymous, {
-        status: 401,
-        message: "Invalid authentication credentials",
-        headers: challenge,
-      });
+    if (!entry || !consumer) return fail("Invalid authentication credentials");
 
     if (config.hide_credentials) {
-      if (found.from === "header") ctx.upstreamHeaders.delete(found.name);
-      else if (found.from === "query") ctx.setUpstreamQuery(withoutQueryParam(ctx.query, found.name));
+      // As Kong: the name is cleared from the header, the query string and the body alike, wherever the key
+      // was found, so a copy of it cannot reach the upstream another way.
+      ctx.upstreamHeaders.delete(found.name);
+      if (ctx.query.length > 1) {
+        const query = withoutQueryParam(ctx.query, found.name);
+        if (query !== ctx.query) ctx.setUpstreamQuery(query);
+      }
+      if (config.key_in_body) {
+        body ??= await readBody(ctx);
+        if (body && body.get(found.name) !== undefined) ctx.setUpstreamBody(body.without(found.name));
+      }
     }
     setConsumer(ctx, consumer, { id: entry.id, identifier: entry.id, consumerId: consumer.id }, false);
     return undefined;
