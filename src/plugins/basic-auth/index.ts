@@ -2,6 +2,8 @@
 // Passwords are stored as Bun.password hashes, which are deliberately slow to check; verified
 // (hash, password) pairs are remembered in a bounded cache so a busy route does not pay a hash per request,
 // and failed pairs too, so a client repeating a wrong password cannot burn the CPU.
+
+import type { BasicAuthCredential } from "../../schemas/credentials.ts";
 import { failOrAnonymous, satisfiedByAnotherPlugin, setConsumer } from "../authenticate.ts";
 import type { PluginHooks } from "../contract.ts";
 import type { BasicAuthConfig } from "./schema.ts";
@@ -40,29 +42,33 @@ export const basicAuth: PluginHooks<BasicAuthConfig> = {
   priority: 1100,
   async access(ctx, config) {
     if (satisfiedByAnotherPlugin(ctx, config.anonymous)) return undefined;
-    const challenge = { "www-authenticate": `Basic realm="${config.realm}"` };
-    const headerName = ctx.request.headers.has("authorization") ? "authorization" : "proxy-authorization";
-    const raw = ctx.request.headers.get(headerName);
-    if (raw === null)
-      return failOrAnonymous(ctx, config.anonymous, {
+    // Kong answers every failure the same way (no hint whether the user or the password was wrong).
+    const fail = () =>
+      failOrAnonymous(ctx, config.anonymous, {
         status: 401,
         message: "Unauthorized",
-        headers: challenge,
+        headers: { "www-authenticate": `Basic realm="${config.realm}"` },
       });
-    const supplied = parseBasicAuthorization(raw);
-    const credential = supplied ? ctx.credentials.basicAuth(supplied.username) : undefined;
+    // Kong reads Proxy-Authorization first and falls back to Authorization when it names no known user, so
+    // a client can authenticate to the gateway and still send its own Authorization to the upstream.
+    let supplied: { username: string; password: string } | null = null;
+    let credential: BasicAuthCredential | undefined;
+    for (const name of ["proxy-authorization", "authorization"]) {
+      const raw = ctx.request.headers.get(name);
+      if (raw === null) continue;
+      if (config.hide_credentials) ctx.upstreamHeaders.delete(name);
+      supplied = parseBasicAuthorization(raw);
+      credential = supplied ? ctx.credentials.basicAuth(supplied.username) : undefined;
+      if (credential) break;
+    }
     const consumer = credential ? ctx.credentials.consumer(credential.consumer.id) : undefined;
-    const ok =
-      supplied && credential && consumer
-        ? await verifyPassword(supplied.password, credential.password)
-        : false;
-    if (!ok || !credential || !consumer)
-      return failOrAnonymous(ctx, config.anonymous, {
-        status: 401,
-        message: "Invalid authentication credentials",
-        headers: challenge,
-      });
-    if (config.hide_credentials) ctx.upstreamHeaders.delete(headerName);
+    if (
+      !supplied ||
+      !credential ||
+      !consumer ||
+      !(await verifyPassword(supplied.password, credential.password))
+    )
+      return fail();
     setConsumer(
       ctx,
       consumer,
