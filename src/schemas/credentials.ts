@@ -1,5 +1,6 @@
 // Credentials that belong to a consumer: key-auth keys, basic-auth users, JWT secrets and ACL groups
 // (Kong's keyauth_credentials, basicauth_credentials, jwt_secrets and acls).
+import { createPublicKey } from "node:crypto";
 import { z } from "zod";
 import {
   foreignRef,
@@ -72,15 +73,29 @@ export const jwtSecretFields = {
 export const jwtSecretSchema = z
   .strictObject(jwtSecretFields, { error: "expected a record" })
   .superRefine((secret, ctx) => {
-    if (ASYMMETRIC.has(secret.algorithm) && secret.rsa_public_key === null)
-      ctx.addIssue({ code: "custom", path: ["rsa_public_key"], message: "required field missing" });
-    if (secret.rsa_public_key !== null && !secret.rsa_public_key.includes("-----BEGIN PUBLIC KEY-----"))
+    if (!ASYMMETRIC.has(secret.algorithm)) return;
+    // Kong's conditional entity check: the field's own error plus the entity-level reason. The key must be
+    // one the crypto library can load (Kong: openssl), not merely look like PEM.
+    const fail = (message: string) => {
+      ctx.addIssue({ code: "custom", path: ["rsa_public_key"], message });
       ctx.addIssue({
         code: "custom",
-        path: ["rsa_public_key"],
-        message: "invalid key: expected a PEM public key",
+        path: ["@entity"],
+        message: "failed conditional validation given value of field 'algorithm'",
       });
+    };
+    if (secret.rsa_public_key === null) fail("required field missing");
+    else if (!isPublicKey(secret.rsa_public_key)) fail("invalid key");
   });
+
+function isPublicKey(pem: string): boolean {
+  try {
+    createPublicKey(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const aclFields = {
   ...base,

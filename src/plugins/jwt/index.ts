@@ -24,6 +24,16 @@ const WEB_CRYPTO: Record<
   ES384: { key: { name: "ECDSA", namedCurve: "P-384" }, verify: { name: "ECDSA", hash: "SHA-384" } },
 };
 
+/** Algorithms a token may name (Kong's parser list); anything else is a bad token, not a wrong algorithm. */
+const SUPPORTED_ALGORITHMS = new Set([
+  ...Object.keys(WEB_CRYPTO),
+  "ES512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "EdDSA",
+]);
+
 /** Imported keys per credential object (snapshot-scoped: a rotated credential is a new object). */
 const keyCache = new WeakMap<JwtSecret, Map<string, Promise<CryptoKey>>>();
 
@@ -61,14 +71,25 @@ type Decoded = {
 };
 
 function decode(token: string): Decoded | string {
-  const parts = token.split(".");
-  if (parts.length !== 3) return "invalid serialized token";
+  // Kong's parser: header and claims before the first two dots, the rest is the signature. Fewer parts, or
+  // parts that are not JSON objects, are "invalid JSON"; a signature that is not base64url is refused after
+  // the header was checked.
+  const first = token.indexOf(".");
+  const second = first < 0 ? -1 : token.indexOf(".", first + 1);
+  if (second < 0) return "invalid JSON";
+  const [head, body, signature] = [
+    token.slice(0, first),
+    token.slice(first + 1, second),
+    token.slice(second + 1),
+  ];
   try {
-    const header = JSON.parse(base64UrlDecode(parts[0]!).toString("utf8"));
-    const claims = JSON.parse(base64UrlDecode(parts[1]!).toString("utf8"));
+    const header = JSON.parse(base64UrlDecode(head).toString("utf8"));
+    const claims = JSON.parse(base64UrlDecode(body).toString("utf8"));
     if (typeof header !== "object" || header === null || typeof claims !== "object" || claims === null)
       return "invalid JSON";
-    return { header, claims, signed: `${parts[0]}.${parts[1]}`, signature: base64UrlDecode(parts[2]!) };
+    if (typeof header.alg !== "string" || !SUPPORTED_ALGORITHMS.has(header.alg)) return "invalid alg";
+    if (!/^[A-Za-z0-9_-]*={0,2}$/.test(signature)) return "invalid signature";
+    return { header, claims, signed: `${head}.${body}`, signature: base64UrlDecode(signature) };
   } catch {
     return "invalid JSON";
   }
@@ -92,9 +113,9 @@ function findTokens(ctx: PluginContext, config: JwtConfig): string[] {
   for (const name of config.header_names) {
     const value = ctx.request.headers.get(name);
     if (!value) continue;
+    // Kong takes a token from a header only in the Bearer scheme, whatever the header's name.
     const bearer = /^\s*bearer\s+(\S+)\s*$/i.exec(value);
     if (bearer) tokens.add(bearer[1]!);
-    else if (name.toLowerCase() !== "authorization") tokens.add(value.trim());
   }
   return [...tokens];
 }
@@ -120,11 +141,14 @@ export const jwt: PluginHooks<JwtConfig> = {
   async access(ctx, config) {
     if (!config.run_on_preflight && ctx.method === "OPTIONS") return undefined;
     if (satisfiedByAnotherPlugin(ctx, config.anonymous)) return undefined;
-    const fail = (status: number, message: string | Record<string, unknown>) =>
-      failOrAnonymous(ctx, config.anonymous, { status, message });
+    // Kong's RFC 6750 challenges: a bare one when no token came, `error="invalid_token"` for a bad one.
+    const base = config.realm ? `Bearer realm="${config.realm}"` : "Bearer";
+    const invalid = config.realm ? `${base}, error="invalid_token"` : 'Bearer error="invalid_token"';
+    const fail = (status: number, message: string | Record<string, unknown>, challenge = invalid) =>
+      failOrAnonymous(ctx, config.anonymous, { status, message, headers: { "www-authenticate": challenge } });
 
     const tokens = findTokens(ctx, config);
-    if (tokens.length === 0) return fail(401, "Unauthorized");
+    if (tokens.length === 0) return fail(401, "Unauthorized", base);
     if (tokens.length > 1) return fail(401, "Multiple tokens provided");
     const decoded = decode(tokens[0]!);
     if (typeof decoded === "string") return fail(401, `Bad token; ${decoded}`);
