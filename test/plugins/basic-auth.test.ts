@@ -107,7 +107,7 @@ describe("basic-auth success", () => {
   });
 
   test("anonymous: a failure continues as the anonymous consumer (given by id)", async () => {
-    for (const headers of [{}, { authorization: basic("bob", "wrong") }]) {
+    for (const headers of [{}, { authorization: basic("bob", "wrong") }] as Record<string, string>[]) {
       const echo = await w.pass("/ba-anon", { headers });
       expect(identity(echo)).toEqual(
         expected({

@@ -9,7 +9,7 @@ const enc = new TextEncoder();
 const b64url = (data: string | Uint8Array) => Buffer.from(data).toString("base64url");
 const now = () => Math.floor(Date.now() / 1000);
 
-async function hmacKey(secret: string | Uint8Array, alg: string): Promise<CryptoKey> {
+async function hmacKey(secret: string | Uint8Array<ArrayBuffer>, alg: string): Promise<CryptoKey> {
   const raw = typeof secret === "string" ? enc.encode(secret) : secret;
   return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: `SHA-${alg.slice(2)}` }, false, ["sign"]);
 }
@@ -52,6 +52,7 @@ const ROUTES: Record<string, Record<string, unknown>> = {
   "/jwt-exp": { claims_to_verify: ["exp"] },
   "/jwt-nbf": { claims_to_verify: ["nbf"] },
   "/jwt-max": { claims_to_verify: ["exp"], maximum_expiration: 60 },
+  "/jwt-max-only": { maximum_expiration: 60 },
   "/jwt-b64": { secret_is_base64: true },
   "/jwt-cookie": { cookie_names: ["auth"], uri_param_names: ["token"] },
   "/jwt-kid": { key_claim_name: "kid" },
@@ -256,6 +257,21 @@ describe("jwt issuers and claims", () => {
       exp: "exceeds maximum allowed expiration",
     });
     await w.pass("/jwt-max", bearer(await token("HS256", { exp: now() + 30 })));
+  });
+
+  test("maximum_expiration without claims_to_verify (Kong accepts it): exp is then required and bounded", async () => {
+    const max = { exp: "exceeds maximum allowed expiration" };
+    await w.refused("/jwt-max-only", bearer(await token("HS256")), 401, max);
+    await w.refused("/jwt-max-only", bearer(await token("HS256", { exp: now() + 3600 })), 401, max);
+    await w.pass("/jwt-max-only", bearer(await token("HS256", { exp: now() + 30 })));
+    // exp itself is not verified here: an expired token is within the maximum.
+    await w.pass("/jwt-max-only", bearer(await token("HS256", { exp: now() - 30 })));
+  });
+
+  test("claim errors are reported alone, before the maximum expiration", async () => {
+    await w.refused("/jwt-max", bearer(await token("HS256", { exp: now() - 5 })), 401, {
+      exp: "token expired",
+    });
   });
 
   test("a bad signature is reported before claims (an expired forged token says Invalid signature)", async () => {

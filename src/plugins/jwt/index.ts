@@ -130,9 +130,14 @@ function verifyClaims(claims: Record<string, unknown>, config: JwtConfig): Recor
     else if (claim === "exp" && value <= now) errors.exp = "token expired";
     else if (claim === "nbf" && value > now) errors.nbf = "token not valid yet";
   }
-  if (config.maximum_expiration > 0 && typeof claims.exp === "number" && !errors.exp)
-    if (claims.exp - now > config.maximum_expiration) errors.exp = "exceeds maximum allowed expiration";
-  return Object.keys(errors).length > 0 ? errors : null;
+  if (Object.keys(errors).length > 0) return errors;
+  // As Kong: checked only once the listed claims are fine, and a token without exp has no bounded life.
+  if (config.maximum_expiration > 0) {
+    const exp = claims.exp;
+    if (typeof exp !== "number" || exp - now > config.maximum_expiration)
+      return { exp: "exceeds maximum allowed expiration" };
+  }
+  return null;
 }
 
 export const jwt: PluginHooks<JwtConfig> = {

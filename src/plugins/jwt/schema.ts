@@ -27,9 +27,20 @@ export const jwtConfig = z
     realm: configString.nullable().default(null),
   })
   .superRefine((config, ctx) => {
-    // Kong: a maximum expiration only makes sense when exp is verified.
-    if (config.maximum_expiration > 0 && !config.claims_to_verify?.includes("exp"))
+    // Kong's conditional check: a maximum expiration needs exp among the verified claims — when claims are
+    // listed at all (an absent list passes, and the runtime check then insists on exp itself).
+    if (
+      config.maximum_expiration > 0 &&
+      config.claims_to_verify !== null &&
+      !config.claims_to_verify.includes("exp")
+    ) {
       ctx.addIssue({ code: "custom", path: ["claims_to_verify"], message: "expected to contain: exp" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["@entity"],
+        message: "failed conditional validation given value of field 'config.maximum_expiration'",
+      });
+    }
   });
 
 export type JwtConfig = z.output<typeof jwtConfig>;
