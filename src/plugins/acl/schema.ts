@@ -12,12 +12,21 @@ export const aclConfig = z
     always_use_authenticated_groups: configBoolean(false),
   })
   .superRefine((config, ctx) => {
+    // Kong's two entity checks, with their own messages: `only_one_of` (run when either list is given) and
+    // `at_least_one_of`. Two empty lists fail both.
+    const given = (v: string[] | null) => v !== null;
     const set = (v: string[] | null) => v !== null && v.length > 0;
-    if (set(config.allow) === set(config.deny))
+    if ((given(config.allow) || given(config.deny)) && set(config.allow) === set(config.deny))
       ctx.addIssue({
         code: "custom",
         path: ["@entity"],
-        message: "only one of these fields must be non-empty: 'config.allow', 'config.deny'",
+        message: "exactly one of these fields must be non-empty: 'config.allow', 'config.deny'",
+      });
+    if (!set(config.allow) && !set(config.deny))
+      ctx.addIssue({
+        code: "custom",
+        path: ["@entity"],
+        message: "at least one of these fields must be non-empty: 'config.allow', 'config.deny'",
       });
   });
 
