@@ -1,0 +1,204 @@
+// Black-box: several plugins on one request — logical OR of authentication plugins through `anonymous`,
+// logical AND without it, and Kong's scope precedence (global < service < route < route+service) observed
+// through behaviour, including fallback when the more specific configuration goes away.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { admin, basic, expected, identity, type PluginWorld, startWorld } from "./helpers.ts";
+
+let w: PluginWorld;
+let alice: { id: string };
+let bob: { id: string };
+let anon: { id: string };
+let aliceKey: string;
+const FORBIDDEN = "You cannot consume this service";
+
+async function hs256(secret: string, claims: Record<string, unknown>): Promise<string> {
+  const enc = new TextEncoder();
+  const b64 = (d: string | Uint8Array) => Buffer.from(d).toString("base64url");
+  const signed = `${b64(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${b64(JSON.stringify(claims))}`;
+  const key = await crypto.subtle.importKey(
+    "raw",
+    enc.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return `${signed}.${b64(new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(signed))))}`;
+}
+
+beforeAll(async () => {
+  w = await startWorld();
+  alice = await w.consumer({ username: "alice" });
+  bob = await w.consumer({ username: "bob", custom_id: "bob-cid" });
+  anon = await w.consumer({ username: "anonymous" });
+  aliceKey = (await admin(w.tg, "POST", "/consumers/alice/key-auth", { key: "alice-key" })).id;
+  await admin(w.tg, "POST", "/consumers/bob/basic-auth", { username: "bob", password: "bob-pw" });
+  await admin(w.tg, "POST", "/consumers/bob/jwt", { key: "bob-iss", secret: "bob-jwt-secret" });
+  for (const c of ["alice", "bob"]) await admin(w.tg, "POST", `/consumers/${c}/acls`, { group: "users" });
+  await admin(w.tg, "POST", "/consumers/anonymous/acls", { group: "nobody" });
+  await w.synced();
+});
+
+afterAll(() => w.stop());
+
+describe("logical OR and AND of authentication plugins", () => {
+  beforeAll(async () => {
+    const { routes } = await w.service("combo", ["/or", "/and", "/or-open"]);
+    const [or, and, open] = routes as [string, string, string];
+    for (const name of ["key-auth", "basic-auth", "jwt"])
+      await admin(w.tg, "POST", `/routes/${or}/plugins`, { name, config: { anonymous: "anonymous" } });
+    await admin(w.tg, "POST", `/routes/${or}/plugins`, { name: "acl", config: { allow: ["users"] } });
+    for (const name of ["key-auth", "basic-auth"])
+      await admin(w.tg, "POST", `/routes/${and}/plugins`, { name });
+    for (const name of ["key-auth", "basic-auth"])
+      await admin(w.tg, "POST", `/routes/${open}/plugins`, { name, config: { anonymous: anon.id } });
+    await w.synced();
+  });
+
+  test("OR: any one valid credential is enough, each identifies its own consumer", async () => {
+    expect(identity(await w.pass("/or", { headers: { apikey: "alice-key" } }))).toEqual(
+      expected({
+        "x-consumer-id": alice.id,
+        "x-consumer-username": "alice",
+        "x-credential-identifier": aliceKey,
+        "x-consumer-groups": "users",
+      }),
+    );
+    const viaBasic = await w.pass("/or", { headers: { authorization: basic("bob", "bob-pw") } });
+    expect(identity(viaBasic)).toEqual(
+      expected({
+        "x-consumer-id": bob.id,
+        "x-consumer-username": "bob",
+        "x-consumer-custom-id": "bob-cid",
+        "x-credential-identifier": "bob",
+        "x-consumer-groups": "users",
+      }),
+    );
+    const viaJwt = await w.pass("/or", {
+      headers: { authorization: `Bearer ${await hs256("bob-jwt-secret", { iss: "bob-iss" })}` },
+    });
+    expect(viaJwt.headers["x-credential-identifier"]).toBe("bob-iss");
+  });
+
+  test("OR: a failed plugin falls back to anonymous, and a later plugin's success replaces it", async () => {
+    const echo = await w.pass("/or", {
+      headers: { apikey: "wrong-key", authorization: basic("bob", "bob-pw") },
+    });
+    expect(echo.headers["x-consumer-id"]).toBe(bob.id);
+    expect(echo.headers["x-anonymous-consumer"]).toBeUndefined();
+    expect(echo.headers["x-credential-identifier"]).toBe("bob");
+  });
+
+  test("OR: the first plugin (by priority) to succeed wins; later ones stand aside", async () => {
+    // jwt (1450) runs before key-auth (1250) before basic-auth (1100).
+    const token = await hs256("bob-jwt-secret", { iss: "bob-iss" });
+    const echo = await w.pass(`/or?jwt=${token}`, { headers: { apikey: "alice-key" } });
+    expect(echo.headers["x-consumer-id"]).toBe(bob.id);
+    expect(echo.headers["x-credential-identifier"]).toBe("bob-iss");
+    const keyFirst = await w.pass("/or", {
+      headers: { apikey: "alice-key", authorization: basic("bob", "wrong") },
+    });
+    expect(keyFirst.headers["x-consumer-id"]).toBe(alice.id);
+  });
+
+  test("OR: nothing valid leaves the anonymous consumer, which acl then refuses", async () => {
+    await w.refused("/or", undefined, 403, FORBIDDEN);
+    const open = await w.pass("/or-open");
+    expect(identity(open)).toEqual(
+      expected({
+        "x-consumer-id": anon.id,
+        "x-consumer-username": "anonymous",
+        "x-anonymous-consumer": "true",
+      }),
+    );
+  });
+
+  test("AND: without anonymous every plugin must succeed; the last one sets the identity", async () => {
+    await w.refused("/and", { headers: { apikey: "alice-key" } }, 401, "Unauthorized");
+    await w.refused(
+      "/and",
+      { headers: { authorization: basic("bob", "bob-pw") } },
+      401,
+      "No API key found in request",
+    );
+    const both = await w.pass("/and", {
+      headers: { apikey: "alice-key", authorization: basic("bob", "bob-pw") },
+    });
+    expect(both.headers["x-consumer-id"]).toBe(bob.id);
+    expect(both.headers["x-credential-identifier"]).toBe("bob");
+  });
+});
+
+describe("scope precedence, observed through behaviour", () => {
+  let main: { id: string; routes: string[] };
+  let servicePlugin: string;
+  let routePlugin: string;
+
+  beforeAll(async () => {
+    // Each scope reads the key from a different header, so the header that works shows which config ran.
+    main = await w.service("prec", ["/prec-route", "/prec-both", "/prec-service"]);
+    await w.service("prec-other", ["/prec-global"]);
+    await admin(w.tg, "POST", "/plugins", { name: "key-auth", config: { key_names: ["global-key"] } });
+    servicePlugin = (
+      await admin(w.tg, "POST", `/services/${main.id}/plugins`, {
+        name: "key-auth",
+        config: { key_names: ["service-key"] },
+      })
+    ).id;
+    routePlugin = (
+      await admin(w.tg, "POST", `/routes/${main.routes[0]}/plugins`, {
+        name: "key-auth",
+        config: { key_names: ["route-key"] },
+      })
+    ).id;
+    await admin(w.tg, "POST", "/plugins", {
+      name: "key-auth",
+      route: { id: main.routes[1] },
+      service: { id: main.id },
+      config: { key_names: ["both-key"] },
+    });
+    await w.synced();
+  });
+
+  /** Which of the scope headers opens `path` (exactly one must). */
+  async function winner(path: string): Promise<string[]> {
+    const open: string[] = [];
+    for (const header of ["global-key", "service-key", "route-key", "both-key"]) {
+      const answer = await w.call(path, { headers: { [header]: "alice-key" } });
+      if (answer.status === 200) open.push(header);
+      else expect({ header, status: answer.status }).toEqual({ header, status: 401 });
+    }
+    return open;
+  }
+
+  test("route+service beats route beats service beats global", async () => {
+    expect(await winner("/prec-both")).toEqual(["both-key"]);
+    expect(await winner("/prec-route")).toEqual(["route-key"]);
+    expect(await winner("/prec-service")).toEqual(["service-key"]);
+    expect(await winner("/prec-global")).toEqual(["global-key"]);
+    // One key-auth runs per request (the most specific), so a keyless request gets one plain refusal.
+    await w.refused("/prec-route", undefined, 401, "No API key found in request");
+  });
+
+  test("removing or disabling the specific configuration falls back to the next scope", async () => {
+    await admin(w.tg, "DELETE", `/plugins/${routePlugin}`);
+    await w.synced();
+    expect(await winner("/prec-route")).toEqual(["service-key"]);
+    await admin(w.tg, "PATCH", `/plugins/${servicePlugin}`, { enabled: false });
+    await w.synced();
+    expect(await winner("/prec-route")).toEqual(["global-key"]);
+    expect(await winner("/prec-service")).toEqual(["global-key"]);
+    expect(await winner("/prec-both")).toEqual(["both-key"]);
+    await admin(w.tg, "PATCH", `/plugins/${servicePlugin}`, { enabled: true });
+    await w.synced();
+    expect(await winner("/prec-service")).toEqual(["service-key"]);
+  });
+
+  test("different plugins from different scopes all run: global acl after a route's key-auth", async () => {
+    const acl = await admin(w.tg, "POST", "/plugins", { name: "acl", config: { deny: ["users"] } });
+    await w.synced();
+    await w.refused("/prec-service", { headers: { "service-key": "alice-key" } }, 403, FORBIDDEN);
+    await admin(w.tg, "DELETE", `/plugins/${acl.id}`);
+    await w.synced();
+    await w.pass("/prec-service", { headers: { "service-key": "alice-key" } });
+  });
+});
