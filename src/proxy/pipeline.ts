@@ -7,7 +7,7 @@ import { normalizePath } from "../schemas/normalize-path.ts";
 import { type ForwardOutcome, forward } from "./forward.ts";
 import { setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
 import { joinUpstreamPath } from "./path-join.ts";
-import { ProxyPluginContext } from "./plugin-context.ts";
+import { BodyTooLarge, ProxyPluginContext } from "./plugin-context.ts";
 import { relay } from "./relay.ts";
 import { gatewayResponse, MESSAGES, NAME_RESOLUTION_FAILED, redirectResponse } from "./responses.ts";
 import type { RouteTarget, Snapshot, UpstreamTarget } from "./snapshot.ts";
@@ -162,8 +162,16 @@ async function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot
     snapshot.credentials,
     state.env.serverToken,
     state.start,
+    state.streamLimit,
   );
-  const answer = await runAccess(chain, ctx);
+  let answer: Response | undefined;
+  try {
+    answer = await runAccess(chain, ctx);
+  } catch (error) {
+    // A plugin read a chunked body (key_in_body) that outgrew the limit: the same 413 as the streaming path.
+    if (!(error instanceof BodyTooLarge)) throw error;
+    return gatewayResponse(413, MESSAGES[413], state.requestId, state.env.serverToken, state.start);
+  }
   if (answer) return answer;
   return forwardMatched(state, { chain, ctx });
 }

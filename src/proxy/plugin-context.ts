@@ -25,6 +25,8 @@ export class ProxyPluginContext implements PluginContext {
     readonly credentials: CredentialIndex,
     private readonly serverToken: string,
     private readonly start: number,
+    /** Most bytes a body of unannounced length may have (null: its Content-Length was already checked). */
+    private readonly streamLimit: number | null = null,
   ) {}
 
   setUpstreamQuery(query: string): void {
@@ -32,8 +34,14 @@ export class ProxyPluginContext implements PluginContext {
   }
 
   async readBodyText(): Promise<string> {
-    if (this.bodyText === undefined)
-      this.bodyText = this.method === "GET" || this.method === "HEAD" ? "" : await this.request.text();
+    if (this.bodyText === undefined) {
+      const body = this.method === "GET" || this.method === "HEAD" ? null : this.request.body;
+      if (body === null) this.bodyText = "";
+      else if (this.streamLimit === null) this.bodyText = await this.request.text();
+      // A chunked body is buffered here instead of streamed: the proxy's body limit must hold all the same,
+      // or a key_in_body route would buffer any upload whole.
+      else this.bodyText = await readLimited(body, this.streamLimit);
+    }
     return this.bodyText;
   }
 
@@ -61,4 +69,24 @@ export class ProxyPluginContext implements PluginContext {
       },
     });
   }
+}
+
+/** Thrown by readBodyText when a body of unannounced length grows past the limit; the proxy answers 413. */
+export class BodyTooLarge extends Error {}
+
+async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new BodyTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }

@@ -36,8 +36,8 @@ export type PluginWorld = {
   stop(): Promise<void>;
 };
 
-export async function startWorld(): Promise<PluginWorld> {
-  const tg = await startTestGateway();
+export async function startWorld(gatewayArgs: string[] = []): Promise<PluginWorld> {
+  const tg = await startTestGateway(gatewayArgs);
   const upstream = startUpstream();
   const call = async (path: string, init?: RequestInit): Promise<Answer> => {
     const res = await tg.proxy(path, init);
