@@ -212,13 +212,21 @@ function forwardMatched(state: Matched, plugins: PluginRun | null): Response | P
         plugins,
       },
     );
+  // A body a plugin read (and left as it was) goes upstream as the bytes received, from a buffer.
+  const received = plugins?.ctx.bodyText === undefined ? plugins?.ctx.receivedBody : undefined;
   return proxyHttp(
-    request,
+    received === undefined
+      ? request
+      : new Request(request.url, {
+          method: state.method,
+          body: received.byteLength > 0 ? received : null,
+          signal: request.signal,
+        }),
     state.method,
     `${upstream.origin}${upstreamPath}${query}`,
     upstreamHeaders,
-    state.hasBody,
-    state.streamLimit,
+    received === undefined ? state.hasBody : received.byteLength > 0,
+    received === undefined ? state.streamLimit : null,
     upstream,
     { requestId, start, env, plugins },
   );

@@ -9,8 +9,14 @@ export class ProxyPluginContext implements PluginContext {
   anonymous = false;
   /** Set by setUpstreamQuery; undefined keeps the client's query. */
   upstreamQuery: string | undefined;
-  /** Set once a plugin has read the body; forwarded instead of the stream. */
+  /** A body a plugin replaced (setUpstreamBody); forwarded instead of the client's. */
   bodyText: string | undefined;
+  /**
+   * The client's body as received, once a plugin has read it (the stream is then spent). It is forwarded as
+   * these exact bytes: decoding to text and back would corrupt bytes that are not UTF-8 (a latin-1 form).
+   */
+  receivedBody: Uint8Array<ArrayBuffer> | undefined;
+  #decoded: string | undefined;
 
   constructor(
     readonly request: Request,
@@ -34,15 +40,17 @@ export class ProxyPluginContext implements PluginContext {
   }
 
   async readBodyText(): Promise<string> {
-    if (this.bodyText === undefined) {
+    if (this.#decoded === undefined) {
       const body = this.method === "GET" || this.method === "HEAD" ? null : this.request.body;
-      if (body === null) this.bodyText = "";
-      else if (this.streamLimit === null) this.bodyText = await this.request.text();
+      if (body === null) this.receivedBody = new Uint8Array(0);
+      else if (this.streamLimit === null)
+        this.receivedBody = new Uint8Array(await this.request.arrayBuffer());
       // A chunked body is buffered here instead of streamed: the proxy's body limit must hold all the same,
       // or a key_in_body route would buffer any upload whole.
-      else this.bodyText = await readLimited(body, this.streamLimit);
+      else this.receivedBody = await readLimited(body, this.streamLimit);
+      this.#decoded = Buffer.from(this.receivedBody).toString("utf8");
     }
-    return this.bodyText;
+    return this.#decoded;
   }
 
   setUpstreamBody(text: string): void {
@@ -74,7 +82,10 @@ export class ProxyPluginContext implements PluginContext {
 /** Thrown by readBodyText when a body of unannounced length grows past the limit; the proxy answers 413. */
 export class BodyTooLarge extends Error {}
 
-async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<string> {
+async function readLimited(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = body.getReader();
@@ -88,5 +99,5 @@ async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Pro
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }

@@ -59,6 +59,7 @@ const ROUTES: Record<string, Record<string, unknown>> = {
   "/jwt-anon": { anonymous: "jwt-anonymous" },
   "/jwt-realm": { realm: "portico" },
   "/jwt-header": { header_names: ["x-jwt"] },
+  "/jwt-preflight": { run_on_preflight: false },
 };
 
 /** A valid token for the credential whose key (iss) is `iss`. */
@@ -320,6 +321,13 @@ describe("jwt token sources", () => {
       "Multiple tokens provided",
     );
     await w.pass(`/jwt?jwt=${a}`, bearer(a));
+  });
+
+  test("run_on_preflight false lets OPTIONS through; the default checks it", async () => {
+    const echo = await w.pass("/jwt-preflight", { method: "OPTIONS" });
+    expect(echo.headers["x-consumer-id"]).toBeUndefined();
+    await w.refused("/jwt-preflight", undefined, 401, "Unauthorized");
+    await w.refused("/jwt", { method: "OPTIONS" }, 401, "Unauthorized");
   });
 
   test("realm appears in both challenges", async () => {
