@@ -4,7 +4,6 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type GraphQLInputObjectType, type GraphQLObjectType, getNamedType } from "graphql";
 import pkg from "../../package.json" with { type: "json" };
-import { staleAssets } from "../../scripts/graphiql-assets.ts";
 import { SCHEMA_FILE } from "../../scripts/graphql-schema.ts";
 import { printSdl, schema } from "../../src/admin/graphql/schema.ts";
 import { routeFields } from "../../src/schemas/routes.ts";
@@ -19,7 +18,12 @@ describe("committed artefacts", () => {
   });
 
   test("the GraphiQL assets match the installed render-graphiql (run `bun scripts/graphiql-assets.ts`)", () => {
-    expect(staleAssets()).toEqual([]);
+    // In its own process: render-graphiql is a 9 MB module that the test runner need not keep loaded.
+    const check = Bun.spawnSync([process.execPath, join(ROOT, "scripts", "graphiql-assets.ts"), "--check"], {
+      cwd: ROOT,
+    });
+    expect(check.stderr.toString()).toBe("");
+    expect(check.exitCode).toBe(0);
   });
 });
 
