@@ -52,11 +52,3 @@ export function failOrAnonymous(
   setConsumer(ctx, consumer, null, true);
   return undefined;
 }
-
-/** Constant-time string comparison for secrets. */
-export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  if (left.length !== right.length) return false;
-  return crypto.timingSafeEqual(left, right);
-}

@@ -35,6 +35,8 @@ export type EntityDef<N extends EntityName = EntityName> = {
   uniques: readonly (readonly string[])[];
   /** Credentials have no updated_at in Kong. */
   hasUpdatedAt: boolean;
+  /** Record fields a partial update merges key by key instead of replacing (Kong: a plugin's config). */
+  mergedOnUpdate?: readonly string[];
   /** Work that must happen before the synchronous transaction (e.g. password hashing). */
   prepare?: (input: Record<string, unknown>) => Promise<Record<string, unknown>>;
 };
@@ -133,6 +135,8 @@ export const ENTITY_DEFS: { [N in EntityName]: EntityDef<N> } = {
     referencedBy: [],
     uniques: [["instance_name"], ["name", "route", "service", "consumer"]],
     hasUpdatedAt: true,
+    // PATCH {"config":{"hide_credentials":true}} keeps the plugin's other settings, as in Kong.
+    mergedOnUpdate: ["config"],
   },
   keyauth_credentials: {
     name: "keyauth_credentials",

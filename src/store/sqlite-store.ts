@@ -304,7 +304,7 @@ class SqliteTables {
     }
     const { id: _id, created_at, updated_at: _u, ...current } = existing;
     const changes = isRecord(patch) ? stripAutoFields(patch) : patch;
-    const merged = isRecord(changes) ? { ...current, ...changes } : changes;
+    const merged = isRecord(changes) ? mergeChanges(def, current, changes) : changes;
     const parsed = this.#validate(def, withScope(merged, scope));
     const entity: Row = { ...parsed, id: existing.id, created_at };
     if (def.hasUpdatedAt) entity.updated_at = nowSeconds();
@@ -446,6 +446,26 @@ class SqliteTables {
       events: [{ entity: def.name, action, id: entity.id as string, version: 0 }],
     };
   }
+}
+
+/** Kong's merge_values: nested records merge key by key, anything else (arrays included) is replaced. */
+function mergeRecords(
+  current: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged = { ...current };
+  for (const [key, value] of Object.entries(patch))
+    merged[key] = isRecord(value) && isRecord(current[key]) ? mergeRecords(current[key], value) : value;
+  return merged;
+}
+
+/** A partial update: top-level fields replace, the entity's mergeable records merge. */
+function mergeChanges(def: EntityDef, current: Row, changes: Row): Row {
+  const merged = { ...current, ...changes };
+  for (const field of def.mergedOnUpdate ?? [])
+    if (isRecord(current[field]) && isRecord(changes[field]))
+      merged[field] = mergeRecords(current[field] as Row, changes[field] as Row);
+  return merged;
 }
 
 /** id and timestamps are the store's to set; a body may carry them (Kong echoes) but cannot change them. */

@@ -48,43 +48,8 @@ const CREDENTIALS = [
   { entity: "acls", nested: "acls", topLevel: "acls", kinds: kindsOf(aclFields) },
 ] as const satisfies readonly { entity: EntityName; nested: string; topLevel: string; kinds: unknown }[];
 
-type PluginRepository = Store["plugins"];
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
-/** Kong's merge_values: nested records merge key by key, anything else (arrays included) is replaced. */
-function mergeRecords(
-  current: Record<string, unknown>,
-  patch: Record<string, unknown>,
-): Record<string, unknown> {
-  const merged = { ...current };
-  for (const [key, value] of Object.entries(patch))
-    merged[key] = isRecord(value) && isRecord(current[key]) ? mergeRecords(current[key], value) : value;
-  return merged;
-}
-
-/**
- * Kong's PATCH of a plugin merges `config` into the stored one (`{"config":{"hide_credentials":true}}` keeps
- * the other settings); the store's generic update merges only top-level fields, so the config is merged here.
- */
-function mergingConfig(plugins: PluginRepository): PluginRepository {
-  return {
-    ...plugins,
-    async update(key, patch, scope) {
-      if (isRecord(patch) && isRecord(patch.config)) {
-        const current = await plugins.get(key, scope);
-        if (current && isRecord(current.config))
-          patch = { ...patch, config: mergeRecords(current.config, patch.config) };
-      }
-      return plugins.update(key, patch, scope);
-    },
-  };
-}
-
 export function registerPluginEndpoints(router: AdminRouter, store: Store): void {
-  const { services, routes, consumers } = store;
-  const plugins = mergingConfig(store.plugins);
+  const { services, routes, consumers, plugins } = store;
 
   router.add(
     "/consumers",
