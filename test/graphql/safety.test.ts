@@ -131,6 +131,32 @@ describe("query limits", () => {
     expect(JSON.stringify(result.data)).toContain("addService");
   });
 
+  test("a body over 1 MiB is refused with 413 (declared or streamed), like REST's", async () => {
+    const big = JSON.stringify({
+      query: "{ services { totalCount } }",
+      variables: { pad: "x".repeat(1024 * 1024) },
+    });
+    const declared = await timed(big);
+    expect(declared.status).toBe(413);
+    const chunks = [big.slice(0, 600_000), big.slice(600_000)];
+    const streamed = await fetch(`${gw.adminUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new ReadableStream({
+        start(controller) {
+          for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+          controller.close();
+        },
+      }),
+    });
+    expect(streamed.status).toBe(413);
+    const justUnder = JSON.stringify({
+      query: "{ services { totalCount } }",
+      variables: { pad: "x".repeat(1000_000) },
+    });
+    expect((await timed(justUnder)).status).toBe(200);
+  });
+
   test("batched requests are not accepted", async () => {
     const result = await timed([
       { query: 'mutation { addService(input: { name: "b1", host: "x" }) { id } }' },

@@ -139,6 +139,27 @@ describe("configChanged over server-sent events", () => {
   });
 });
 
+describe("client hang-up", () => {
+  test("a subscriber that disconnects ends its request on the server (no longer counted as active)", async () => {
+    const active = async () => {
+      const result = await fetch(`${gw.adminUrl}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ status { traffic { active { admin } } } }" }),
+      });
+      const body = (await result.json()) as { data: { status: { traffic: { active: { admin: number } } } } };
+      return body.data.status.traffic.active.admin;
+    };
+    const before = await active();
+    const sub = await subscribeSse<ConfigEvent>("subscription { configChanged { id } }");
+    expect(await active()).toBe(before + 1);
+    await sub.close();
+    const deadline = Date.now() + 3000;
+    while ((await active()) !== before && Date.now() < deadline) await Bun.sleep(20);
+    expect(await active()).toBe(before);
+  });
+});
+
 describe("serviceHealth", () => {
   test("streams each probe of the seed's PATCH /services and of refreshServices", async () => {
     await rest(gw, "PUT", "/services/probe-me", { url: `http://127.0.0.1:${upstream.port}/` });

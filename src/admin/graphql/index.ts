@@ -35,6 +35,33 @@ export type GraphqlHandler = {
 
 const JSON_TYPES = new Set(["application/json"]);
 
+/** The admin API's body limit (REST's too): a GraphQL document with its variables is far smaller. */
+export const GRAPHQL_BODY_LIMIT = 1024 * 1024;
+
+/** The body, read until it proves larger than the limit (never buffered beyond it); null when too large. */
+async function readCapped(request: Request): Promise<Uint8Array<ArrayBuffer> | null> {
+  if (Number(request.headers.get("content-length") ?? "0") > GRAPHQL_BODY_LIMIT) return null;
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    size += chunk.value.byteLength;
+    if (size > GRAPHQL_BODY_LIMIT) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(chunk.value);
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
+
 function graphqlErrorResponse(status: number, message: string, headers: Record<string, string> = {}) {
   return Response.json({ errors: [{ message }] }, { status, headers });
 }
@@ -58,7 +85,6 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
     batching: false,
     cors: false,
     landingPage: false,
-    healthCheckEndpoint: `${GRAPHQL_PATH}/health`,
     logging: false,
     maskedErrors: { maskError, errorMessage: MASKED_MESSAGE, isDev: false },
     graphiql: { title: "Portico GraphQL", defaultQuery: DEFAULT_QUERY },
@@ -146,7 +172,18 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
           const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
           if (!JSON_TYPES.has(type))
             return graphqlErrorResponse(415, "GraphQL requests must be POSTed as application/json");
-          break;
+          const body = await readCapped(request);
+          if (body === null) return graphqlErrorResponse(413, "Request body too large");
+          // The client's signal goes along: yoga ends a subscription when its client hangs up.
+          return yoga.fetch(
+            new Request(request.url, {
+              method: "POST",
+              headers: request.headers,
+              body,
+              signal: request.signal,
+            }),
+            {},
+          );
         }
         case "OPTIONS":
           // No CORS headers: a cross-site page's preflight fails, same-site pages need none.
@@ -154,6 +191,7 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
         default:
           return graphqlErrorResponse(405, "Method not allowed", { allow: "GET, POST, OPTIONS" });
       }
+      // Only `/graphql` itself reaches yoga (its landing page and /health never answer here).
       return yoga.fetch(request, {});
     },
   };
