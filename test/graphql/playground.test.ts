@@ -6,12 +6,14 @@ import { startTestGateway, type TestGateway } from "../harness.ts";
 
 let gw: TestGateway;
 let html: string;
+let csp: string | null;
 
 beforeAll(async () => {
   gw = await startTestGateway();
   const response = await fetch(`${gw.adminUrl}/graphql`, { headers: { accept: "text/html" } });
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toContain("text/html");
+  csp = response.headers.get("content-security-policy");
   html = await response.text();
 });
 
@@ -27,6 +29,13 @@ describe("the playground page", () => {
     expect(html).not.toMatch(/cdn|unpkg|jsdelivr/i);
     // The script, the styles, the favicon and the three editor workers.
     expect(new Set(referenced()).size).toBe(Object.keys(GRAPHIQL_ASSETS).length);
+  });
+
+  test("forbids the browser to load from or connect to any other origin (Content-Security-Policy)", () => {
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/https?:|\*/);
   });
 
   test("is only the answer to a browser's GET: a JSON client gets GraphQL", async () => {

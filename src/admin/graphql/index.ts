@@ -14,7 +14,7 @@ import type { GraphqlContext } from "./builder.ts";
 import { MASKED_MESSAGE, maskError } from "./errors.ts";
 import { useLimits } from "./limits.ts";
 import { ServiceLoader } from "./loaders.ts";
-import { ASSETS_PATH, DEFAULT_QUERY, renderPlayground, serveAsset } from "./playground.ts";
+import { ASSETS_PATH, DEFAULT_QUERY, PLAYGROUND_CSP, renderPlayground, serveAsset } from "./playground.ts";
 import { schema } from "./schema.ts";
 
 export const GRAPHQL_PATH = "/graphql";
@@ -192,7 +192,11 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
           return graphqlErrorResponse(405, "Method not allowed", { allow: "GET, POST, OPTIONS" });
       }
       // Only `/graphql` itself reaches yoga (its landing page and /health never answer here).
-      return yoga.fetch(request, {});
+      const response = await yoga.fetch(request, {});
+      // The playground page may load and connect only to this listener, whatever its script tries.
+      if (response.headers.get("content-type")?.startsWith("text/html"))
+        response.headers.set("content-security-policy", PLAYGROUND_CSP);
+      return response;
     },
   };
 }

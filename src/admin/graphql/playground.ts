@@ -9,6 +9,23 @@ export const ASSETS_PATH = "/graphql/assets/";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
+/**
+ * The page's Content-Security-Policy: scripts, styles, workers and requests only from this origin (the
+ * inline scripts are the page's own two; GraphiQL's styles and fonts use inline styles and data: URLs).
+ */
+export const PLAYGROUND_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join("; ");
+
 export const DEFAULT_QUERY = `# Welcome to Portico. Press the run button (or Ctrl-Enter) to run this query.
 # The docs (book icon, top left) list every query, mutation and subscription.
 {

@@ -36,6 +36,10 @@ try {
   });
   const page = await context.newPage();
   page.on("pageerror", (error) => report.pageErrors.push(error.message));
+  // Content-Security-Policy violations and failed loads show up as console errors.
+  page.on("console", (message) => {
+    if (message.type() === "error") report.pageErrors.push(message.text());
+  });
   page.on("response", (response) => {
     if (response.url().includes("/graphql/assets/"))
       report.assets.push({
