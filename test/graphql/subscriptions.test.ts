@@ -1,6 +1,7 @@
 // Subscriptions over server-sent events (yoga) and WebSocket (graphql-ws), fed by writes made through REST.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Client, createClient } from "graphql-ws";
+import { MAX_OPERATIONS_PER_SOCKET } from "../../src/admin/graphql/index.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import { rest } from "./support.ts";
 
@@ -315,5 +316,33 @@ describe("shutdown", () => {
     expect(performance.now() - started).toBeLessThan(3000);
     await sseDone;
     expect(await closed).toBe(1001);
+  });
+});
+
+describe("WebSocket bounds", () => {
+  test("one socket holds at most MAX_OPERATIONS_PER_SOCKET live operations", async () => {
+    const client = createClient({
+      url: `${gw.adminUrl.replace("http", "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+    });
+    const disposers: (() => void)[] = [];
+    const refusals: unknown[] = [];
+    try {
+      for (let i = 0; i <= MAX_OPERATIONS_PER_SOCKET; i++)
+        disposers.push(
+          client.subscribe(
+            { query: "subscription { configChanged { id } }" },
+            { next() {}, error: (error) => refusals.push(error), complete() {} },
+          ),
+        );
+      const deadline = Date.now() + 5000;
+      while (refusals.length === 0 && Date.now() < deadline) await Bun.sleep(20);
+      expect(refusals).toHaveLength(1);
+      expect(JSON.stringify(refusals[0])).toContain(`At most ${MAX_OPERATIONS_PER_SOCKET} operations`);
+    } finally {
+      for (const dispose of disposers) dispose();
+      await client.dispose();
+    }
   });
 });

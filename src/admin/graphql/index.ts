@@ -38,6 +38,9 @@ const JSON_TYPES = new Set(["application/json"]);
 /** The admin API's body limit (REST's too): a GraphQL document with its variables is far smaller. */
 export const GRAPHQL_BODY_LIMIT = 1024 * 1024;
 
+/** Live operations one WebSocket may hold (each subscription is a listener on a feed). */
+export const MAX_OPERATIONS_PER_SOCKET = 100;
+
 /** The body, read until it proves larger than the limit (never buffered beyond it); null when too large. */
 async function readCapped(request: Request): Promise<Uint8Array<ArrayBuffer> | null> {
   if (Number(request.headers.get("content-length") ?? "0") > GRAPHQL_BODY_LIMIT) return null;
@@ -97,6 +100,9 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
     execute: (args) => (args.rootValue as Enveloped).execute(args),
     subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
     onSubscribe: async (ctx, _id, payload) => {
+      // The current operation holds a reservation already, hence `>`.
+      if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_SOCKET)
+        return [new GraphQLError(`At most ${MAX_OPERATIONS_PER_SOCKET} operations at a time on one socket.`)];
       const enveloped = yoga.getEnveloped({
         ...ctx,
         request: (ctx.extra.socket.data as unknown as GraphqlSocketData).request,
@@ -130,6 +136,7 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
 
   const sockets = new Set<ServerWebSocket<unknown>>();
   const websocket: WebSocketHandler<unknown> = {
+    maxPayloadLength: GRAPHQL_BODY_LIMIT,
     open(ws) {
       sockets.add(ws);
       graphqlWs.open?.(ws as ServerWebSocket);
