@@ -5,12 +5,15 @@ import SchemaBuilder from "@pothos/core";
 import ValidationPlugin from "@pothos/plugin-validation";
 import type { AdminContext } from "../context.ts";
 import { validationFailure } from "./errors.ts";
-import type { ServiceLoader } from "./loaders.ts";
+import type { ConsumerLoader, RouteLoader, ServiceLoader } from "./loaders.ts";
 
 export type GraphqlContext = {
   admin: AdminContext;
   /** Per-request cache of services by id (`Route.service` on a page of routes asks for the same ones). */
   services: ServiceLoader;
+  /** The same for routes and consumers (`Plugin.route`, `Plugin.consumer`, a credential's consumer). */
+  routes: RouteLoader;
+  consumers: ConsumerLoader;
   /** Aborted when the gateway stops: live subscriptions end so the listener can drain. */
   closing: AbortSignal;
 };
@@ -19,6 +22,8 @@ export const builder = new SchemaBuilder<{
   Context: GraphqlContext;
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
+  /** Opaque JSON (json.ts): a plugin's config. */
+  Scalars: { JSON: { Input: unknown; Output: unknown } };
 }>({
   plugins: [ValidationPlugin],
   defaultFieldNullability: false,

@@ -10,13 +10,19 @@ import { camelCase } from "./wire.ts";
 
 export const MASKED_MESSAGE = "An unexpected error occurred";
 
-/** Kong field errors with camelCase keys (`@entity`-style keys and array positions are kept). */
+/**
+ * Entity fields whose value is opaque JSON, written and read with its own keys (a plugin's `config` keeps
+ * the plugin's snake_case names): errors inside them name those keys unchanged.
+ */
+const OPAQUE_FIELDS = new Set(["config"]);
+
+/** Kong field errors with camelCase keys (`@entity`-style keys, array positions, opaque JSON kept). */
 export function camelizeFields(fields: unknown): unknown {
   if (Array.isArray(fields)) return fields.map(camelizeFields);
   if (fields === null || typeof fields !== "object") return fields;
   const out: ErrorFields = {};
   for (const [key, value] of Object.entries(fields))
-    out[key.startsWith("@") ? key : camelCase(key)] = camelizeFields(value);
+    out[key.startsWith("@") ? key : camelCase(key)] = OPAQUE_FIELDS.has(key) ? value : camelizeFields(value);
   return out;
 }
 
@@ -70,13 +76,19 @@ function segment(key: PropertyKey | StandardSchemaV1.PathSegment): string | numb
  */
 export function validationFailure(failure: StandardSchemaV1.FailureResult): Error {
   // The plugin re-parents zod's issues (prototype chain), so copy what the converter reads explicitly.
-  const issues = failure.issues.map((issue: Issue & { code?: string; keys?: string[] }) => ({
-    code: issue.code,
-    keys: issue.keys,
-    message: issue.message,
-    path: (issue.path ?? []).map(segment),
-  }));
+  const issues = failure.issues.map(
+    (issue: Issue & { code?: string; keys?: string[]; params?: { invalidUnique?: string } }) => ({
+      code: issue.code,
+      keys: issue.keys,
+      message: issue.message,
+      path: (issue.path ?? []).map(segment),
+      invalidUnique: issue.params?.invalidUnique,
+    }),
+  );
   const first = issues[0];
+  // An entity key the store would refuse (keyCheck): Kong names the error after the key's field.
+  if (first?.invalidUnique)
+    return new GatewayError("INVALID_UNIQUE", first.message, undefined, first.invalidUnique);
   switch (first?.path[0]) {
     case "idOrName":
       return new GatewayError("INVALID_UNIQUE", first.message, undefined, "invalid unique name");

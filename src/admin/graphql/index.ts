@@ -13,7 +13,7 @@ import type { AdminContext } from "../context.ts";
 import type { GraphqlContext } from "./builder.ts";
 import { MASKED_MESSAGE, maskError } from "./errors.ts";
 import { useLimits } from "./limits.ts";
-import { ServiceLoader } from "./loaders.ts";
+import { EntityLoader } from "./loaders.ts";
 import { ASSETS_PATH, DEFAULT_QUERY, PLAYGROUND_CSP, renderPlayground, serveAsset } from "./playground.ts";
 import { schema } from "./schema.ts";
 
@@ -92,7 +92,13 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
     maskedErrors: { maskError, errorMessage: MASKED_MESSAGE, isDev: false },
     graphiql: { title: "Portico GraphQL", defaultQuery: DEFAULT_QUERY },
     renderGraphiQL: (options) => renderPlayground({ ...options }),
-    context: () => ({ admin, services: new ServiceLoader(admin.store), closing: closing.signal }),
+    context: () => ({
+      admin,
+      services: new EntityLoader(admin.store.services),
+      routes: new EntityLoader(admin.store.routes),
+      consumers: new EntityLoader(admin.store.consumers),
+      closing: closing.signal,
+    }),
     plugins: [useLimits()],
   });
 

@@ -1,20 +1,22 @@
-// Per-request caches for links between entities, so a page of 100 routes asking for their service reads
-// each service once.
+// Per-request caches for links between entities, so a page of 100 routes (or plugins) asking for their
+// service reads each service once.
+import type { Consumer } from "../../schemas/consumers.ts";
+import type { Route } from "../../schemas/routes.ts";
 import type { Service } from "../../schemas/services.ts";
-import type { Store } from "../../store/repository.ts";
+import type { EntityRepository } from "../../store/repository.ts";
 
-export class ServiceLoader {
-  readonly #store: Store;
-  #cache = new Map<string, Promise<Service | null>>();
+export class EntityLoader<E> {
+  readonly #repo: EntityRepository<E>;
+  #cache = new Map<string, Promise<E | null>>();
 
-  constructor(store: Store) {
-    this.#store = store;
+  constructor(repo: EntityRepository<E>) {
+    this.#repo = repo;
   }
 
-  load(id: string): Promise<Service | null> {
+  load(id: string): Promise<E | null> {
     let found = this.#cache.get(id);
     if (!found) {
-      found = this.#store.services.get(id);
+      found = this.#repo.get(id);
       this.#cache.set(id, found);
     }
     return found;
@@ -25,3 +27,7 @@ export class ServiceLoader {
     this.#cache.clear();
   }
 }
+
+export type ServiceLoader = EntityLoader<Service>;
+export type RouteLoader = EntityLoader<Route>;
+export type ConsumerLoader = EntityLoader<Consumer>;

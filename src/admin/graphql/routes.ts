@@ -75,7 +75,7 @@ const HeaderInput = builder.inputType("HeaderInput", {
   }),
 });
 
-const ServiceReferenceInput = builder.inputType("ServiceReferenceInput", {
+export const ServiceReferenceInput = builder.inputType("ServiceReferenceInput", {
   description: "The route's service, by `id` or by `name`.",
   fields: (t) => ({ id: t.id(), name: t.string() }),
 });
@@ -149,7 +149,10 @@ builder.mutationFields((t) => ({
     description: "Create a route (REST: `POST /routes`).",
     args: { input: t.arg({ type: RouteInput, required: true }) },
     validate: inputCheck<InputArgs>(routeSchema, ({ input }) => routeToWire(input)),
-    resolve: (_root, { input }, ctx) => ctx.admin.store.routes.insert(routeToWire(input)),
+    resolve: (_root, { input }, ctx) => {
+      ctx.routes.clear();
+      return ctx.admin.store.routes.insert(routeToWire(input));
+    },
   }),
   updateRoute: t.field({
     type: RouteObject,
@@ -160,7 +163,10 @@ builder.mutationFields((t) => ({
       idOrName: t.arg.string({ required: true, validate: entityKeyCheck }),
       input: t.arg({ type: RouteUpdateInput, required: true }),
     },
-    resolve: (_root, { idOrName, input }, ctx) => ctx.admin.store.routes.update(idOrName, routeToWire(input)),
+    resolve: (_root, { idOrName, input }, ctx) => {
+      ctx.routes.clear();
+      return ctx.admin.store.routes.update(idOrName, routeToWire(input));
+    },
   }),
   upsertRoute: t.field({
     type: RouteObject,
@@ -174,13 +180,19 @@ builder.mutationFields((t) => ({
     validate: inputCheck<KeyedInputArgs>(routeSchema, ({ idOrName, input }) =>
       upsertBody(ENTITY_DEFS.routes, idOrName, routeToWire(input)),
     ),
-    resolve: (_root, { idOrName, input }, ctx) => ctx.admin.store.routes.upsert(idOrName, routeToWire(input)),
+    resolve: (_root, { idOrName, input }, ctx) => {
+      ctx.routes.clear();
+      return ctx.admin.store.routes.upsert(idOrName, routeToWire(input));
+    },
   }),
   deleteRoute: t.id({
     nullable: true,
     description:
       "Delete a route (REST: `DELETE /routes/{idOrName}`). Answers the deleted id, or null when there was none.",
     args: { idOrName: t.arg.string({ required: true, validate: entityKeyCheck }) },
-    resolve: async (_root, { idOrName }, ctx) => (await ctx.admin.store.routes.delete(idOrName))?.id ?? null,
+    resolve: async (_root, { idOrName }, ctx) => {
+      ctx.routes.clear();
+      return (await ctx.admin.store.routes.delete(idOrName))?.id ?? null;
+    },
   }),
 }));

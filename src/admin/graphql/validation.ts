@@ -2,6 +2,7 @@
 // functions the store and REST use. The failure hook (errors.ts) turns their issues into Kong's errors.
 import type { StandardSchemaV1 } from "@pothos/plugin-validation";
 import { z } from "zod";
+import { type GatewayError, isGatewayError } from "../../errors.ts";
 import { isUuid, validateName, validateTag } from "../../schemas/common.ts";
 import { type EntityDef, parseEntityKey } from "../../store/entities.ts";
 
@@ -15,6 +16,32 @@ export const entityKeyCheck = z.string().superRefine((key, ctx) => {
   const invalid = validateName(key);
   if (invalid) ctx.addIssue({ code: "custom", message: invalid });
 });
+
+/**
+ * An entity's key argument (`idOrName`, a credential's `idOrKey`, the `consumer` owning a credential): a
+ * UUID, or an endpoint key the store accepts (code 10, named after the key's field as REST names it).
+ */
+export function keyCheck(def: EntityDef) {
+  return z.string().superRefine((key, ctx) => {
+    const invalid = invalidKey(def, key);
+    if (invalid)
+      ctx.addIssue({
+        code: "custom",
+        message: invalid.message,
+        params: { invalidUnique: invalid.displayName },
+      });
+  });
+}
+
+function invalidKey(def: EntityDef, key: string): GatewayError | null {
+  try {
+    parseEntityKey(def, key);
+    return null;
+  } catch (error) {
+    if (isGatewayError(error)) return error;
+    throw error;
+  }
+}
 
 /** `size`: Kong's page size bounds (code 9). */
 export const sizeCheck = z
@@ -53,7 +80,8 @@ export function inputCheck<Args extends Record<string, unknown>>(
         try {
           body = prepare(args);
         } catch (error) {
-          return { issues: [{ message: (error as Error).message, path: ["idOrName"] }] };
+          const params = isGatewayError(error) ? { invalidUnique: error.displayName } : undefined;
+          return { issues: [{ message: (error as Error).message, path: ["idOrName"], params }] };
         }
         const result = schema.safeParse(body);
         if (result.success) return { value: args };
