@@ -106,8 +106,13 @@ function comparable(entity: Record<string, unknown> | null) {
   return rest;
 }
 
-/** A wire body as a GraphQL input: camelCase top-level fields; values (a plugin's config, refs) as written. */
+/**
+ * A wire body as a GraphQL input: camelCase top-level fields; values (a plugin's config, refs) as written,
+ * except a consumer reference by name, which GraphQL calls `username`.
+ */
 function toInput(body: Body): Body {
+  const consumer = body.consumer as { name?: string } | null | undefined;
+  if (consumer?.name !== undefined) body = { ...body, consumer: { username: consumer.name } };
   return Object.fromEntries(
     Object.entries(body).map(([key, value]) => [
       key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()),
@@ -324,6 +329,21 @@ const STEPS: [string, Step, boolean][] = [
   [
     "scoped to a consumer (value must be null)",
     { op: "create", entity: "plugin", body: { name: "jwt", consumer: { id: C1 } } },
+    false,
+  ],
+  [
+    "scoped to a consumer by username",
+    { op: "create", entity: "plugin", body: { name: "jwt", consumer: { name: "ann" } } },
+    false,
+  ],
+  [
+    "scoped to a missing consumer by username",
+    { op: "create", entity: "plugin", body: { name: "jwt", consumer: { name: "nobody" } } },
+    false,
+  ],
+  [
+    "PATCH: scoped to a missing consumer by username (the schema is checked first)",
+    { op: "update", entity: "plugin", key: "keys", body: { consumer: { name: "nobody" } } },
     false,
   ],
   [

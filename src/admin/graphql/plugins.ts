@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { GatewayError } from "../../errors.ts";
 import { PLUGIN_CATALOG } from "../../plugins/catalog.ts";
+import { validateName } from "../../schemas/common.ts";
 import { type Plugin, pluginSchema } from "../../schemas/plugins.ts";
 import { ENTITY_DEFS } from "../../store/entities.ts";
 import type { EntityRepository } from "../../store/repository.ts";
@@ -130,7 +131,18 @@ type ConsumerRef = { id?: string | null; username?: string | null };
 /** Stands for a consumer named by username while the input is checked (only its shape matters there). */
 const CHECKED_CONSUMER = { id: "00000000-0000-4000-8000-000000000000" };
 
-/** The wire body of a plugin input; a consumer given by username is left to `resolveConsumer`. */
+/**
+ * A consumer reference on the wire: `{id}` as is, `{}` stays `{}` (Kong's "required field missing"), and a
+ * username becomes the store's `{name}` reference (resolved by username, like REST's) — unless it is not
+ * name-shaped (usernames are any text): then undefined, and `pluginBody` resolves it itself.
+ */
+function consumerRefToWire(ref: ConsumerRef): Record<string, unknown> | undefined {
+  if (ref.id !== undefined && ref.id !== null) return { id: ref.id };
+  if (ref.username === undefined || ref.username === null) return {};
+  return validateName(ref.username) === null ? { name: ref.username } : undefined;
+}
+
+/** The wire body of a plugin input, as the input check sees it. */
 function pluginToWire(input: Record<string, unknown>): Record<string, unknown> {
   const body = toWire(input);
   const consumer = input.consumer as ConsumerRef | null | undefined;
@@ -138,17 +150,9 @@ function pluginToWire(input: Record<string, unknown>): Record<string, unknown> {
   return body;
 }
 
-/** `{id}` as is; `{}` stays `{}` (Kong's "required field missing"); undefined when named by username. */
-function consumerRefToWire(ref: ConsumerRef): Record<string, unknown> | undefined {
-  if (ref.id !== undefined && ref.id !== null) return { id: ref.id };
-  if (ref.username === undefined || ref.username === null) return {};
-  return undefined;
-}
-
 /**
- * The body the store gets: a consumer named by username becomes `{id}` here, because usernames are any
- * text while the store resolves references by name (a `name`-shaped key). A username that names no
- * consumer is the store's own "foreign keys unresolved" error (code 13).
+ * The body the store gets. A username the store cannot take as a reference is looked up here; one that
+ * names no consumer is the store's own "foreign keys unresolved" error (code 13), in the same words.
  */
 async function pluginBody(ctx: GraphqlContext, input: Record<string, unknown>) {
   const body = toWire(input);
