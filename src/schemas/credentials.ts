@@ -31,7 +31,7 @@ const base = {
 export const keyAuthCredentialFields = {
   ...base,
   key: text.default(generateSecret),
-  /** Seconds the key stays valid from now (write); remaining seconds (read). */
+  /** Seconds the key stays valid after its creation (rendered as stored, not counting down). */
   ttl: nullable(integer(0, 100000000)),
 };
 export const keyAuthCredentialSchema = z.strictObject(keyAuthCredentialFields, {

@@ -17,7 +17,7 @@ import {
 import { PLUGIN_FIELDS, pluginSchema } from "../schemas/plugins.ts";
 import { ROUTE_FIELDS, routeSchema } from "../schemas/routes.ts";
 import { SERVICE_FIELDS, serviceSchema } from "../schemas/services.ts";
-import type { EntityMap, EntityName, ScopeKey } from "./repository.ts";
+import type { EntityMap, EntityName, Scope, ScopeKey } from "./repository.ts";
 
 export type ForeignKeyDef = { field: ScopeKey; entity: EntityName; column: string };
 
@@ -35,6 +35,10 @@ export type EntityDef<N extends EntityName = EntityName> = {
   uniques: readonly (readonly string[])[];
   /** Credentials have no updated_at in Kong. */
   hasUpdatedAt: boolean;
+  /** Secret fields: never echoed in error messages (a duplicate API key must not leak the key). */
+  secretFields?: readonly string[];
+  /** The endpoint key is unique only under this parent (an ACL group): without it, only ids name a row. */
+  endpointKeyScope?: ScopeKey;
   /** Record fields a partial update merges key by key instead of replacing (Kong: a plugin's config). */
   mergedOnUpdate?: readonly string[];
   /** Work that must happen before the synchronous transaction (e.g. password hashing). */
@@ -147,6 +151,7 @@ export const ENTITY_DEFS: { [N in EntityName]: EntityDef<N> } = {
     referencedBy: [],
     uniques: [["key"]],
     hasUpdatedAt: false,
+    secretFields: ["key"],
   },
   basicauth_credentials: {
     name: "basicauth_credentials",
@@ -178,14 +183,21 @@ export const ENTITY_DEFS: { [N in EntityName]: EntityDef<N> } = {
     referencedBy: [],
     uniques: [["consumer", "group"]],
     hasUpdatedAt: false,
+    endpointKeyScope: "consumer",
   },
 };
 
 /** How a URL segment names an entity: by id when it is a UUID, else by endpoint key (validated first). */
 export type EntityKey = { column: string; value: string };
 
-export function parseEntityKey(def: EntityDef, key: string): EntityKey {
+export function parseEntityKey(def: EntityDef, key: string, scope?: Scope): EntityKey {
   if (isUuid(key)) return { column: "id", value: key.toLowerCase() };
+  if (def.endpointKeyScope && scope?.[def.endpointKeyScope] === undefined)
+    throw new GatewayError(
+      "INVALID_PRIMARY_KEY",
+      `'${key}' is not a valid id: ${def.name} are named by ${def.endpointKey?.field ?? "id"} only under their ${def.endpointKeyScope}`,
+      { id: "expected a valid UUID" },
+    );
   if (!def.endpointKey)
     throw new GatewayError("INVALID_PRIMARY_KEY", `invalid primary key: '${key}'`, {
       id: "expected a valid UUID",

@@ -153,7 +153,7 @@ class SqliteStore implements Store {
     };
     return {
       get: (key, scope) =>
-        read(() => this.#tables.find(def, parseEntityKey(def, key), scope) as EntityMap[N] | null),
+        read(() => this.#tables.find(def, parseEntityKey(def, key, scope), scope) as EntityMap[N] | null),
       page: (query) => read(() => this.#tables.page(def, query) as Page<EntityMap[N]>),
       count: (scope) => read(() => this.#tables.count(def, scope)),
       all: () => read(() => this.#tables.all(def) as EntityMap[N][]),
@@ -293,7 +293,7 @@ class SqliteTables {
   }
 
   update(def: EntityDef, key: string, patch: unknown, scope?: Scope): WriteResult {
-    const entityKey = parseEntityKey(def, key);
+    const entityKey = parseEntityKey(def, key, scope);
     const existing = this.find(def, entityKey, scope);
     if (!existing) {
       const message =
@@ -312,7 +312,7 @@ class SqliteTables {
   }
 
   upsert(def: EntityDef, key: string, input: unknown, scope?: Scope): WriteResult {
-    const entityKey = parseEntityKey(def, key);
+    const entityKey = parseEntityKey(def, key, scope);
     const existing = this.find(def, entityKey);
     if (existing && scope && !this.find(def, { column: "id", value: existing.id as string }, scope))
       throw new GatewayError("NOT_FOUND", "Not found", { [entityKey.column]: entityKey.value });
@@ -328,7 +328,7 @@ class SqliteTables {
   }
 
   delete(def: EntityDef, key: string, scope?: Scope): WriteResult {
-    const existing = this.find(def, parseEntityKey(def, key), scope);
+    const existing = this.find(def, parseEntityKey(def, key, scope), scope);
     if (!existing) return { entity: null, events: [] };
     return { entity: existing, events: this.#deleteById(def, existing.id as string) };
   }
@@ -421,12 +421,21 @@ class SqliteTables {
         .get() as { id: string } | undefined;
       if (!clash || clash.id === entity.id) continue;
       const sorted = [...group].sort();
-      const render = (v: unknown) =>
-        v === null ? "null" : isRecord(v) ? `{id="${(v as { id: string }).id}"}` : `"${String(v)}"`;
-      const fields = Object.fromEntries(sorted.map((f) => [f, entity[f] ?? null]));
+      const secret = (f: string) => def.secretFields?.includes(f) ?? false;
+      const render = (f: string, v: unknown) =>
+        secret(f)
+          ? "<redacted>"
+          : v === null
+            ? "null"
+            : isRecord(v)
+              ? `{id="${(v as { id: string }).id}"}`
+              : `"${String(v)}"`;
+      const fields = Object.fromEntries(
+        sorted.map((f) => [f, secret(f) ? "already in use" : (entity[f] ?? null)]),
+      );
       throw new GatewayError(
         "UNIQUE_VIOLATION",
-        `UNIQUE violation detected on '{${sorted.map((f) => `${f}=${render(entity[f] ?? null)}`).join(",")}}'`,
+        `UNIQUE violation detected on '{${sorted.map((f) => `${f}=${render(f, entity[f] ?? null)}`).join(",")}}'`,
         fields,
       );
     }

@@ -165,7 +165,7 @@ describe("credentials", () => {
       onlyError(
         await gql(gw, 'mutation { addKeyAuth(consumer: "erin", input: { key: "taken-key" }) { id } }'),
       ).extensions,
-    ).toEqual({ code: 5, name: "unique constraint violation", fields: { key: "taken-key" } });
+    ).toEqual({ code: 5, name: "unique constraint violation", fields: { key: "already in use" } });
     expect(
       onlyError(await gql(gw, 'mutation { addKeyAuth(consumer: "erin", input: { ttl: -1 }) { id } }'))
         .extensions,
