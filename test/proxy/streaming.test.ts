@@ -45,41 +45,6 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
 }
 
 describe("streaming", () => {
-  test("100 MB up and 100 MB down stream through with bounded memory", async () => {
-    const bulk = startUpstream(
-      async (req) => {
-        if (req.method === "POST") return Response.json({ received: await drain(req.body!) });
-        return new Response(generated(SIZE), { headers: { "content-type": "application/octet-stream" } });
-      },
-      { readBody: false },
-    );
-    await configure(tg, { name: "bulk", url: bulk.url }, [{ paths: ["/bulk"] }]);
-    Bun.gc(true);
-    const rssBefore = process.memoryUsage.rss();
-    let rssPeak = rssBefore;
-    const sampler = setInterval(() => {
-      rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
-    }, 5);
-
-    // With a Content-Length the body is piped natively (chunked uploads: next test).
-    const up = await tg.proxy("/bulk", {
-      method: "POST",
-      body: generated(SIZE),
-      headers: { "content-length": String(SIZE) },
-      duplex: "half",
-    } as RequestInit);
-    expect(await up.json()).toEqual({ received: SIZE });
-    const down = await tg.proxy("/bulk");
-    expect(down.status).toBe(200);
-    expect(await drain(down.body!)).toBe(SIZE);
-
-    clearInterval(sampler);
-    // Gateway, client and upstream share this process, and their stream buffers alone take 25–45 MB
-    // whatever the size (measured with 50 and 200 MB); buffering either body would add 100 MB.
-    expect(rssPeak - rssBefore).toBeLessThan(64 * MB);
-    await bulk.stop();
-  });
-
   test("a chunked upload streams through, counted against the body limit", async () => {
     const counter = startUpstream(
       async (req) =>
