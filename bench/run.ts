@@ -1,0 +1,371 @@
+// Benchmark: Portico (the compiled binary) against nginx as a reverse proxy, same upstream, same machine.
+//
+//   bun bench/run.ts [--rounds 3] [--duration 5] [--no-build]
+//
+// Layout on this 2-core machine: wrk and the upstream nginx share core 0; the proxy under test runs alone on
+// core 1 (taskset). Each scenario alternates nginx and Portico within a round; ratios compare the two in the
+// same round. CPU per request comes from /proc/<pid>/stat (utime + stime of the whole proxy process, all
+// threads) before and after each wrk run. Prints a Markdown table. Not a test: nothing here asserts.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "5" },
+    "no-build": { type: "boolean", default: false },
+    only: { type: "string" },
+  },
+});
+const ROUNDS = Number(flags.rounds);
+const DURATION = Number(flags.duration);
+const ROOT = join(import.meta.dir, "..");
+const PORTS = { upstream: 18080, nginx: 18081, portico: 18000, admin: 18001 };
+const CLK_TCK = 100;
+const LOAD_CORE = "0";
+const PROXY_CORE = "1";
+
+const work = mkdtempSync(join(tmpdir(), "portico-bench-"));
+const children: Bun.Subprocess[] = [];
+
+function log(line: string) {
+  process.stderr.write(`${line}\n`);
+}
+
+function run(cmd: string[], options: { cwd?: string } = {}): string {
+  const result = Bun.spawnSync(cmd, { cwd: options.cwd ?? ROOT, stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0)
+    throw new Error(`${cmd.join(" ")} failed (${result.exitCode}): ${result.stderr.toString()}`);
+  return result.stdout.toString();
+}
+
+function spawn(cmd: string[], cwd = work): Bun.Subprocess {
+  const child = Bun.spawn(cmd, { cwd, stdout: "ignore", stderr: "inherit" });
+  children.push(child);
+  return child;
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await Bun.sleep(25);
+    }
+  }
+  throw new Error(`${url} never answered`);
+}
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state): utime is field 14, stime field 15.
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+// --- upstream and nginx proxy -------------------------------------------------------------------------
+
+function nginxConf(name: string, server: string): string {
+  mkdirSync(join(work, name, "logs"), { recursive: true });
+  const file = join(work, name, "nginx.conf");
+  writeFileSync(
+    file,
+    `daemon off;
+master_process off;
+worker_processes 1;
+error_log ${join(work, name, "logs", "error.log")} warn;
+pid ${join(work, name, "nginx.pid")};
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${join(work, name, "body")};
+  proxy_temp_path ${join(work, name, "proxy")};
+  fastcgi_temp_path ${join(work, name, "fastcgi")};
+  uwsgi_temp_path ${join(work, name, "uwsgi")};
+  scgi_temp_path ${join(work, name, "scgi")};
+  keepalive_requests 1000000;
+  ${server}
+}
+`,
+  );
+  return file;
+}
+
+function startUpstream(): void {
+  const root = join(work, "www");
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, "100b"), "x".repeat(100));
+  writeFileSync(join(root, "16k"), "y".repeat(16 * 1024));
+  writeFileSync(join(root, "64k"), "z".repeat(64 * 1024));
+  const conf = nginxConf(
+    "upstream",
+    `server {
+    listen 127.0.0.1:${PORTS.upstream};
+    root ${root};
+    client_max_body_size 2m;
+    client_body_buffer_size 2m;
+    location = /return { return 200 "ok"; }
+    location = /upload { return 200 "ok"; }
+  }`,
+  );
+  spawn(["taskset", "-c", LOAD_CORE, "/usr/sbin/nginx", "-p", join(work, "upstream"), "-c", conf]);
+}
+
+function startNginxProxy(): Bun.Subprocess {
+  // The same header work Portico does: Host, X-Real-IP, X-Forwarded-*, keep-alive to the upstream.
+  const conf = nginxConf(
+    "proxy",
+    `upstream backend { server 127.0.0.1:${PORTS.upstream}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${PORTS.nginx};
+    client_max_body_size 2m;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $proxy_host;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_request_buffering off;
+    }
+  }`,
+  );
+  return spawn(["taskset", "-c", PROXY_CORE, "/usr/sbin/nginx", "-p", join(work, "proxy"), "-c", conf]);
+}
+
+// --- Portico -------------------------------------------------------------------------------------------
+
+const ADMIN = `http://127.0.0.1:${PORTS.admin}`;
+
+async function adminCall(method: string, path: string, body?: unknown): Promise<{ id: string }> {
+  const res = await fetch(ADMIN + path, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string };
+}
+
+function startPorticoOn(binary: string, database: string): Bun.Subprocess {
+  return spawn([
+    "taskset",
+    "-c",
+    PROXY_CORE,
+    binary,
+    "start",
+    "--database",
+    database,
+    "--proxy-listen",
+    `127.0.0.1:${PORTS.portico}`,
+    "--admin-listen",
+    `127.0.0.1:${PORTS.admin}`,
+  ]);
+}
+
+async function startPortico(binary: string): Promise<Bun.Subprocess> {
+  const child = startPorticoOn(binary, join(work, "portico.db"));
+  await waitFor(`${ADMIN}/status`);
+  const service = await adminCall("POST", "/services", {
+    name: "nginx-upstream",
+    url: `http://127.0.0.1:${PORTS.upstream}`,
+  });
+  // The benchmarked route; the 10,000-route scenario adds more in front of it.
+  await adminCall("POST", `/services/${service.id}/routes`, { name: "bench", paths: ["/bench"] });
+  return child;
+}
+
+// --- wrk -----------------------------------------------------------------------------------------------
+
+type Sample = { rps: number; p50: number; p99: number; requests: number; cpuUs: number; rss: number };
+
+function parseDuration(text: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(text);
+  if (!m) return Number.NaN;
+  const v = Number(m[1]);
+  return m[2] === "us" ? v / 1000 : m[2] === "ms" ? v : v * 1000;
+}
+
+function wrk(
+  url: string,
+  connections: number,
+  script?: string,
+): { rps: number; p50: number; p99: number; requests: number } {
+  const args = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", `-c${connections}`, `-d${DURATION}s`, "--latency"];
+  if (script) args.push("-s", script);
+  const out = run([...args, url]);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (errors) throw new Error(`wrk saw ${errors[1]} error responses from ${url}`);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    p50: parseDuration(/50%\s+(\S+)/.exec(out)?.[1] ?? ""),
+    p99: parseDuration(/99%\s+(\S+)/.exec(out)?.[1] ?? ""),
+    requests: Number(/(\d+) requests in/.exec(out)?.[1]),
+  };
+}
+
+function measure(pid: number, url: string, connections: number, script?: string): Sample {
+  const before = cpuTicks(pid);
+  const r = wrk(url, connections, script);
+  const ticks = cpuTicks(pid) - before;
+  return { ...r, cpuUs: (ticks * (1_000_000 / CLK_TCK)) / r.requests, rss: rssMiB(pid) };
+}
+
+// --- scenarios -----------------------------------------------------------------------------------------
+
+type Scenario = { name: string; path: string; connections: number; script?: string };
+
+const postScript = join(work, "post-1m.lua");
+writeFileSync(
+  postScript,
+  `wrk.method = "POST"\nwrk.body = string.rep("p", 1048576)\nwrk.headers["Content-Type"] = "application/octet-stream"\n`,
+);
+
+const SCENARIOS: Scenario[] = [
+  { name: "GET 100 B, c50", path: "/100b", connections: 50 },
+  { name: "GET 100 B, c1 (latency)", path: "/100b", connections: 1 },
+  { name: "GET 16 KiB, c50", path: "/16k", connections: 50 },
+  { name: "GET 64 KiB, c50", path: "/64k", connections: 50 },
+  { name: "POST 1 MiB, c10", path: "/upload", connections: 10, script: postScript },
+];
+
+type Row = { scenario: string; round: number; nginx: Sample; portico: Sample };
+
+function fmt(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : "–";
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main() {
+  log(`bench: work dir ${work}`);
+  let binary = join(ROOT, "dist", "portico");
+  if (!flags["no-build"]) {
+    log("bench: building dist/portico (bun run build)");
+    run([process.execPath, "run", "build"]);
+  }
+  // Run the binary from elsewhere, as a user would.
+  const copy = join(work, "portico");
+  writeFileSync(copy, readFileSync(binary));
+  Bun.spawnSync(["chmod", "+x", copy]);
+  binary = copy;
+
+  startUpstream();
+  await waitFor(`http://127.0.0.1:${PORTS.upstream}/100b`);
+  const nginx = startNginxProxy();
+  await waitFor(`http://127.0.0.1:${PORTS.nginx}/100b`);
+  const portico = await startPortico(binary);
+  await waitFor(`http://127.0.0.1:${PORTS.portico}/bench/100b`);
+
+  const rows: Row[] = [];
+  const scenarios = flags.only ? SCENARIOS.filter((s) => s.name.includes(flags.only!)) : SCENARIOS;
+  // Warm both proxies (JIT, keep-alive pools).
+  wrk(`http://127.0.0.1:${PORTS.nginx}/100b`, 50);
+  wrk(`http://127.0.0.1:${PORTS.portico}/bench/100b`, 50);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const s of scenarios) {
+      log(`bench: round ${round} ${s.name}`);
+      const n = measure(nginx.pid, `http://127.0.0.1:${PORTS.nginx}${s.path}`, s.connections, s.script);
+      const p = measure(
+        portico.pid,
+        `http://127.0.0.1:${PORTS.portico}/bench${s.path}`,
+        s.connections,
+        s.script,
+      );
+      rows.push({ scenario: s.name, round, nginx: n, portico: p });
+    }
+  }
+
+  // 1 route vs 10,000 more routes (20,000 paths: a short prefix and a longer one each), Portico only. The
+  // big configuration is seeded into a fresh database (see seed-routes.ts) and served by a second process.
+  const routeRows: { routes: number; round: number; sample: Sample }[] = [];
+  const url = `http://127.0.0.1:${PORTS.portico}/bench/100b`;
+  for (let round = 1; round <= ROUNDS; round++)
+    routeRows.push({ routes: 1, round, sample: measure(portico.pid, url, 50) });
+  portico.kill();
+  await portico.exited;
+  const seeded = join(work, "portico-10k.db");
+  const seedStarted = performance.now();
+  run([
+    process.execPath,
+    join(ROOT, "bench", "seed-routes.ts"),
+    seeded,
+    `http://127.0.0.1:${PORTS.upstream}`,
+    "10000",
+  ]);
+  const seedMs = performance.now() - seedStarted;
+  const bootStarted = performance.now();
+  const big = startPorticoOn(binary, seeded);
+  await waitFor(url);
+  const bootMs = performance.now() - bootStarted;
+  wrk(url, 50);
+  for (let round = 1; round <= ROUNDS; round++)
+    routeRows.push({ routes: 10_001, round, sample: measure(big.pid, url, 50) });
+
+  const out: string[] = [];
+  const nginxVersion = Bun.spawnSync(["/usr/sbin/nginx", "-v"]).stderr.toString().trim();
+  out.push(`Portico vs ${nginxVersion} — ${ROUNDS} rounds × ${DURATION} s per run, wrk -t1`);
+  out.push("");
+  out.push(
+    "| scenario | round | nginx rps | Portico rps | nginx p50/p99 ms | Portico p50/p99 ms | nginx CPU µs/req | Portico CPU µs/req | efficiency (nginx µs ÷ Portico µs) | nginx RSS MiB | Portico RSS MiB |",
+  );
+  out.push("|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const r of rows)
+    out.push(
+      `| ${r.scenario} | ${r.round} | ${fmt(r.nginx.rps)} | ${fmt(r.portico.rps)} | ${fmt(r.nginx.p50, 3)}/${fmt(r.nginx.p99, 3)} | ${fmt(r.portico.p50, 3)}/${fmt(r.portico.p99, 3)} | ${fmt(r.nginx.cpuUs, 1)} | ${fmt(r.portico.cpuUs, 1)} | ${fmt(r.nginx.cpuUs / r.portico.cpuUs, 2)} | ${fmt(r.nginx.rss, 1)} | ${fmt(r.portico.rss, 1)} |`,
+    );
+  out.push("");
+  out.push("Medians over rounds:");
+  out.push("");
+  out.push("| scenario | nginx CPU µs/req | Portico CPU µs/req | efficiency | rps ratio (Portico ÷ nginx) |");
+  out.push("|---|---|---|---|---|");
+  for (const s of scenarios) {
+    const rs = rows.filter((r) => r.scenario === s.name);
+    const eff = median(rs.map((r) => r.nginx.cpuUs / r.portico.cpuUs));
+    const rps = median(rs.map((r) => r.portico.rps / r.nginx.rps));
+    out.push(
+      `| ${s.name} | ${fmt(median(rs.map((r) => r.nginx.cpuUs)), 1)} | ${fmt(median(rs.map((r) => r.portico.cpuUs)), 1)} | ${fmt(eff, 2)} | ${fmt(rps, 2)} |`,
+    );
+  }
+  out.push("");
+  out.push(
+    `Routes (GET 100 B, c50, Portico). Seeding 10,000 routes took ${fmt(seedMs / 1000, 1)} s; the binary served the first request ${fmt(bootMs)} ms after start.`,
+  );
+  out.push("");
+  out.push("| routes | round | rps | p50/p99 ms | CPU µs/req | RSS MiB |");
+  out.push("|---|---|---|---|---|---|");
+  for (const r of routeRows)
+    out.push(
+      `| ${r.routes} | ${r.round} | ${fmt(r.sample.rps)} | ${fmt(r.sample.p50, 3)}/${fmt(r.sample.p99, 3)} | ${fmt(r.sample.cpuUs, 1)} | ${fmt(r.sample.rss, 1)} |`,
+    );
+  const one = median(routeRows.filter((r) => r.routes === 1).map((r) => r.sample.cpuUs));
+  const many = median(routeRows.filter((r) => r.routes > 1).map((r) => r.sample.cpuUs));
+  out.push("");
+  out.push(
+    `10,000 routes cost ${fmt(((many - one) / one) * 100, 1)} % CPU per request (median ${fmt(one, 1)} → ${fmt(many, 1)} µs).`,
+  );
+  console.log(out.join("\n"));
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill();
+  await Promise.all(children.map((c) => c.exited));
+  rmSync(work, { recursive: true, force: true });
+}
