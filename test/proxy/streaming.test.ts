@@ -15,7 +15,6 @@ afterAll(async () => {
 });
 
 const MB = 1024 * 1024;
-const SIZE = 100 * MB;
 
 /** A stream of `total` bytes in 64 KiB chunks, produced on demand (never all in memory). */
 function generated(total: number): ReadableStream<Uint8Array> {
