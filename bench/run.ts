@@ -202,9 +202,11 @@ function wrk(
   url: string,
   connections: number,
   script?: string,
+  header?: string,
 ): { rps: number; p50: number; p99: number; requests: number } {
   const args = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", `-c${connections}`, `-d${DURATION}s`, "--latency"];
   if (script) args.push("-s", script);
+  if (header) args.push("-H", header);
   const out = run([...args, url]);
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (errors) throw new Error(`wrk saw ${errors[1]} error responses from ${url}`);
@@ -216,9 +218,9 @@ function wrk(
   };
 }
 
-function measure(pid: number, url: string, connections: number, script?: string): Sample {
+function measure(pid: number, url: string, connections: number, script?: string, header?: string): Sample {
   const before = cpuTicks(pid);
-  const r = wrk(url, connections, script);
+  const r = wrk(url, connections, script, header);
   const ticks = cpuTicks(pid) - before;
   return { ...r, cpuUs: (ticks * (1_000_000 / CLK_TCK)) / r.requests, rss: rssMiB(pid) };
 }
@@ -297,6 +299,33 @@ async function main() {
   const url = `http://127.0.0.1:${PORTS.portico}/bench/100b`;
   for (let round = 1; round <= ROUNDS; round++)
     routeRows.push({ routes: 1, round, sample: measure(portico.pid, url, 50) });
+
+  // Issue 5: the same upstream through a route protected by key-auth + acl, alternated with the plain
+  // route in the same process and rounds.
+  const authService = await adminCall("POST", "/services", {
+    name: "auth-upstream",
+    url: `http://127.0.0.1:${PORTS.upstream}`,
+  });
+  await adminCall("POST", `/services/${authService.id}/routes`, { name: "auth", paths: ["/auth"] });
+  await adminCall("POST", "/routes/auth/plugins", { name: "key-auth" });
+  await adminCall("POST", "/routes/auth/plugins", { name: "acl", config: { allow: ["bench"] } });
+  await adminCall("POST", "/consumers", { username: "bench" });
+  await adminCall("POST", "/consumers/bench/key-auth", { key: "bench-key" });
+  await adminCall("POST", "/consumers/bench/acls", { group: "bench" });
+  const authUrl = `http://127.0.0.1:${PORTS.portico}/auth/100b`;
+  const authHeader = "apikey: bench-key";
+  for (let i = 0; i < 100; i++) {
+    if ((await fetch(authUrl, { headers: { apikey: "bench-key" } })).status === 200) break;
+    await Bun.sleep(20);
+  }
+  wrk(authUrl, 50, undefined, authHeader);
+  const pluginRows: { round: number; plain: Sample; auth: Sample }[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    log(`bench: round ${round} key-auth + acl vs no plugins`);
+    const plain = measure(portico.pid, url, 50);
+    const auth = measure(portico.pid, authUrl, 50, undefined, authHeader);
+    pluginRows.push({ round, plain, auth });
+  }
   portico.kill();
   await portico.exited;
   const seeded = join(work, "portico-10k.db");
@@ -359,6 +388,21 @@ async function main() {
   out.push(
     `10,000 routes cost ${fmt(((many - one) / one) * 100, 1)} % CPU per request (median ${fmt(one, 1)} → ${fmt(many, 1)} µs).`,
   );
+  out.push("");
+  out.push("key-auth + acl (GET 100 B, c50, Portico, same process, alternated with the plain route)");
+  out.push("");
+  out.push(
+    "| round | plain rps | plain CPU µs/req | key-auth+acl rps | key-auth+acl CPU µs/req | extra CPU |",
+  );
+  out.push("|---|---|---|---|---|---|");
+  for (const r of pluginRows)
+    out.push(
+      `| ${r.round} | ${fmt(r.plain.rps)} | ${fmt(r.plain.cpuUs, 1)} | ${fmt(r.auth.rps)} | ${fmt(r.auth.cpuUs, 1)} | ${fmt(((r.auth.cpuUs - r.plain.cpuUs) / r.plain.cpuUs) * 100, 1)} % |`,
+    );
+  // Paired per round (the two runs sit next to each other in time), then the median of those ratios.
+  const extra = median(pluginRows.map((r) => ((r.auth.cpuUs - r.plain.cpuUs) / r.plain.cpuUs) * 100));
+  out.push("");
+  out.push(`key-auth + acl cost ${fmt(extra, 1)} % CPU per request (median of the per-round ratios).`);
   console.log(out.join("\n"));
 }
 
