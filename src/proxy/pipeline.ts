@@ -145,7 +145,7 @@ type Matched = {
 type PluginRun = { chain: PluginChain; ctx: ProxyPluginContext };
 
 /** Runs the route's access plugins; the first one that answers ends the request. */
-async function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Promise<Response> {
+function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Response | Promise<Response> {
   const { request, server, route, upstream } = state;
   const websocket = request.headers.get("upgrade")?.toLowerCase() === "websocket";
   const ctx = new ProxyPluginContext(
@@ -164,16 +164,19 @@ async function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot
     state.start,
     state.streamLimit,
   );
-  let answer: Response | undefined;
-  try {
-    answer = await runAccess(chain, ctx);
-  } catch (error) {
-    // A plugin read a chunked body (key_in_body) that outgrew the limit: the same 413 as the streaming path.
+  const proceed = (answer: Response | undefined) => answer ?? forwardMatched(state, { chain, ctx });
+  // A plugin read a chunked body (key_in_body) that outgrew the limit: the same 413 as the streaming path.
+  const tooLarge = (error: unknown) => {
     if (!(error instanceof BodyTooLarge)) throw error;
     return gatewayResponse(413, MESSAGES[413], state.requestId, state.env.serverToken, state.start);
+  };
+  let answer: Response | undefined | Promise<Response | undefined>;
+  try {
+    answer = runAccess(chain, ctx);
+  } catch (error) {
+    return tooLarge(error);
   }
-  if (answer) return answer;
-  return forwardMatched(state, { chain, ctx });
+  return answer instanceof Promise ? answer.then(proceed, tooLarge) : proceed(answer);
 }
 
 function forwardMatched(state: Matched, plugins: PluginRun | null): Response | Promise<Response> {

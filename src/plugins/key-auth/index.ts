@@ -56,9 +56,19 @@ export function withoutQueryParam(query: string, name: string): string {
 export const keyAuth: PluginHooks<KeyAuthConfig> = {
   name: "key-auth",
   priority: 1250,
-  async access(ctx, config) {
+  access(ctx, config) {
     if (!config.run_on_preflight && ctx.method === "OPTIONS") return undefined;
     if (satisfiedByAnotherPlugin(ctx, config.anonymous)) return undefined;
+    // Only key_in_body needs to wait (for the body); every other request is checked synchronously, which
+    // keeps a protected route's cost close to an unprotected one's.
+    if (config.key_in_body) return readBody(ctx).then((body) => authenticate(ctx, config, body));
+    return authenticate(ctx, config, null);
+  },
+};
+
+/** The key-auth check proper, given the request body when key_in_body is on (null otherwise). */
+function authenticate(ctx: PluginContext, config: KeyAuthConfig, body: Body | null): Response | undefined {
+  {
     const challenge = { "www-authenticate": config.realm ? `Key realm="${config.realm}"` : "Key" };
     const fail = (message: string) =>
       failOrAnonymous(ctx, config.anonymous, { status: 401, message, headers: challenge });
@@ -66,7 +76,6 @@ export const keyAuth: PluginHooks<KeyAuthConfig> = {
     // Kong's order: for each key name in turn, the header, then the query string, then the body; the first
     // name present decides. A name given twice (`?apikey=a&apikey=b`) is refused rather than guessed at.
     let query: URLSearchParams | undefined;
-    let body: Body | null | undefined;
     let found: Found | null = null;
     for (const name of config.key_names) {
       let value: unknown = null;
@@ -81,7 +90,6 @@ export const keyAuth: PluginHooks<KeyAuthConfig> = {
         }
       }
       if ((value === null || value === undefined) && config.key_in_body) {
-        body ??= await readBody(ctx);
         value = body?.get(name) ?? null;
         from = "body";
       }
@@ -105,12 +113,9 @@ export const keyAuth: PluginHooks<KeyAuthConfig> = {
         const query = withoutQueryParam(ctx.query, found.name);
         if (query !== ctx.query) ctx.setUpstreamQuery(query);
       }
-      if (config.key_in_body) {
-        body ??= await readBody(ctx);
-        if (body && body.get(found.name) !== undefined) ctx.setUpstreamBody(body.without(found.name));
-      }
+      if (body && body.get(found.name) !== undefined) ctx.setUpstreamBody(body.without(found.name));
     }
     setConsumer(ctx, consumer, { id: entry.id, identifier: entry.id, consumerId: consumer.id }, false);
     return undefined;
-  },
-};
+  }
+}
