@@ -5,11 +5,13 @@
 // A web page must not be able to drive the admin API of the machine it runs on, so: mutations only over
 // POST with a JSON body (yoga refuses them over GET; forms and text/plain are refused here), no CORS
 // headers, and a request or WebSocket whose Origin is another site is refused.
+
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { type ExecutionArgs, GraphQLError, getOperationAST } from "graphql";
 import { handleProtocols, makeHandler } from "graphql-ws/use/bun";
 import { createYoga } from "graphql-yoga";
 import type { AdminContext } from "../context.ts";
+import { readCapped } from "../read-capped.ts";
 import type { GraphqlContext } from "./builder.ts";
 import { MASKED_MESSAGE, maskError } from "./errors.ts";
 import { useLimits } from "./limits.ts";
@@ -40,30 +42,6 @@ export const GRAPHQL_BODY_LIMIT = 1024 * 1024;
 
 /** Live operations one WebSocket may hold (each subscription is a listener on a feed). */
 export const MAX_OPERATIONS_PER_SOCKET = 100;
-
-/** The body, read until it proves larger than the limit (never buffered beyond it); null when too large. */
-async function readCapped(request: Request): Promise<Uint8Array<ArrayBuffer> | null> {
-  if (Number(request.headers.get("content-length") ?? "0") > GRAPHQL_BODY_LIMIT) return null;
-  if (!request.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-    size += chunk.value.byteLength;
-    if (size > GRAPHQL_BODY_LIMIT) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(chunk.value);
-  }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return body;
-}
 
 function graphqlErrorResponse(status: number, message: string, headers: Record<string, string> = {}) {
   return Response.json({ errors: [{ message }] }, { status, headers });
@@ -185,7 +163,7 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
           const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
           if (!JSON_TYPES.has(type))
             return graphqlErrorResponse(415, "GraphQL requests must be POSTed as application/json");
-          const body = await readCapped(request);
+          const body = await readCapped(request, GRAPHQL_BODY_LIMIT);
           if (body === null) return graphqlErrorResponse(413, "Request body too large");
           // The client's signal goes along: yoga ends a subscription when its client hangs up.
           return yoga.fetch(

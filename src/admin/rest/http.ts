@@ -1,5 +1,7 @@
 // Responses, errors and request bodies of the REST admin, in Kong's shapes.
+
 import { GatewayError } from "../../errors.ts";
+import { readCapped } from "../read-capped.ts";
 import { decodeForm, type FieldKinds } from "./form.ts";
 
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
@@ -43,23 +45,11 @@ function mediaType(request: Request): string {
   return (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
-/** Reads at most ADMIN_BODY_LIMIT bytes, stopping (not buffering) as soon as a body proves larger. */
-async function readLimitedBytes(request: Request): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > ADMIN_BODY_LIMIT) throw new HttpError(413, "Request body too large");
-  if (!request.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-    size += chunk.value.byteLength;
-    if (size > ADMIN_BODY_LIMIT) {
-      await reader.cancel();
-      throw new HttpError(413, "Request body too large");
-    }
-    chunks.push(chunk.value);
-  }
-  return Buffer.concat(chunks);
+/** Reads at most ADMIN_BODY_LIMIT bytes; a larger body is a JSON 413. */
+async function readLimitedBytes(request: Request): Promise<Uint8Array<ArrayBuffer>> {
+  const body = await readCapped(request, ADMIN_BODY_LIMIT);
+  if (body === null) throw new HttpError(413, "Request body too large");
+  return body;
 }
 
 async function readLimitedText(request: Request): Promise<string> {
@@ -100,7 +90,7 @@ export async function readBody(request: Request, bodyKinds: BodyKinds): Promise<
     const bytes = await readLimitedBytes(request);
     let entries: [string, string | Blob][];
     try {
-      const form = await new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]), {
+      const form = await new Response(new Blob([bytes]), {
         headers: { "content-type": request.headers.get("content-type") ?? "" },
       }).formData();
       entries = [];
