@@ -87,7 +87,8 @@ function classify(error: unknown, reason: unknown): ForwardFailure {
   return "refused";
 }
 
-async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
+/** One upstream call; `forward` adds the retries. */
+export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
   const { request, upstream } = call;
   const controller = new AbortController();
   let reason: symbol | undefined;
@@ -140,13 +141,16 @@ async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
   }
 }
 
-/** Calls the upstream, retrying connection failures up to `retries` times for idempotent bodiless requests. */
-export async function forward(call: ForwardCall): Promise<ForwardOutcome> {
-  const retryable = !call.hasBody && IDEMPOTENT.has(call.method);
-  let tries = retryable ? call.upstream.retries + 1 : 1;
-  for (;;) {
-    const outcome = await attempt(call);
-    tries--;
-    if (outcome.ok || outcome.failure !== "refused" || tries <= 0) return outcome;
+/**
+ * Retries a refused first attempt up to `retries` times for idempotent bodiless requests (the pipeline
+ * awaits the first attempt itself, so the common path has no extra async frame). Returns the last outcome.
+ */
+export async function retry(call: ForwardCall, first: ForwardOutcome): Promise<ForwardOutcome> {
+  if (call.hasBody || !IDEMPOTENT.has(call.method)) return first;
+  let outcome = first;
+  for (let left = call.upstream.retries; left > 0; left--) {
+    outcome = await attempt(call);
+    if (outcome.ok || outcome.failure !== "refused") return outcome;
   }
+  return outcome;
 }

@@ -33,6 +33,10 @@ export type Proxy = {
 export const DEFAULT_URI_LIMIT = 8192;
 export const DEFAULT_BUFFER_MAX = 1024 * 1024;
 
+/**
+ * The listener that mounts `fetch` must use `idleTimeout: 0`: long upstream calls, long-poll and SSE must not
+ * be cut by Bun's idle timer, and a per-request `server.timeout(req, 0)` would cost a native call each time.
+ */
 export function createProxy(options: ProxyOptions): Proxy {
   let current = buildSnapshot({ version: 0, services: [], routes: [] });
   const version = options.version ?? "dev";

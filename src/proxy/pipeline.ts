@@ -4,7 +4,7 @@
 import type { Server } from "bun";
 import { type PluginChain, runAccess, runLog, runResponse } from "../plugins/chain.ts";
 import { normalizePath } from "../schemas/normalize-path.ts";
-import { type ForwardOutcome, forward } from "./forward.ts";
+import { attempt, type ForwardCall, type ForwardOutcome, retry } from "./forward.ts";
 import { setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
 import { joinUpstreamPath } from "./path-join.ts";
 import { BodyTooLarge, ProxyPluginContext } from "./plugin-context.ts";
@@ -104,6 +104,7 @@ export function handle(
 
   const state: Matched = {
     request,
+    clientIp: server.requestIP(request)?.address ?? "",
     server,
     env,
     route,
@@ -126,6 +127,8 @@ export function handle(
 /** Everything known about a request once its route and upstream are found. */
 type Matched = {
   request: Request;
+  /** The peer address (one getpeername per request, so it is asked once). */
+  clientIp: string;
   server: Server<unknown>;
   env: PipelineEnv;
   route: RouteTarget;
@@ -153,7 +156,7 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
     state.method,
     state.path,
     state.query,
-    server.requestIP(request)?.address ?? "",
+    state.clientIp,
     state.requestId,
     { id: route.id, name: route.name },
     { id: upstream.id, name: upstream.name },
@@ -189,7 +192,7 @@ function forwardMatched(state: Matched, plugins: PluginRun | null): Response | P
   // Rewritten in place for plain requests; an upgrade still needs the client's handshake headers intact.
   const upstreamHeaders = plugins?.ctx.upstreamHeaders ?? (websocket ? new Headers(headers) : headers);
   setForwardedHeaders(upstreamHeaders, route.preserveHost ? null : upstream.hostHeader, {
-    clientIp: server.requestIP(request)?.address ?? "",
+    clientIp: state.clientIp,
     scheme: "http",
     host,
     port: env.port,
@@ -198,9 +201,6 @@ function forwardMatched(state: Matched, plugins: PluginRun | null): Response | P
     requestId,
     via: env.via,
   });
-  // Long upstream calls, long-poll and SSE must not be cut by the listener's idle timeout.
-  server.timeout(request, 0);
-
   if (websocket)
     return proxyWebSocket(
       request,
@@ -272,11 +272,12 @@ async function proxyHttp(
   const proxyMs = Math.round(sent - ctx.start);
   try {
     const bufferedBody = ctx.plugins?.ctx.bodyText;
-    const outcome = await forward(
+    const call: ForwardCall =
       bufferedBody === undefined
         ? { request, method, url, headers, hasBody, streamLimit, upstream }
-        : { request, method, url, headers, hasBody: false, streamLimit: null, upstream, bufferedBody },
-    );
+        : { request, method, url, headers, hasBody: false, streamLimit: null, upstream, bufferedBody };
+    let outcome = await attempt(call);
+    if (!outcome.ok && outcome.failure === "refused") outcome = await retry(call, outcome);
     const upstreamMs = Math.round(performance.now() - sent);
     if (!outcome.ok)
       return failureResponse(outcome, ctx, {
@@ -286,7 +287,10 @@ async function proxyHttp(
     const response = outcome.response;
     stripResponseHopByHop(response.headers);
     setResponseHeaders(response.headers, ctx.env.via, ctx.requestId, upstreamMs, proxyMs);
-    if (ctx.plugins === null) return await relay(response, method, ctx.env.bufferMax);
+    if (ctx.plugins === null) {
+      const relayed = relay(response, method, ctx.env.bufferMax);
+      return relayed instanceof Promise ? await relayed : relayed;
+    }
     const { chain, ctx: pluginCtx } = ctx.plugins;
     runResponse(chain, pluginCtx, response);
     const relayed = await relay(response, method, ctx.env.bufferMax);

@@ -19,12 +19,17 @@ function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
 /**
  * @param bufferMax largest Content-Length that is buffered; 0 turns the workaround off
  */
-export async function relay(response: Response, method: string, bufferMax: number): Promise<Response> {
+export function relay(response: Response, method: string, bufferMax: number): Response | Promise<Response> {
   if (bufferMax === 0 || method === "HEAD") return response;
   const header = response.headers.get("content-length");
   if (header === null) return response;
   const length = Number(header);
   if (!(length >= CORK_THRESHOLD && length <= bufferMax)) return response;
+  // Only responses in the window pay for an await.
+  return buffered(response);
+}
+
+async function buffered(response: Response): Promise<Response> {
   const bytes = await response.bytes();
   const headers = response.headers;
   headers.delete("content-length");
