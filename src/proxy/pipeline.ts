@@ -149,7 +149,7 @@ type PluginRun = { chain: PluginChain; ctx: ProxyPluginContext };
 
 /** Runs the route's access plugins; the first one that answers ends the request. */
 function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Response | Promise<Response> {
-  const { request, server, route, upstream } = state;
+  const { request, route, upstream } = state;
   const websocket = request.headers.get("upgrade")?.toLowerCase() === "websocket";
   const ctx = new ProxyPluginContext(
     request,
