@@ -45,7 +45,12 @@ export function stripResponseHopByHop(headers: Headers): void {
 
 /** What the upstream is told about the original request (Kong's X-Forwarded-* and friends). */
 export type ForwardedFacts = {
+  /** The address of the connection's peer. */
+  peerIp: string;
+  /** The client's address: the peer's, or the one a trusted proxy reported. */
   clientIp: string;
+  /** The peer is a trusted proxy: the X-Forwarded-* it sent are kept. */
+  trusted: boolean;
   scheme: string;
   /** Request host without port, lower-cased. */
   host: string;
@@ -61,25 +66,38 @@ export type ForwardedFacts = {
 };
 
 /**
- * Rewrites the client's headers for the upstream. Client-sent X-Forwarded-* are replaced (no trusted
- * proxies); X-Forwarded-For and Via are appended to.
+ * Rewrites the client's headers for the upstream. X-Forwarded-For and Via are appended to (as Kong: the
+ * peer's address is added to a list the client sent). The other X-Forwarded-* are replaced, unless the peer
+ * is a trusted proxy, whose values are kept and only missing ones filled in.
  * @param hostHeader the Host to send, or null to keep the client's (preserve_host)
  */
 export function setForwardedHeaders(headers: Headers, hostHeader: string | null, f: ForwardedFacts): void {
   stripRequestHopByHop(headers);
   if (hostHeader !== null) headers.set("host", hostHeader);
   const xff = headers.get("x-forwarded-for");
-  headers.set("x-forwarded-for", xff === null ? f.clientIp : `${xff}, ${f.clientIp}`);
+  headers.set("x-forwarded-for", xff === null ? f.clientIp : `${xff}, ${f.peerIp}`);
   headers.set("x-real-ip", f.clientIp);
-  headers.set("x-forwarded-proto", f.scheme);
-  headers.set("x-forwarded-host", f.host);
-  headers.set("x-forwarded-port", f.port);
-  headers.set("x-forwarded-path", f.path);
-  if (f.prefix !== "") headers.set("x-forwarded-prefix", f.prefix);
-  else headers.delete("x-forwarded-prefix");
+  if (f.trusted) {
+    setIfMissing(headers, "x-forwarded-proto", f.scheme);
+    setIfMissing(headers, "x-forwarded-host", f.host);
+    setIfMissing(headers, "x-forwarded-port", f.port);
+    setIfMissing(headers, "x-forwarded-path", f.path);
+    if (f.prefix !== "") setIfMissing(headers, "x-forwarded-prefix", f.prefix);
+  } else {
+    headers.set("x-forwarded-proto", f.scheme);
+    headers.set("x-forwarded-host", f.host);
+    headers.set("x-forwarded-port", f.port);
+    headers.set("x-forwarded-path", f.path);
+    if (f.prefix !== "") headers.set("x-forwarded-prefix", f.prefix);
+    else headers.delete("x-forwarded-prefix");
+  }
   const via = headers.get("via");
   headers.set("via", via === null ? f.via : `${via}, ${f.via}`);
   headers.set("x-portico-request-id", f.requestId);
+}
+
+function setIfMissing(headers: Headers, name: string, value: string): void {
+  if (!headers.has(name)) headers.set(name, value);
 }
 
 /** Adds the gateway's response headers to a proxied response (its hop-by-hop headers already gone). */

@@ -5,9 +5,11 @@ import { handle, type PipelineEnv } from "./pipeline.ts";
 import { createRequestIds } from "./request-id.ts";
 import { gatewayResponse, MESSAGES } from "./responses.ts";
 import { buildSnapshot, type Snapshot } from "./snapshot.ts";
+import type { TrustedIps } from "./trusted-ips.ts";
 import { websocketHandler } from "./websocket.ts";
 
 export { buildSnapshot, type Snapshot, type SnapshotInput } from "./snapshot.ts";
+export { compileTrustedIps, type TrustedIps, TrustedIpsError } from "./trusted-ips.ts";
 
 export type ProxyOptions = {
   /** Largest request body accepted (413 above). */
@@ -21,6 +23,10 @@ export type ProxyOptions = {
    * turns the workaround off). See relay.ts and bench/README.md.
    */
   bufferMax?: number;
+  /** Trusted proxies (`compileTrustedIps`); default: nobody. */
+  trustedIps?: TrustedIps | null;
+  /** Header a trusted proxy puts the client's address in (default X-Real-IP, as Kong). */
+  realIpHeader?: string;
 };
 
 export type Proxy = {
@@ -47,6 +53,8 @@ export function createProxy(options: ProxyOptions): Proxy {
     serverToken: `portico/${version}`,
     via: `1.1 portico/${version}`,
     nextRequestId: createRequestIds(),
+    trustedIps: options.trustedIps ?? null,
+    realIpHeader: (options.realIpHeader ?? "x-real-ip").toLowerCase(),
     port: "",
   };
   return {

@@ -11,6 +11,7 @@ import { BodyTooLarge, ProxyPluginContext } from "./plugin-context.ts";
 import { relay } from "./relay.ts";
 import { gatewayResponse, MESSAGES, NAME_RESOLUTION_FAILED, redirectResponse } from "./responses.ts";
 import type { RouteTarget, Snapshot, UpstreamTarget } from "./snapshot.ts";
+import { realClientIp, type TrustedIps } from "./trusted-ips.ts";
 import { upgradeWebSocket } from "./websocket.ts";
 
 export type PipelineEnv = {
@@ -24,6 +25,10 @@ export type PipelineEnv = {
   /** `1.1 portico/<version>`. */
   via: string;
   nextRequestId: () => string;
+  /** Peers whose X-Forwarded-* and real-IP header are believed; null trusts nobody. */
+  trustedIps: TrustedIps | null;
+  /** Where a trusted proxy puts the client's address (Kong's real_ip_header), lower-case. */
+  realIpHeader: string;
   /** The listener's port as a string, learnt from the first request. */
   port: string;
 };
@@ -102,9 +107,13 @@ export function handle(
   const upstream = route.upstream;
   if (upstream === null) return fail(503);
 
+  const peerIp = server.requestIP(request)?.address ?? "";
+  const trusted = env.trustedIps?.(peerIp) === true;
   const state: Matched = {
     request,
-    clientIp: server.requestIP(request)?.address ?? "",
+    peerIp,
+    trusted,
+    clientIp: trusted ? (realClientIp(headers, env.realIpHeader) ?? peerIp) : peerIp,
     server,
     env,
     route,
@@ -128,6 +137,10 @@ export function handle(
 type Matched = {
   request: Request;
   /** The peer address (one getpeername per request, so it is asked once). */
+  peerIp: string;
+  /** The peer is a trusted proxy. */
+  trusted: boolean;
+  /** The client's address: the peer's, or the one a trusted proxy reported. */
   clientIp: string;
   server: Server<unknown>;
   env: PipelineEnv;
@@ -192,7 +205,9 @@ function forwardMatched(state: Matched, plugins: PluginRun | null): Response | P
   // Rewritten in place for plain requests; an upgrade still needs the client's handshake headers intact.
   const upstreamHeaders = plugins?.ctx.upstreamHeaders ?? (websocket ? new Headers(headers) : headers);
   setForwardedHeaders(upstreamHeaders, route.preserveHost ? null : upstream.hostHeader, {
+    peerIp: state.peerIp,
     clientIp: state.clientIp,
+    trusted: state.trusted,
     scheme: "http",
     host,
     port: env.port,

@@ -2,6 +2,7 @@
 // defaults follow Kong (proxy 0.0.0.0:8000, admin 127.0.0.1:8001). Dynamic config lives in the store.
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { compileTrustedIps, type TrustedIps, TrustedIpsError } from "../proxy/index.ts";
 
 export type Listen = { host: string; port: number };
 
@@ -13,6 +14,10 @@ export type BootConfig = Readonly<{
   serviceManagement: boolean;
   /** Largest request body the proxy accepts (413 above). */
   proxyBodyLimit: number;
+  /** Peers (load balancers) whose X-Forwarded-* and real-IP header are believed; null: nobody. */
+  trustedIps: TrustedIps | null;
+  /** Header in which a trusted peer names the client's address. */
+  realIpHeader: string;
 }>;
 
 /** A bad flag or value: the CLI prints the message on one line and exits with code 2. */
@@ -23,6 +28,7 @@ export const DEFAULTS = {
   adminListen: "127.0.0.1:8001",
   database: "./portico.db",
   proxyBodyLimit: 128 * 1024 * 1024,
+  realIpHeader: "X-Real-IP",
 } as const;
 
 const listenSchema = z.string().transform((value, ctx): Listen => {
@@ -52,6 +58,20 @@ const byteSizeSchema = z.string().transform((value, ctx) => {
   return Number(match[1]) * unit;
 });
 
+const trustedIpsSchema = z.string().transform((value, ctx) => {
+  try {
+    return compileTrustedIps(value);
+  } catch (error) {
+    if (!(error instanceof TrustedIpsError)) throw error;
+    ctx.addIssue({ code: "custom", message: error.message });
+    return z.NEVER;
+  }
+});
+
+const headerNameSchema = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: (issue) => `'${issue.input}' is not a header name` });
+
 const COMMANDS = ["start", "migrate", "help", "version"] as const;
 
 export const USAGE = `Usage: portico [command] [options]
@@ -68,6 +88,10 @@ Options (each also as an environment variable):
                                                        PORTICO_SERVICE_MANAGEMENT=off
   --proxy-body-limit SIZE      largest proxied request body, e.g. 128m
                                                        PORTICO_PROXY_BODY_LIMIT (default 128m)
+  --trusted-ips LIST           addresses/CIDR ranges of load balancers whose X-Forwarded-* headers are kept,
+                               e.g. 10.0.0.0/8,::1  PORTICO_TRUSTED_IPS      (default: none)
+  --real-ip-header NAME        where a trusted peer names the client's address
+                                                       PORTICO_REAL_IP_HEADER   (default ${DEFAULTS.realIpHeader})
   -h, --help                   show this help
   -v, --version                print the version
 `;
@@ -110,6 +134,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     "PORTICO_PROXY_BODY_LIMIT",
     String(DEFAULTS.proxyBodyLimit),
   );
+  const trustedIps = pick(values["trusted-ips"], "PORTICO_TRUSTED_IPS", "");
+  const realIpHeader = pick(values["real-ip-header"], "PORTICO_REAL_IP_HEADER", DEFAULTS.realIpHeader);
   if (database.value === "") throw new ConfigError(`${database.source}: expected a path`);
 
   let serviceManagement = true;
@@ -124,6 +150,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     database: database.value,
     serviceManagement,
     proxyBodyLimit: parse(byteSizeSchema, bodyLimit.value, bodyLimit.source),
+    trustedIps: parse(trustedIpsSchema, trustedIps.value, trustedIps.source),
+    realIpHeader: parse(headerNameSchema, realIpHeader.value, realIpHeader.source),
   });
 }
 
@@ -138,6 +166,8 @@ function parseFlags(argv: readonly string[]) {
       database: { type: "string" },
       "no-service-management": { type: "boolean" },
       "proxy-body-limit": { type: "string" },
+      "trusted-ips": { type: "string" },
+      "real-ip-header": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },

@@ -29,7 +29,12 @@ type GatewayOptions = { log?: (line: string) => void };
 export async function startGateway(config: BootConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const log = options.log ?? ((line: string) => console.log(line));
   const store = openSqliteStore(config.database);
-  const proxy = createProxy({ bodyLimit: config.proxyBodyLimit, version: VERSION });
+  const proxy = createProxy({
+    bodyLimit: config.proxyBodyLimit,
+    version: VERSION,
+    trustedIps: config.trustedIps,
+    realIpHeader: config.realIpHeader,
+  });
   const rebuilder = new SnapshotRebuilder(store, proxy, log);
   await rebuilder.rebuildNow();
   const unsubscribe = store.subscribe(() => rebuilder.schedule());

@@ -12,6 +12,8 @@ describe("loadConfig", () => {
       database: "./portico.db",
       serviceManagement: true,
       proxyBodyLimit: DEFAULTS.proxyBodyLimit,
+      trustedIps: null,
+      realIpHeader: "X-Real-IP",
     });
   });
 
@@ -22,6 +24,8 @@ describe("loadConfig", () => {
       PORTICO_DATABASE: "/tmp/env.db",
       PORTICO_SERVICE_MANAGEMENT: "off",
       PORTICO_PROXY_BODY_LIMIT: "1m",
+      PORTICO_TRUSTED_IPS: "10.0.0.0/8",
+      PORTICO_REAL_IP_HEADER: "X-Forwarded-For",
     };
     const fromEnv = loadConfig([], env);
     expect(fromEnv.proxyListen).toEqual({ host: "127.0.0.1", port: 9000 });
@@ -29,6 +33,13 @@ describe("loadConfig", () => {
     expect(fromEnv.database).toBe("/tmp/env.db");
     expect(fromEnv.serviceManagement).toBe(false);
     expect(fromEnv.proxyBodyLimit).toBe(1024 * 1024);
+    expect(fromEnv.trustedIps?.("10.1.2.3")).toBe(true);
+    expect(fromEnv.trustedIps?.("127.0.0.1")).toBe(false);
+    expect(fromEnv.realIpHeader).toBe("X-Forwarded-For");
+    const trustFlag = loadConfig(["--trusted-ips", "127.0.0.1", "--real-ip-header", "CF-Connecting-IP"], env);
+    expect(trustFlag.trustedIps?.("127.0.0.1")).toBe(true);
+    expect(trustFlag.trustedIps?.("10.1.2.3")).toBe(false);
+    expect(trustFlag.realIpHeader).toBe("CF-Connecting-IP");
 
     const fromFlags = loadConfig(
       ["start", "--proxy-listen", "[::1]:7000", "--admin-listen", "localhost:7001", "--database", ":memory:"],
@@ -58,6 +69,11 @@ describe("loadConfig", () => {
     [["--admin-listen", "127.0.0.1:70000"], "--admin-listen: expected HOST:PORT, got '127.0.0.1:70000'"],
     [["--database", ""], "--database: expected a path"],
     [["--proxy-body-limit", "lots"], "--proxy-body-limit: expected a size such as 128m, got 'lots'"],
+    [
+      ["--trusted-ips", "10.0.0.0/8,intranet"],
+      "--trusted-ips: 'intranet' is not an IP address or CIDR range",
+    ],
+    [["--real-ip-header", "x real ip"], "--real-ip-header: 'x real ip' is not a header name"],
     [["serve"], "unknown command 'serve' (expected one of: start, migrate)"],
     [["start", "extra"], "unexpected argument 'extra'"],
   ])("%p is refused with a clear message", (argv, message) => {
