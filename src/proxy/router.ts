@@ -27,7 +27,6 @@ export type RequestFacts = {
 
 export type RouteMatch<T> = {
   value: T;
-  route: Route;
   /** The part of the path the route matched: its prefix or the regex match; "" for a route without paths. */
   matched: string;
 };
@@ -44,7 +43,10 @@ type HeaderMatcher = { name: string; values: readonly string[]; regexes: readonl
 type Entry<T> = {
   rank: number;
   value: T;
-  route: Route;
+  // Only what ordering needs is kept of the route: a snapshot must not hold every Route object alive (a
+  // bigger heap makes each garbage collection of the proxy process dearer).
+  createdAt: number;
+  id: string;
   methods: readonly string[] | null;
   hosts: readonly HostMatcher[] | null;
   headers: readonly HeaderMatcher[] | null;
@@ -109,7 +111,18 @@ function compileEntries<T>(route: Route, value: T): Entry<T>[] {
   const weight = [methods, hosts, headers, snis, paths].filter((m) => m !== null).length;
   const plainHostsOnly = hosts?.every((h) => h.kind === "exact") ?? false;
   const headerCount = Math.min(headers?.length ?? 0, MAX_HEADER_COUNT);
-  const base = { value, route, methods, hosts, headers, snis, weight, plainHostsOnly, headerCount };
+  const base = {
+    value,
+    createdAt: route.created_at,
+    id: route.id,
+    methods,
+    hosts,
+    headers,
+    snis,
+    weight,
+    plainHostsOnly,
+    headerCount,
+  };
   if (paths === null)
     return [{ ...base, rank: 0, prefix: null, regex: null, regexPriority: 0, uriLength: 0, pathIndex: 0 }];
   return paths.map((path, pathIndex) => {
@@ -135,8 +148,8 @@ function compareEntries<T>(a: Entry<T>, b: Entry<T>): number {
     Number(b.regex !== null) - Number(a.regex !== null) ||
     b.regexPriority - a.regexPriority ||
     b.uriLength - a.uriLength ||
-    a.route.created_at - b.route.created_at ||
-    (a.route.id < b.route.id ? -1 : a.route.id > b.route.id ? 1 : 0) ||
+    a.createdAt - b.createdAt ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) ||
     a.pathIndex - b.pathIndex
   );
 }
@@ -255,7 +268,7 @@ export function compileRouter<T>(routes: readonly { route: Route; value: T }[]):
           break;
         }
       }
-      return best === null ? null : { value: best.value, route: best.route, matched };
+      return best === null ? null : { value: best.value, matched };
     },
   };
 }

@@ -58,8 +58,6 @@ export type Snapshot = Readonly<{
   builtAt: number;
   /** Milliseconds the build took (compiling the router dominates). */
   buildMs: number;
-  services: ReadonlyMap<string, Service>;
-  routes: readonly Route[];
   router: Router<RouteTarget>;
   credentials: CredentialIndex;
 }>;
@@ -100,7 +98,6 @@ function compileRoute(route: Route, upstream: UpstreamTarget | null, chains: Cha
 /** Throws when a route cannot be compiled: runtime/ then keeps serving the previous snapshot. */
 export function buildSnapshot(input: SnapshotInput): Snapshot {
   const started = performance.now();
-  const services = new Map(input.services.map((s) => [s.id, s]));
   const upstreams = new Map<string, UpstreamTarget>();
   for (const service of input.services)
     if (service.enabled) upstreams.set(service.id, compileUpstream(service));
@@ -123,8 +120,6 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     version: input.version,
     builtAt: Date.now(),
     buildMs: performance.now() - started,
-    services,
-    routes: Object.freeze([...input.routes]),
     router,
     credentials: input.credentials ? new CredentialIndex(input.credentials) : CredentialIndex.EMPTY,
   });
