@@ -375,20 +375,24 @@ async function main() {
     out.push(
       `| ${r.scenario} | ${r.round} | ${fmt(r.nginx.rps)} | ${fmt(r.portico.rps)} | ${fmt(r.nginx.p50, 3)}/${fmt(r.nginx.p99, 3)} | ${fmt(r.portico.p50, 3)}/${fmt(r.portico.p99, 3)} | ${fmt(r.nginx.cpuUs, 1)} | ${fmt(r.portico.cpuUs, 1)} | ${fmt(r.nginx.cpuUs / r.portico.cpuUs, 2)} | ${fmt(r.nginx.rss, 1)} | ${fmt(r.portico.rss, 1)} |`,
     );
-  out.push("");
-  out.push("Medians over rounds:");
-  out.push("");
-  out.push("| scenario | nginx CPU µs/req | Portico CPU µs/req | efficiency | rps ratio (Portico ÷ nginx) |");
-  out.push("|---|---|---|---|---|");
-  for (const s of scenarios) {
-    const rs = rows.filter((r) => r.scenario === s.name);
-    const eff = median(rs.map((r) => r.nginx.cpuUs / r.portico.cpuUs));
-    const rps = median(rs.map((r) => r.portico.rps / r.nginx.rps));
+  if (rows.length > 0) {
+    out.push("");
+    out.push("Medians over rounds:");
+    out.push("");
     out.push(
-      `| ${s.name} | ${fmt(median(rs.map((r) => r.nginx.cpuUs)), 1)} | ${fmt(median(rs.map((r) => r.portico.cpuUs)), 1)} | ${fmt(eff, 2)} | ${fmt(rps, 2)} |`,
+      "| scenario | nginx CPU µs/req | Portico CPU µs/req | efficiency | rps ratio (Portico ÷ nginx) |",
     );
+    out.push("|---|---|---|---|---|");
+    for (const s of scenarios) {
+      const rs = rows.filter((r) => r.scenario === s.name);
+      const eff = median(rs.map((r) => r.nginx.cpuUs / r.portico.cpuUs));
+      const rps = median(rs.map((r) => r.portico.rps / r.nginx.rps));
+      out.push(
+        `| ${s.name} | ${fmt(median(rs.map((r) => r.nginx.cpuUs)), 1)} | ${fmt(median(rs.map((r) => r.portico.cpuUs)), 1)} | ${fmt(eff, 2)} | ${fmt(rps, 2)} |`,
+      );
+    }
+    out.push("");
   }
-  out.push("");
   out.push(
     `Routes (GET 100 B, c50, Portico). Seeding 10,000 routes took ${fmt(seedMs / 1000, 1)} s; the binary served the first request ${fmt(bootMs)} ms after start.`,
   );
