@@ -24,8 +24,13 @@ export interface PluginContext {
   setUpstreamQuery(query: string): void;
   /** The request body as text, read once and then forwarded as read (key_in_body). */
   readBodyText(): Promise<string>;
-  /** Replaces the body sent upstream (after readBodyText), e.g. hide_credentials removing a key_in_body key. */
-  setUpstreamBody(text: string): void;
+  /** The request body's bytes as received (read once, like readBodyText; a multipart form needs the bytes). */
+  readBodyBytes(): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Replaces the body sent upstream (after reading it), e.g. hide_credentials removing a key_in_body key.
+   * A new Content-Type (a re-encoded multipart form has a new boundary) replaces the client's.
+   */
+  setUpstreamBody(body: string | Uint8Array<ArrayBuffer>, contentType?: string): void;
   readonly credentials: CredentialIndex;
   /** Who the request is from, once an authentication plugin has identified it. */
   consumer: ConsumerIdentity | null;

@@ -23,7 +23,7 @@ export type ForwardCall = {
   streamLimit: number | null;
   upstream: UpstreamTarget;
   /** A body already read by a plugin (key_in_body); sent instead of the request's stream. */
-  bufferedBody?: string;
+  bufferedBody?: string | Uint8Array<ArrayBuffer>;
 };
 
 const TIMEOUT = Symbol("timeout");
@@ -115,7 +115,7 @@ export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
   };
   if (upstream.tls !== undefined) init.tls = upstream.tls;
   if (call.bufferedBody !== undefined) {
-    if (call.bufferedBody !== "") init.body = call.bufferedBody;
+    if (call.bufferedBody.length > 0) init.body = call.bufferedBody;
     armReadTimer();
   } else if (call.hasBody && request.body !== null) {
     init.duplex = "half";

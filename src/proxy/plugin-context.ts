@@ -10,7 +10,7 @@ export class ProxyPluginContext implements PluginContext {
   /** Set by setUpstreamQuery; undefined keeps the client's query. */
   upstreamQuery: string | undefined;
   /** A body a plugin replaced (setUpstreamBody); forwarded instead of the client's. */
-  bodyText: string | undefined;
+  bodyText: string | Uint8Array<ArrayBuffer> | undefined;
   /**
    * The client's body as received, once a plugin has read it (the stream is then spent). It is forwarded as
    * these exact bytes: decoding to text and back would corrupt bytes that are not UTF-8 (a latin-1 form).
@@ -41,6 +41,14 @@ export class ProxyPluginContext implements PluginContext {
 
   async readBodyText(): Promise<string> {
     if (this.#decoded === undefined) {
+      const bytes = await this.readBodyBytes();
+      this.#decoded = Buffer.from(bytes).toString("utf8");
+    }
+    return this.#decoded;
+  }
+
+  async readBodyBytes(): Promise<Uint8Array<ArrayBuffer>> {
+    if (this.receivedBody === undefined) {
       const body = this.method === "GET" || this.method === "HEAD" ? null : this.request.body;
       if (body === null) this.receivedBody = new Uint8Array(0);
       else if (this.streamLimit === null)
@@ -48,16 +56,17 @@ export class ProxyPluginContext implements PluginContext {
       // A chunked body is buffered here instead of streamed: the proxy's body limit must hold all the same,
       // or a key_in_body route would buffer any upload whole.
       else this.receivedBody = await readLimited(body, this.streamLimit);
-      this.#decoded = Buffer.from(this.receivedBody).toString("utf8");
     }
-    return this.#decoded;
+    return this.receivedBody;
   }
 
-  setUpstreamBody(text: string): void {
-    this.bodyText = text;
+  setUpstreamBody(body: string | Uint8Array<ArrayBuffer>, contentType?: string): void {
+    this.bodyText = body;
     // The client's framing no longer describes the body: send the new length instead.
     this.upstreamHeaders.delete("transfer-encoding");
-    this.upstreamHeaders.set("content-length", String(Buffer.byteLength(text)));
+    const length = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+    this.upstreamHeaders.set("content-length", String(length));
+    if (contentType !== undefined) this.upstreamHeaders.set("content-type", contentType);
   }
 
   respond(

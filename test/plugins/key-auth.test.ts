@@ -284,3 +284,50 @@ describe("key-auth preflight and ttl", () => {
     await w.refused("/ka", { headers: { apikey: key } }, 401, "Invalid authentication credentials");
   });
 });
+
+describe("key-auth key_in_body with multipart/form-data", () => {
+  const BOUNDARY = "portico-test-boundary";
+  const MULTIPART = { "content-type": `multipart/form-data; boundary=${BOUNDARY}` };
+  const part = (name: string, value: string, file?: string) =>
+    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"${file ? `; filename="${file}"\r\nContent-Type: application/octet-stream` : ""}\r\n\r\n${value}\r\n`;
+  const form = (...parts: string[]) => `${parts.join("")}--${BOUNDARY}--\r\n`;
+
+  test("a text field carries the key; the form reaches the upstream byte for byte", async () => {
+    const body = form(part("a", "1"), part("token", KEY), part("upload", "file-bytes", "f.bin"));
+    const echo = await w.pass("/ka-names", { method: "POST", headers: MULTIPART, body });
+    expect(echo.headers["x-consumer-id"]).toBe(alice.id);
+    expect(echo.headers["content-type"]).toBe(MULTIPART["content-type"]);
+    expect(echo.body).toBe(body);
+  });
+
+  test("hide_credentials re-encodes the form without the key (new boundary, matching Content-Length)", async () => {
+    const body = form(part("a", "1"), part("apikey", KEY), part("upload", "file-bytes", "f.bin"));
+    const echo = await w.pass("/ka-hide", { method: "POST", headers: MULTIPART, body });
+    expect(echo.headers["x-consumer-id"]).toBe(alice.id);
+    expect(echo.body).not.toContain(KEY);
+    expect(echo.headers["content-length"]).toBe(String(Buffer.byteLength(echo.body)));
+    const type = echo.headers["content-type"]!;
+    expect(type).toStartWith("multipart/form-data; boundary=");
+    const parsed = await new Response(echo.body, { headers: { "content-type": type } }).formData();
+    expect([...parsed.keys()]).toEqual(["a", "upload"]);
+    expect(parsed.get("a")).toBe("1");
+    const upload = parsed.get("upload") as File;
+    expect(upload.name).toBe("f.bin");
+    expect(await upload.text()).toBe("file-bytes");
+  });
+
+  test("an uploaded file named like a key is not a key", async () => {
+    const body = form(part("apikey", KEY, "key.txt"));
+    await w.refused(
+      "/ka-hide",
+      { method: "POST", headers: MULTIPART, body },
+      401,
+      "No API key found in request",
+    );
+  });
+
+  test("a malformed multipart body carries no key", async () => {
+    const init = { method: "POST", headers: MULTIPART, body: `--${BOUNDARY}\r\nno headers, no end` };
+    await w.refused("/ka-hide", init, 401, "No API key found in request");
+  });
+});

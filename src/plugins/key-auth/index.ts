@@ -5,12 +5,19 @@ import type { KeyAuthConfig } from "./schema.ts";
 
 type Found = { key: string; from: "header" | "query" | "body"; name: string };
 
+/** What replaces the body upstream once a key field is taken out of it. */
+type Rewritten = { body: string | Uint8Array<ArrayBuffer>; contentType?: string };
+
 /** A parsed request body: a field's value(s), and the body without that field (for hide_credentials). */
-type Body = { get(name: string): unknown; without(name: string): string };
+type Body = { get(name: string): unknown; without(name: string): Rewritten | Promise<Rewritten> };
+
+const BODY_TYPES = new Set(["application/x-www-form-urlencoded", "application/json", "multipart/form-data"]);
 
 async function readBody(ctx: PluginContext): Promise<Body | null> {
-  const type = (ctx.request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/x-www-form-urlencoded" && type !== "application/json") return null;
+  const contentType = ctx.request.headers.get("content-type") ?? "";
+  const type = contentType.split(";")[0]!.trim().toLowerCase();
+  if (!BODY_TYPES.has(type)) return null;
+  if (type === "multipart/form-data") return readMultipart(ctx, contentType);
   const text = await ctx.readBodyText();
   if (text === "") return null;
   if (type === "application/json") {
@@ -24,7 +31,7 @@ async function readBody(ctx: PluginContext): Promise<Body | null> {
     const record = parsed as Record<string, unknown>;
     return {
       get: (name) => record[name],
-      without: (name) => JSON.stringify({ ...record, [name]: undefined }),
+      without: (name) => ({ body: JSON.stringify({ ...record, [name]: undefined }) }),
     };
   }
   const params = new URLSearchParams(text);
@@ -33,7 +40,36 @@ async function readBody(ctx: PluginContext): Promise<Body | null> {
       const all = params.getAll(name);
       return all.length > 1 ? all : all[0];
     },
-    without: (name) => withoutQueryParam(`?${text}`, name).slice(1),
+    without: (name) => ({ body: withoutQueryParam(`?${text}`, name).slice(1) }),
+  };
+}
+
+/**
+ * A multipart form, parsed by the runtime (Response.formData). Only text fields can carry a key; uploaded
+ * files are left alone. Without the key the form is re-encoded by the runtime, with a new boundary.
+ */
+async function readMultipart(ctx: PluginContext, contentType: string): Promise<Body | null> {
+  const bytes = await ctx.readBodyBytes();
+  if (bytes.byteLength === 0) return null;
+  let form: FormData;
+  try {
+    form = await new Response(bytes, { headers: { "content-type": contentType } }).formData();
+  } catch {
+    return null;
+  }
+  return {
+    get: (name) => {
+      const all = form.getAll(name).filter((v): v is string => typeof v === "string");
+      return all.length > 1 ? all : all[0];
+    },
+    async without(name) {
+      const kept = new FormData();
+      for (const [field, value] of form) if (field !== name) kept.append(field, value);
+      const encoded = new Response(kept);
+      // Read before the body: Bun forgets a Response's generated Content-Type once the body is consumed.
+      const type = encoded.headers.get("content-type") ?? contentType;
+      return { body: await encoded.bytes(), contentType: type };
+    },
   };
 }
 
@@ -67,7 +103,11 @@ export const keyAuth: PluginHooks<KeyAuthConfig> = {
 };
 
 /** The key-auth check proper, given the request body when key_in_body is on (null otherwise). */
-function authenticate(ctx: PluginContext, config: KeyAuthConfig, body: Body | null): Response | undefined {
+function authenticate(
+  ctx: PluginContext,
+  config: KeyAuthConfig,
+  body: Body | null,
+): Response | undefined | Promise<undefined> {
   {
     const challenge = { "www-authenticate": config.realm ? `Key realm="${config.realm}"` : "Key" };
     const fail = (message: string) =>
@@ -113,7 +153,16 @@ function authenticate(ctx: PluginContext, config: KeyAuthConfig, body: Body | nu
         const query = withoutQueryParam(ctx.query, found.name);
         if (query !== ctx.query) ctx.setUpstreamQuery(query);
       }
-      if (body && body.get(found.name) !== undefined) ctx.setUpstreamBody(body.without(found.name));
+      setConsumer(ctx, consumer, { id: entry.id, identifier: entry.id, consumerId: consumer.id }, false);
+      if (body && body.get(found.name) !== undefined) {
+        const rewritten = body.without(found.name);
+        const apply = ({ body, contentType }: Rewritten) => {
+          ctx.setUpstreamBody(body, contentType);
+          return undefined;
+        };
+        return rewritten instanceof Promise ? rewritten.then(apply) : apply(rewritten);
+      }
+      return undefined;
     }
     setConsumer(ctx, consumer, { id: entry.id, identifier: entry.id, consumerId: consumer.id }, false);
     return undefined;
