@@ -2,7 +2,7 @@
 // database, and a revoked credential disappears with the next snapshot (same latency as any config change).
 import type { Consumer } from "../schemas/consumers.ts";
 import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "../schemas/credentials.ts";
-import type { ConsumerIdentity } from "./contract.ts";
+import type { ConsumerIdentity, CredentialIdentity } from "./contract.ts";
 
 export type CredentialInput = {
   consumers: readonly Consumer[];
@@ -12,7 +12,13 @@ export type CredentialInput = {
   acls: readonly Acl[];
 };
 
-export type KeyEntry = { id: string; consumerId: string; expiresAt: number | null };
+export type KeyEntry = {
+  id: string;
+  consumerId: string;
+  expiresAt: number | null;
+  /** The identity key-auth publishes, built once per snapshot rather than per request. */
+  credential: CredentialIdentity;
+};
 
 export class CredentialIndex {
   readonly #consumers = new Map<string, ConsumerIdentity>();
@@ -21,6 +27,8 @@ export class CredentialIndex {
   readonly #basic = new Map<string, BasicAuthCredential>();
   readonly #jwt = new Map<string, JwtSecret>();
   readonly #groups = new Map<string, string[]>();
+  /** X-Consumer-Groups values, joined once per snapshot. */
+  readonly #groupsHeader = new Map<string, string>();
 
   constructor(input: CredentialInput) {
     for (const c of input.consumers) {
@@ -33,6 +41,7 @@ export class CredentialIndex {
         id: k.id,
         consumerId: k.consumer.id,
         expiresAt: k.ttl ? (k.created_at + k.ttl) * 1000 : null,
+        credential: { id: k.id, identifier: k.id, consumerId: k.consumer.id },
       });
     for (const b of input.basicauth_credentials) this.#basic.set(b.username, b);
     for (const j of input.jwt_secrets) this.#jwt.set(j.key, j);
@@ -41,6 +50,7 @@ export class CredentialIndex {
       list.push(a.group);
       this.#groups.set(a.consumer.id, list);
     }
+    for (const [consumerId, list] of this.#groups) this.#groupsHeader.set(consumerId, list.join(", "));
   }
 
   static readonly EMPTY = new CredentialIndex({
@@ -60,10 +70,10 @@ export class CredentialIndex {
     return this.#consumers.get(value) ?? this.#consumersByUsername.get(value);
   }
 
-  /** A key that exists and has not expired. */
-  key(key: string, now = Date.now()): KeyEntry | undefined {
+  /** A key that exists and has not expired (the clock is read only for keys with a ttl). */
+  key(key: string, now?: number): KeyEntry | undefined {
     const entry = this.#keys.get(key);
-    if (!entry || (entry.expiresAt !== null && entry.expiresAt <= now)) return undefined;
+    if (!entry || (entry.expiresAt !== null && entry.expiresAt <= (now ?? Date.now()))) return undefined;
     return entry;
   }
 
@@ -77,5 +87,10 @@ export class CredentialIndex {
 
   groups(consumerId: string): readonly string[] {
     return this.#groups.get(consumerId) ?? [];
+  }
+
+  /** The consumer's groups as one header value, or undefined when it has none. */
+  groupsHeader(consumerId: string): string | undefined {
+    return this.#groupsHeader.get(consumerId);
   }
 }

@@ -114,6 +114,7 @@ export function handle(
     peerIp,
     trusted,
     clientIp: trusted ? (realClientIp(headers, env.realIpHeader) ?? peerIp) : peerIp,
+    websocket: headers.get("upgrade")?.toLowerCase() === "websocket",
     server,
     env,
     route,
@@ -142,6 +143,8 @@ type Matched = {
   trusted: boolean;
   /** The client's address: the peer's, or the one a trusted proxy reported. */
   clientIp: string;
+  /** A WebSocket upgrade (its handshake headers must reach the upstream intact). */
+  websocket: boolean;
   server: Server<unknown>;
   env: PipelineEnv;
   route: RouteTarget;
@@ -162,8 +165,7 @@ type PluginRun = { chain: PluginChain; ctx: ProxyPluginContext };
 
 /** Runs the route's access plugins; the first one that answers ends the request. */
 function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Response | Promise<Response> {
-  const { request, route, upstream } = state;
-  const websocket = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+  const { request, route, upstream, websocket } = state;
   const ctx = new ProxyPluginContext(
     request,
     state.method,
@@ -201,7 +203,7 @@ function forwardMatched(state: Matched, plugins: PluginRun | null): Response | P
   const upstreamPath = joinUpstreamPath(upstream.basePath, state.matched, state.path, route.stripPath);
   const query = plugins?.ctx.upstreamQuery ?? state.query;
   const stripped = route.stripPath && state.matched !== "/" ? state.matched : "";
-  const websocket = headers.get("upgrade")?.toLowerCase() === "websocket";
+  const websocket = state.websocket;
   // Rewritten in place for plain requests; an upgrade still needs the client's handshake headers intact.
   const upstreamHeaders = plugins?.ctx.upstreamHeaders ?? (websocket ? new Headers(headers) : headers);
   setForwardedHeaders(upstreamHeaders, route.preserveHost ? null : upstream.hostHeader, {

@@ -17,8 +17,8 @@ export const acl: PluginHooks<AclConfig> = {
     } else if (config.deny !== null && groups.some((g) => config.deny!.includes(g))) {
       return ctx.respond(403, FORBIDDEN);
     }
-    if (!config.hide_groups_header && groups.length > 0)
-      ctx.upstreamHeaders.set("x-consumer-groups", groups.join(", "));
+    const header = config.hide_groups_header ? undefined : ctx.credentials.groupsHeader(consumer.id);
+    if (header !== undefined) ctx.upstreamHeaders.set("x-consumer-groups", header);
     else ctx.upstreamHeaders.delete("x-consumer-groups");
     return undefined;
   },

@@ -109,9 +109,13 @@ function authenticate(
   body: Body | null,
 ): Response | undefined | Promise<undefined> {
   {
-    const challenge = { "www-authenticate": config.realm ? `Key realm="${config.realm}"` : "Key" };
+    // Built only on failure: a request with a valid key allocates as little as possible.
     const fail = (message: string) =>
-      failOrAnonymous(ctx, config.anonymous, { status: 401, message, headers: challenge });
+      failOrAnonymous(ctx, config.anonymous, {
+        status: 401,
+        message,
+        headers: { "www-authenticate": config.realm ? `Key realm="${config.realm}"` : "Key" },
+      });
 
     // Kong's order: for each key name in turn, the header, then the query string, then the body; the first
     // name present decides. A name given twice (`?apikey=a&apikey=b`) is refused rather than guessed at.
@@ -153,7 +157,7 @@ function authenticate(
         const query = withoutQueryParam(ctx.query, found.name);
         if (query !== ctx.query) ctx.setUpstreamQuery(query);
       }
-      setConsumer(ctx, consumer, { id: entry.id, identifier: entry.id, consumerId: consumer.id }, false);
+      setConsumer(ctx, consumer, entry.credential, false);
       if (body && body.get(found.name) !== undefined) {
         const rewritten = body.without(found.name);
         const apply = ({ body, contentType }: Rewritten) => {
@@ -164,7 +168,7 @@ function authenticate(
       }
       return undefined;
     }
-    setConsumer(ctx, consumer, { id: entry.id, identifier: entry.id, consumerId: consumer.id }, false);
+    setConsumer(ctx, consumer, entry.credential, false);
     return undefined;
   }
 }
