@@ -3,9 +3,10 @@
 import { type Route, routeSchema } from "../../schemas/routes.ts";
 import { ENTITY_DEFS } from "../../store/entities.ts";
 import { builder, type InputFields } from "./builder.ts";
+import { addCrudFields } from "./crud.ts";
 import { loadPage, pageArgs, pageType } from "./pagination.ts";
 import { Protocol, ServiceObject } from "./services.ts";
-import { entityKeyCheck, inputCheck, upsertBody } from "./validation.ts";
+import { entityKeyCheck } from "./validation.ts";
 import { toWire } from "./wire.ts";
 
 type Header = { name: string; values: string[] };
@@ -124,75 +125,19 @@ function routeToWire(input: Record<string, unknown>): Record<string, unknown> {
   return body;
 }
 
-type InputArgs = { input: Record<string, unknown> };
-type KeyedInputArgs = InputArgs & { idOrName: string };
-
-builder.queryFields((t) => ({
-  routes: t.field({
-    type: RoutePage,
-    description: "Routes, ordered by id (REST: `GET /routes`).",
-    args: pageArgs,
-    resolve: (_root, args, ctx) => loadPage(ctx.admin.store.routes, args),
-  }),
-  route: t.field({
-    type: RouteObject,
-    nullable: true,
-    description: "One route by id or name; null when there is none.",
-    args: { idOrName: t.arg.string({ required: true, validate: entityKeyCheck }) },
-    resolve: (_root, { idOrName }, ctx) => ctx.admin.store.routes.get(idOrName),
-  }),
-}));
-
-builder.mutationFields((t) => ({
-  addRoute: t.field({
-    type: RouteObject,
-    description: "Create a route (REST: `POST /routes`).",
-    args: { input: t.arg({ type: RouteInput, required: true }) },
-    validate: inputCheck<InputArgs>(routeSchema, ({ input }) => routeToWire(input)),
-    resolve: (_root, { input }, ctx) => {
-      ctx.routes.clear();
-      return ctx.admin.store.routes.insert(routeToWire(input));
-    },
-  }),
-  updateRoute: t.field({
-    type: RouteObject,
-    description:
-      "Change some fields of a route (REST: `PATCH /routes/{idOrName}`). The merged route is validated " +
-      "as a whole; a missing route is error code 6.",
-    args: {
-      idOrName: t.arg.string({ required: true, validate: entityKeyCheck }),
-      input: t.arg({ type: RouteUpdateInput, required: true }),
-    },
-    resolve: (_root, { idOrName, input }, ctx) => {
-      ctx.routes.clear();
-      return ctx.admin.store.routes.update(idOrName, routeToWire(input));
-    },
-  }),
-  upsertRoute: t.field({
-    type: RouteObject,
-    description:
-      "Create or fully replace a route (REST: `PUT /routes/{idOrName}`): omitted fields go back to their " +
-      "defaults; the id or name in `idOrName` wins over the input's.",
-    args: {
-      idOrName: t.arg.string({ required: true, validate: entityKeyCheck }),
-      input: t.arg({ type: RouteInput, required: true }),
-    },
-    validate: inputCheck<KeyedInputArgs>(routeSchema, ({ idOrName, input }) =>
-      upsertBody(ENTITY_DEFS.routes, idOrName, routeToWire(input)),
-    ),
-    resolve: (_root, { idOrName, input }, ctx) => {
-      ctx.routes.clear();
-      return ctx.admin.store.routes.upsert(idOrName, routeToWire(input));
-    },
-  }),
-  deleteRoute: t.id({
-    nullable: true,
-    description:
-      "Delete a route (REST: `DELETE /routes/{idOrName}`). Answers the deleted id, or null when there was none.",
-    args: { idOrName: t.arg.string({ required: true, validate: entityKeyCheck }) },
-    resolve: async (_root, { idOrName }, ctx) => {
-      ctx.routes.clear();
-      return (await ctx.admin.store.routes.delete(idOrName))?.id ?? null;
-    },
-  }),
-}));
+addCrudFields({
+  singular: "route",
+  plural: "routes",
+  keyName: "name",
+  object: RouteObject,
+  page: RoutePage,
+  input: RouteInput,
+  updateInput: RouteUpdateInput,
+  schema: routeSchema,
+  def: ENTITY_DEFS.routes,
+  keyCheck: entityKeyCheck,
+  repository: (ctx) => ctx.admin.store.routes,
+  loader: (ctx) => ctx.routes,
+  toWire: routeToWire,
+  deleteNote: ". Answers the deleted id, or null when there was none.",
+});

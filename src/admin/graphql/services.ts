@@ -5,8 +5,9 @@ import { type Service, serviceSchema } from "../../schemas/services.ts";
 import { ENTITY_DEFS } from "../../store/entities.ts";
 import { serviceUrl } from "../service-health.ts";
 import { builder, type InputFields } from "./builder.ts";
-import { loadPage, pageArgs, pageType } from "./pagination.ts";
-import { entityKeyCheck, inputCheck, upsertBody } from "./validation.ts";
+import { addCrudFields } from "./crud.ts";
+import { pageType } from "./pagination.ts";
+import { entityKeyCheck } from "./validation.ts";
 import { toWire } from "./wire.ts";
 
 export const Protocol = builder.enumType("Protocol", {
@@ -94,76 +95,20 @@ export const ServiceUpdateInput = builder.inputType("ServiceUpdateInput", {
   fields: writableFields,
 });
 
-type InputArgs = { input: Record<string, unknown> };
-type KeyedInputArgs = InputArgs & { idOrName: string };
-
-builder.queryFields((t) => ({
-  services: t.field({
-    type: ServicePage,
-    description: "Services, ordered by id (REST: `GET /services`).",
-    args: pageArgs,
-    resolve: (_root, args, ctx) => loadPage(ctx.admin.store.services, args),
-  }),
-  service: t.field({
-    type: ServiceObject,
-    nullable: true,
-    description: "One service by id or name; null when there is none.",
-    args: { idOrName: t.arg.string({ required: true, validate: entityKeyCheck }) },
-    resolve: (_root, { idOrName }, ctx) => ctx.admin.store.services.get(idOrName),
-  }),
-}));
-
-builder.mutationFields((t) => ({
-  addService: t.field({
-    type: ServiceObject,
-    description: "Create a service (REST: `POST /services`).",
-    args: { input: t.arg({ type: ServiceInput, required: true }) },
-    validate: inputCheck<InputArgs>(serviceSchema, ({ input }) => toWire(input)),
-    resolve: (_root, { input }, ctx) => {
-      ctx.services.clear();
-      return ctx.admin.store.services.insert(toWire(input));
-    },
-  }),
-  updateService: t.field({
-    type: ServiceObject,
-    description:
-      "Change some fields of a service (REST: `PATCH /services/{idOrName}`). The merged service is " +
-      "validated as a whole; a missing service is error code 6.",
-    args: {
-      idOrName: t.arg.string({ required: true, validate: entityKeyCheck }),
-      input: t.arg({ type: ServiceUpdateInput, required: true }),
-    },
-    resolve: (_root, { idOrName, input }, ctx) => {
-      ctx.services.clear();
-      return ctx.admin.store.services.update(idOrName, toWire(input));
-    },
-  }),
-  upsertService: t.field({
-    type: ServiceObject,
-    description:
-      "Create or fully replace a service (REST: `PUT /services/{idOrName}`): omitted fields go back to " +
-      "their defaults; the id or name in `idOrName` wins over the input's.",
-    args: {
-      idOrName: t.arg.string({ required: true, validate: entityKeyCheck }),
-      input: t.arg({ type: ServiceInput, required: true }),
-    },
-    validate: inputCheck<KeyedInputArgs>(serviceSchema, ({ idOrName, input }) =>
-      upsertBody(ENTITY_DEFS.services, idOrName, toWire(input)),
-    ),
-    resolve: (_root, { idOrName, input }, ctx) => {
-      ctx.services.clear();
-      return ctx.admin.store.services.upsert(idOrName, toWire(input));
-    },
-  }),
-  deleteService: t.id({
-    nullable: true,
-    description:
-      "Delete a service (REST: `DELETE /services/{idOrName}`). Answers the deleted id, or null when " +
-      "there was none. A service that routes still use is error code 4.",
-    args: { idOrName: t.arg.string({ required: true, validate: entityKeyCheck }) },
-    resolve: async (_root, { idOrName }, ctx) => {
-      ctx.services.clear();
-      return (await ctx.admin.store.services.delete(idOrName))?.id ?? null;
-    },
-  }),
-}));
+addCrudFields({
+  singular: "service",
+  plural: "services",
+  keyName: "name",
+  object: ServiceObject,
+  page: ServicePage,
+  input: ServiceInput,
+  updateInput: ServiceUpdateInput,
+  schema: serviceSchema,
+  def: ENTITY_DEFS.services,
+  keyCheck: entityKeyCheck,
+  repository: (ctx) => ctx.admin.store.services,
+  loader: (ctx) => ctx.services,
+  toWire,
+  deleteNote:
+    ". Answers the deleted id, or null when there was none. A service that routes still use is error code 4.",
+});
