@@ -22,7 +22,7 @@ export type ForwardCall = {
   /** Byte limit enforced while streaming a body of unknown length; null when Content-Length was checked. */
   streamLimit: number | null;
   upstream: UpstreamTarget;
-  /** A body already read by a plugin (key_in_body); sent instead of the request's stream. */
+  /** A body a plugin already read (key_in_body), rewritten or as received; sent instead of the stream. */
   bufferedBody?: string | Uint8Array<ArrayBuffer>;
 };
 
@@ -87,7 +87,7 @@ function classify(error: unknown, reason: unknown): ForwardFailure {
   return "refused";
 }
 
-/** One upstream call; `forward` adds the retries. */
+/** One upstream call; `retry` adds the further attempts. */
 export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
   const { request, upstream } = call;
   const controller = new AbortController();

@@ -232,21 +232,13 @@ function forwardMatched(state: Matched, plugins: PluginRun | null): Response | P
         plugins,
       },
     );
-  // A body a plugin read (and left as it was) goes upstream as the bytes received, from a buffer.
-  const received = plugins?.ctx.bodyText === undefined ? plugins?.ctx.receivedBody : undefined;
   return proxyHttp(
-    received === undefined
-      ? request
-      : new Request(request.url, {
-          method: state.method,
-          body: received.byteLength > 0 ? received : null,
-          signal: request.signal,
-        }),
+    request,
     state.method,
     `${upstream.origin}${upstreamPath}${query}`,
     upstreamHeaders,
-    received === undefined ? state.hasBody : received.byteLength > 0,
-    received === undefined ? state.streamLimit : null,
+    state.hasBody,
+    state.streamLimit,
     upstream,
     { requestId, start, env, plugins },
   );
@@ -288,7 +280,8 @@ async function proxyHttp(
   const sent = performance.now();
   const proxyMs = Math.round(sent - ctx.start);
   try {
-    const bufferedBody = ctx.plugins?.ctx.bodyText;
+    // A body a plugin read goes upstream from its buffer: as the plugin rewrote it, or as the bytes received.
+    const bufferedBody = ctx.plugins?.ctx.bodyText ?? ctx.plugins?.ctx.receivedBody;
     const call: ForwardCall =
       bufferedBody === undefined
         ? { request, method, url, headers, hasBody, streamLimit, upstream }

@@ -3,7 +3,8 @@ import { failOrAnonymous, satisfiedByAnotherPlugin, setConsumer } from "../authe
 import type { PluginContext, PluginHooks } from "../contract.ts";
 import type { KeyAuthConfig } from "./schema.ts";
 
-type Found = { key: string; from: "header" | "query" | "body"; name: string };
+/** The key the request carries and the name (header, query parameter or body field) it came under. */
+type Found = { key: string; name: string };
 
 /** What replaces the body upstream once a key field is taken out of it. */
 type Rewritten = { body: string | Uint8Array<ArrayBuffer>; contentType?: string };
@@ -108,67 +109,54 @@ function authenticate(
   config: KeyAuthConfig,
   body: Body | null,
 ): Response | undefined | Promise<undefined> {
-  {
-    // Built only on failure: a request with a valid key allocates as little as possible.
-    const fail = (message: string) =>
-      failOrAnonymous(ctx, config.anonymous, {
-        status: 401,
-        message,
-        headers: { "www-authenticate": config.realm ? `Key realm="${config.realm}"` : "Key" },
-      });
+  // Built only on failure: a request with a valid key allocates as little as possible.
+  const fail = (message: string) =>
+    failOrAnonymous(ctx, config.anonymous, {
+      status: 401,
+      message,
+      headers: { "www-authenticate": config.realm ? `Key realm="${config.realm}"` : "Key" },
+    });
 
-    // Kong's order: for each key name in turn, the header, then the query string, then the body; the first
-    // name present decides. A name given twice (`?apikey=a&apikey=b`) is refused rather than guessed at.
-    let query: URLSearchParams | undefined;
-    let found: Found | null = null;
-    for (const name of config.key_names) {
-      let value: unknown = null;
-      let from: Found["from"] = "header";
-      if (config.key_in_header) value = ctx.request.headers.get(name);
-      if (value === null && config.key_in_query && ctx.query.length > 1) {
-        query ??= new URLSearchParams(ctx.query);
-        const all = query.getAll(name).filter((v) => v !== "");
-        if (all.length > 0) {
-          value = all.length > 1 ? all : all[0]!;
-          from = "query";
-        }
-      }
-      if ((value === null || value === undefined) && config.key_in_body) {
-        value = body?.get(name) ?? null;
-        from = "body";
-      }
-      if (Array.isArray(value)) return fail("Duplicate API key found");
-      if (typeof value === "string") {
-        found = { key: value, from, name };
-        break;
-      }
+  // Kong's order: for each key name in turn, the header, then the query string, then the body; the first
+  // name present decides. A name given twice (`?apikey=a&apikey=b`) is refused rather than guessed at.
+  let query: URLSearchParams | undefined;
+  let found: Found | null = null;
+  for (const name of config.key_names) {
+    let value: unknown = null;
+    if (config.key_in_header) value = ctx.request.headers.get(name);
+    if (value === null && config.key_in_query && ctx.query.length > 1) {
+      query ??= new URLSearchParams(ctx.query);
+      const all = query.getAll(name).filter((v) => v !== "");
+      if (all.length > 0) value = all.length > 1 ? all : all[0]!;
     }
-    if (!found || found.key === "") return fail("No API key found in request");
-
-    const entry = ctx.credentials.key(found.key);
-    const consumer = entry ? ctx.credentials.consumer(entry.consumerId) : undefined;
-    if (!entry || !consumer) return fail("Invalid authentication credentials");
-
-    if (config.hide_credentials) {
-      // As Kong: the name is cleared from the header, the query string and the body alike, wherever the key
-      // was found, so a copy of it cannot reach the upstream another way.
-      ctx.upstreamHeaders.delete(found.name);
-      if (ctx.query.length > 1) {
-        const query = withoutQueryParam(ctx.query, found.name);
-        if (query !== ctx.query) ctx.setUpstreamQuery(query);
-      }
-      setConsumer(ctx, consumer, entry.credential, false);
-      if (body && body.get(found.name) !== undefined) {
-        const rewritten = body.without(found.name);
-        const apply = ({ body, contentType }: Rewritten) => {
-          ctx.setUpstreamBody(body, contentType);
-          return undefined;
-        };
-        return rewritten instanceof Promise ? rewritten.then(apply) : apply(rewritten);
-      }
-      return undefined;
+    if ((value === null || value === undefined) && config.key_in_body) value = body?.get(name) ?? null;
+    if (Array.isArray(value)) return fail("Duplicate API key found");
+    if (typeof value === "string") {
+      found = { key: value, name };
+      break;
     }
-    setConsumer(ctx, consumer, entry.credential, false);
-    return undefined;
   }
+  if (!found || found.key === "") return fail("No API key found in request");
+
+  const entry = ctx.credentials.key(found.key);
+  const consumer = entry ? ctx.credentials.consumer(entry.consumerId) : undefined;
+  if (!entry || !consumer) return fail("Invalid authentication credentials");
+
+  if (config.hide_credentials) {
+    // As Kong: the name is cleared from the header, the query string and the body alike, wherever the key
+    // was found, so a copy of it cannot reach the upstream another way.
+    ctx.upstreamHeaders.delete(found.name);
+    if (ctx.query.length > 1) {
+      const query = withoutQueryParam(ctx.query, found.name);
+      if (query !== ctx.query) ctx.setUpstreamQuery(query);
+    }
+  }
+  setConsumer(ctx, consumer, entry.credential, false);
+  if (!config.hide_credentials || !body || body.get(found.name) === undefined) return undefined;
+  const rewritten = body.without(found.name);
+  const apply = ({ body, contentType }: Rewritten) => {
+    ctx.setUpstreamBody(body, contentType);
+    return undefined;
+  };
+  return rewritten instanceof Promise ? rewritten.then(apply) : apply(rewritten);
 }
