@@ -4,14 +4,14 @@
 // (see bench/README.md).
 //
 //   bun bench/seed-routes.ts <database> <upstream-url> <count>
-import { openSqliteStore } from "../src/store/sqlite-store.ts";
+import { openStore } from "../src/store/open.ts";
 
 const [database, upstream, count] = process.argv.slice(2);
 if (!database || !upstream || !count)
   throw new Error("usage: seed-routes.ts <database> <upstream-url> <count>");
-const store = openSqliteStore(database);
-const service = await store.services.insert({ name: "nginx-upstream", url: upstream });
-await store.routes.insert({ name: "bench", paths: ["/bench"], service: { id: service.id } });
+const store = await openStore(database);
+const service = await store.entity("services").insert({ name: "nginx-upstream", url: upstream });
+await store.entity("routes").insert({ name: "bench", paths: ["/bench"], service: { id: service.id } });
 await store.batch(
   Array.from({ length: Number(count) }, (_, i) => ({
     entity: "routes" as const,

@@ -1,7 +1,8 @@
 // What the admin layer (REST and GraphQL) may use: the store and a few runtime facilities, handed in by
 // runtime/ so admin/ never reaches into the data plane.
 
-import type { Store } from "../store/repository.ts";
+import type { Store } from "../store/contract.ts";
+import type { EntityName } from "../store/entity-def.ts";
 import type { ServiceHealth } from "./service-health.ts";
 
 export type { ServiceHealth } from "./service-health.ts";
@@ -16,6 +17,13 @@ export type NodeInfo = {
   service_management: boolean;
 };
 
+export type ConfigurationFault = Readonly<{
+  entity: EntityName;
+  id: string;
+  name: string | null;
+  message: string;
+}>;
+
 export type TrafficCounts = {
   /** Requests being handled right now, per listener. */
   active: { proxy: number; admin: number };
@@ -28,6 +36,8 @@ export type AdminContext = {
   node: NodeInfo;
   /** Version the proxy is serving (may briefly lag the store's). */
   proxyConfigVersion(): number;
+  /** Entities the proxy could not build: left out (routes) or failing closed (plugins). */
+  configurationFaults(): readonly ConfigurationFault[];
   traffic(): TrafficCounts;
   /** Rebuild the proxy's snapshot from the store now, then probe every enabled service. */
   refreshServices(): Promise<ServiceHealth[]>;

@@ -6,14 +6,15 @@
 // consumer-less configuration and, per consumer, its best consumer-scoped one; the choice is made when the
 // entry runs, after the plugins before it (higher priority) may have identified the consumer.
 import type { Plugin } from "../schemas/plugins.ts";
-import type { AnyPluginHooks, PluginContext, ResponseSummary } from "./contract.ts";
-import { PLUGIN_HOOKS } from "./registry.ts";
+import { PLUGIN_CATALOG } from "./catalog.ts";
+import type { PluginContext, PluginInstance, ResponseSummary } from "./contract.ts";
 
-type Ranked = { rank: number; config: unknown };
+/** A configuration that applies to a route, with its precedence and the instance compiled from it. */
+type Ranked = { rank: number; config: unknown; instance: PluginInstance };
 
 export type ChainEntry = {
   name: string;
-  hooks: AnyPluginHooks;
+  priority: number;
   /** Best configuration that does not depend on the consumer (rank: lower is more specific). */
   base: Ranked | null;
   /** Best consumer-scoped configuration per consumer id. */
@@ -41,8 +42,13 @@ export type ChainCompiler = (routeId: string, serviceId: string | null) => Plugi
  * Prepares chain building for one snapshot. Chains are shared between routes whose applicable plugin set is
  * the same (e.g. every route when only global plugins exist), so 10,000 routes cost little.
  */
-export function chainCompiler(plugins: readonly Plugin[]): ChainCompiler {
-  const usable = plugins.filter((p) => p.enabled && p.protocols.includes("http") && PLUGIN_HOOKS.has(p.name));
+export function chainCompiler(
+  plugins: readonly Plugin[],
+  instanceFor: (plugin: Plugin) => PluginInstance | undefined,
+): ChainCompiler {
+  const usable = plugins.filter(
+    (p) => p.enabled && p.protocols.includes("http") && instanceFor(p) !== undefined,
+  );
   if (usable.length === 0) return () => null;
   const byRoute = new Set(usable.flatMap((p) => (p.route ? [p.route.id] : [])));
   const byService = new Set(usable.flatMap((p) => (p.service ? [p.service.id] : [])));
@@ -60,7 +66,7 @@ export function chainCompiler(plugins: readonly Plugin[]): ChainCompiler {
         entry = { base: null, byConsumer: null };
         entries.set(plugin.name, entry);
       }
-      const ranked = { rank, config: plugin.config };
+      const ranked = { rank, config: plugin.config, instance: instanceFor(plugin)! };
       if (plugin.consumer) {
         entry.byConsumer ??= new Map();
         const current = entry.byConsumer.get(plugin.consumer.id);
@@ -68,27 +74,36 @@ export function chainCompiler(plugins: readonly Plugin[]): ChainCompiler {
       } else if (!entry.base || rank < entry.base.rank) entry.base = ranked;
     }
     const list: ChainEntry[] = [...entries]
-      .map(([name, e]) => ({ name, hooks: PLUGIN_HOOKS.get(name)!, base: e.base, byConsumer: e.byConsumer }))
-      .sort((a, b) => b.hooks.priority - a.hooks.priority || a.name.localeCompare(b.name));
+      .map(([name, e]) => ({
+        name,
+        priority: PLUGIN_CATALOG.get(name)!.priority,
+        base: e.base,
+        byConsumer: e.byConsumer,
+      }))
+      .sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
+    const instances = list.flatMap((e) => [
+      ...(e.base ? [e.base.instance] : []),
+      ...(e.byConsumer ? [...e.byConsumer.values()].map((r) => r.instance) : []),
+    ]);
     const chain =
       list.length === 0
         ? null
         : Object.freeze({
             entries: Object.freeze(list),
-            hasResponse: list.some((e) => e.hooks.response),
-            hasLog: list.some((e) => e.hooks.log),
+            hasResponse: instances.some((i) => i.response),
+            hasLog: instances.some((i) => i.log),
           });
     shared.set(key, chain);
     return chain;
   };
 }
 
-/** The configuration an entry runs with for this request, or undefined when none applies. */
-function configFor(entry: ChainEntry, ctx: PluginContext): unknown {
+/** The instance an entry runs with for this request, or undefined when none applies. */
+function instanceFor(entry: ChainEntry, ctx: PluginContext): PluginInstance | undefined {
   const consumerId = ctx.consumer?.id;
   const scoped = consumerId !== undefined ? entry.byConsumer?.get(consumerId) : undefined;
-  if (scoped && (!entry.base || scoped.rank < entry.base.rank)) return scoped.config;
-  return entry.base?.config;
+  if (scoped && (!entry.base || scoped.rank < entry.base.rank)) return scoped.instance;
+  return entry.base?.instance;
 }
 
 /**
@@ -102,11 +117,9 @@ export function runAccess(
 ): Response | undefined | Promise<Response | undefined> {
   const entries = chain.entries;
   for (let i = from; i < entries.length; i++) {
-    const entry = entries[i]!;
-    if (!entry.hooks.access) continue;
-    const config = configFor(entry, ctx);
-    if (config === undefined) continue;
-    const result = entry.hooks.access(ctx, config);
+    const instance = instanceFor(entries[i]!, ctx);
+    if (instance?.access === undefined) continue;
+    const result = instance.access(ctx);
     if (result instanceof Promise) return result.then((response) => response ?? runAccess(chain, ctx, i + 1));
     if (result) return result;
   }
@@ -115,10 +128,7 @@ export function runAccess(
 
 export function runResponse(chain: PluginChain, ctx: PluginContext, response: Response): void {
   if (!chain.hasResponse) return;
-  for (const entry of chain.entries) {
-    const config = entry.hooks.response ? configFor(entry, ctx) : undefined;
-    if (config !== undefined) entry.hooks.response!(ctx, config, response);
-  }
+  for (const entry of chain.entries) instanceFor(entry, ctx)?.response?.(ctx, response);
 }
 
 /** Log hooks run after the response was handed over, so they never delay it; a failing one is reported. */
@@ -126,10 +136,10 @@ export function runLog(chain: PluginChain, ctx: PluginContext, summary: Response
   if (!chain.hasLog) return;
   setTimeout(() => {
     for (const entry of chain.entries) {
-      const config = entry.hooks.log ? configFor(entry, ctx) : undefined;
-      if (config === undefined) continue;
+      const instance = instanceFor(entry, ctx);
+      if (instance?.log === undefined) continue;
       try {
-        entry.hooks.log!(ctx, config, summary);
+        instance.log(ctx, summary);
       } catch (error) {
         console.error(`plugin ${entry.name} log hook failed:`, error);
       }

@@ -1,6 +1,8 @@
-// The plugin contract (DESIGN §6): data plus hooks. Config is validated when written through the admin API
-// (catalog.ts), never per request; `access` returning a Response ends the request; `log` runs after the
-// response is sent. The proxy builds one PluginContext per request that has a plugin chain.
+// The plugin contract (DESIGN §6): a descriptor with a lifecycle. Config is validated when written through the
+// admin API, never per request; `compile` runs when a snapshot is built and returns the hooks; `cleanup` runs
+// when no snapshot uses the compiled instance any more. `access` returning a Response ends the request; `log`
+// runs after the response is sent. The proxy builds one PluginContext per request that has a plugin chain.
+import type { z } from "zod";
 import type { CredentialIndex } from "./credential-index.ts";
 
 export type ConsumerIdentity = { id: string; username: string | null; custom_id: string | null };
@@ -43,17 +45,69 @@ export interface PluginContext {
 
 export type ResponseSummary = { status: number; latencyMs: number };
 
-export type PluginHooks<C> = {
+/** What one configured plugin does for a request. Built once per configuration (`compile`), never per request. */
+export type PluginHooks = {
+  /** May answer the request (a Response ends it) or change what goes upstream. */
+  access?(ctx: PluginContext): Response | undefined | Promise<Response | undefined>;
+  /** May change the upstream response's headers before it is relayed. */
+  response?(ctx: PluginContext, response: Response): void;
+  /** After the response was handed to the client; never delays it. */
+  log?(ctx: PluginContext, summary: ResponseSummary): void;
+};
+
+/** A compiled configuration: its hooks, and what to release when no snapshot uses it any more. */
+export type PluginInstance = PluginHooks & {
+  /** Releases clients, timers and caches the instance holds; runs once, after the last request using it. */
+  cleanup?(): void | Promise<void>;
+};
+
+/** Node facilities a plugin may use when it compiles (the data plane never reaches for them itself). */
+export type PluginEnv = {
+  log(line: string): void;
+};
+
+/** Where Kong lets a plugin be applied (its `no_consumer` / `no_route` / `no_service` typedefs). */
+export type PluginScoping = { consumer: boolean; route: boolean; service: boolean };
+
+/**
+ * A bundled plugin, defined once: the catalog, the admin API (config validation, Kong's schemas), the chain
+ * builder and the snapshot lifecycle are all derived from it.
+ */
+export type PluginDescriptor<C = unknown> = {
   name: string;
   /** Higher runs first (Kong's bundled priorities). */
   priority: number;
-  access?(ctx: PluginContext, config: C): Response | undefined | Promise<Response | undefined>;
-  /** May change the upstream response's headers before it is relayed. */
-  response?(ctx: PluginContext, config: C, response: Response): void;
-  /** After the response was handed to the client; never delays it. */
-  log?(ctx: PluginContext, config: C, summary: ResponseSummary): void;
+  version: string;
+  /** Validated when the plugin is written through the admin API; `compile` gets the parsed value. */
+  config: z.ZodType<C>;
+  scoping: PluginScoping;
+  /** Resolves the options once when a snapshot is built (like a middleware factory) and returns the hooks. */
+  compile(config: C, env: PluginEnv): PluginInstance;
 };
 
-/** Type-erased for the registry; each plugin's hooks keep their own config type. */
-// biome-ignore lint/suspicious/noExplicitAny: the registry stores plugins of different config types.
-export type AnyPluginHooks = PluginHooks<any>;
+/** Type-erased for the catalog; each descriptor keeps its own config type. */
+// biome-ignore lint/suspicious/noExplicitAny: the catalog holds plugins of different config types.
+export type AnyPluginDescriptor = PluginDescriptor<any>;
+
+/** Defines a plugin whose hooks take the config as their last argument (most plugins need nothing more). */
+export function definePlugin<C>(
+  descriptor: Omit<PluginDescriptor<C>, "compile" | "scoping"> & {
+    scoping?: Partial<PluginScoping>;
+    access?(ctx: PluginContext, config: C): Response | undefined | Promise<Response | undefined>;
+    response?(ctx: PluginContext, response: Response, config: C): void;
+    log?(ctx: PluginContext, summary: ResponseSummary, config: C): void;
+  },
+): PluginDescriptor<C> {
+  const { access, response, log, scoping, ...rest } = descriptor;
+  return {
+    ...rest,
+    scoping: { consumer: true, route: true, service: true, ...scoping },
+    compile(config) {
+      const instance: PluginInstance = {};
+      if (access) instance.access = (ctx) => access(ctx, config);
+      if (response) instance.response = (ctx, res) => response(ctx, res, config);
+      if (log) instance.log = (ctx, summary) => log(ctx, summary, config);
+      return instance;
+    },
+  };
+}

@@ -8,7 +8,13 @@ import { buildSnapshot, type Snapshot } from "./snapshot.ts";
 import type { TrustedIps } from "./trusted-ips.ts";
 import { websocketHandler } from "./websocket.ts";
 
-export { buildSnapshot, type Snapshot, type SnapshotInput } from "./snapshot.ts";
+export {
+  buildSnapshot,
+  type ConfigFault,
+  type Snapshot,
+  type SnapshotEntities,
+  type SnapshotInput,
+} from "./snapshot.ts";
 export { compileTrustedIps, type TrustedIps, TrustedIpsError } from "./trusted-ips.ts";
 
 export type ProxyOptions = {
@@ -68,7 +74,9 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
     websocket: websocketHandler as WebSocketHandler<unknown>,
     swap(snapshot) {
+      const previous = current;
       current = snapshot;
+      if (previous !== snapshot) previous.lifecycle.retire();
     },
     current: () => current,
   };

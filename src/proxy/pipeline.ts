@@ -188,13 +188,24 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
     if (!(error instanceof BodyTooLarge)) throw error;
     return gatewayResponse(413, MESSAGES[413], state.requestId, state.env.serverToken, state.start);
   };
-  let answer: Response | undefined | Promise<Response | undefined>;
+  // The snapshot's plugin instances stay alive while this request may still call them. Timers of one delay
+  // run in order, so this runs after the log hooks runLog scheduled while the response was produced.
+  const lifecycle = snapshot.lifecycle;
+  lifecycle.enter();
+  const leave = () => setTimeout(() => lifecycle.leave(), 0);
+  let answer: Response | Promise<Response>;
   try {
-    answer = runAccess(chain, ctx);
+    const access = runAccess(chain, ctx);
+    answer = access instanceof Promise ? access.then(proceed, tooLarge) : proceed(access);
   } catch (error) {
+    leave();
     return tooLarge(error);
   }
-  return answer instanceof Promise ? answer.then(proceed, tooLarge) : proceed(answer);
+  if (!(answer instanceof Promise)) {
+    leave();
+    return answer;
+  }
+  return answer.finally(leave);
 }
 
 function forwardMatched(state: Matched, plugins: PluginRun | null): Response | Promise<Response> {

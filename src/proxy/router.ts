@@ -10,6 +10,7 @@
 // per distinct prefix length), entries with only exact hosts through a map keyed by host, and the rest
 // (regex paths, wildcard hosts, methods/headers only) are scanned. Each list is sorted by rank, so the best
 // candidate of each list is the first that matches, and a list stops as soon as it cannot beat the best.
+import { compileHeaderRegex, compilePathRegex } from "../schemas/route-matchers.ts";
 import type { Route } from "../schemas/routes.ts";
 
 /** What the router needs to know about one request; the host is lower-cased and without port. */
@@ -84,17 +85,12 @@ function compileHost(host: string): HostMatcher {
   return { kind: "exact", value: name, port };
 }
 
-/** Regex paths are anchored at the start, as Kong does; Rust-style named groups are accepted. */
-export function compilePathRegex(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern.replaceAll("(?P<", "(?<")})`);
-}
-
 function compileHeaders(headers: Record<string, string[]>): HeaderMatcher[] {
   return Object.entries(headers).map(([name, list]) => {
     const values: string[] = [];
     const regexes: RegExp[] = [];
     for (const v of list) {
-      if (v.startsWith("~*")) regexes.push(new RegExp(v.slice(2), "i"));
+      if (v.startsWith("~*")) regexes.push(compileHeaderRegex(v.slice(2)));
       else values.push(v.toLowerCase());
     }
     return { name: name.toLowerCase(), values, regexes };
@@ -197,8 +193,24 @@ function otherMatchersPass<T>(e: Entry<T>, r: RequestFacts): boolean {
   return true;
 }
 
-export function compileRouter<T>(routes: readonly { route: Route; value: T }[]): Router<T> {
-  const entries = routes.flatMap(({ route, value }) => compileEntries(route, value)).sort(compareEntries);
+/**
+ * Compiles the routing table. A route whose matchers cannot be compiled (the schema should have refused it)
+ * is left out and reported through `onFault`, so one bad route never takes the others down.
+ */
+export function compileRouter<T>(
+  routes: readonly { route: Route; value: T }[],
+  onFault: (route: Route, error: unknown) => void = () => {},
+): Router<T> {
+  const entries = routes
+    .flatMap(({ route, value }) => {
+      try {
+        return compileEntries(route, value);
+      } catch (error) {
+        onFault(route, error);
+        return [];
+      }
+    })
+    .sort(compareEntries);
   entries.forEach((e, i) => {
     e.rank = i;
   });

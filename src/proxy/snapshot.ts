@@ -2,20 +2,20 @@
 // config change and swaps it in; requests already running keep the snapshot they started with. Everything a
 // request needs (compiled router, upstream origins, Host values, timeouts) is computed here, once.
 import { type ChainCompiler, chainCompiler, type PluginChain } from "../plugins/chain.ts";
-import { CredentialIndex, type CredentialInput } from "../plugins/credential-index.ts";
-import type { Plugin } from "../schemas/plugins.ts";
+import { CredentialIndex } from "../plugins/credential-index.ts";
+import { PluginInstancePool, type PluginLease } from "../plugins/instances.ts";
+import type { EntityMap, EntityName } from "../schemas/entities.ts";
 import type { Route } from "../schemas/routes.ts";
 import type { Service } from "../schemas/services.ts";
 import { compileRouter, type Router } from "./router.ts";
 
-export type SnapshotInput = {
-  version: number;
-  services: readonly Service[];
-  routes: readonly Route[];
-  plugins?: readonly Plugin[];
-  /** Consumers and their credentials, indexed for the authentication plugins. */
-  credentials?: CredentialInput;
-};
+/** The entities a snapshot is built from, by Kong's DAO name (each list may be absent: empty). */
+export type SnapshotEntities = { readonly [N in EntityName]?: readonly EntityMap[N][] };
+
+export type SnapshotInput = SnapshotEntities & { version: number };
+
+/** Something the snapshot left out (or fails closed on) because it could not be built. */
+export type ConfigFault = Readonly<{ entity: EntityName; id: string; name: string | null; message: string }>;
 
 /** A service as the forwarder uses it. */
 export type UpstreamTarget = Readonly<{
@@ -60,7 +60,38 @@ export type Snapshot = Readonly<{
   buildMs: number;
   router: Router<RouteTarget>;
   credentials: CredentialIndex;
+  /** Entities that could not be built: left out (routes) or failing closed (plugins). */
+  faults: readonly ConfigFault[];
+  /** Requests running plugins on this snapshot; its plugin instances are released once it is retired and idle. */
+  lifecycle: SnapshotLifecycle;
 }>;
+
+/** Counts the requests that use a snapshot's plugin instances, and releases them after its retirement. */
+export class SnapshotLifecycle {
+  #inflight = 0;
+  #retired = false;
+  readonly #release: () => void;
+
+  constructor(release: () => void) {
+    this.#release = release;
+  }
+
+  enter(): void {
+    this.#inflight++;
+  }
+
+  leave(): void {
+    this.#inflight--;
+    if (this.#retired && this.#inflight === 0) this.#release();
+  }
+
+  /** A newer snapshot serves now: release once the last request still using this one is done. */
+  retire(): void {
+    if (this.#retired) return;
+    this.#retired = true;
+    if (this.#inflight === 0) this.#release();
+  }
+}
 
 function compileUpstream(service: Service): UpstreamTarget {
   const secure = service.protocol === "https";
@@ -95,16 +126,34 @@ function compileRoute(route: Route, upstream: UpstreamTarget | null, chains: Cha
   });
 }
 
-/** Throws when a route cannot be compiled: runtime/ then keeps serving the previous snapshot. */
-export function buildSnapshot(input: SnapshotInput): Snapshot {
-  const started = performance.now();
-  const upstreams = new Map<string, UpstreamTarget>();
-  for (const service of input.services)
-    if (service.enabled) upstreams.set(service.id, compileUpstream(service));
+/** Plugins compiled for a snapshot nobody else shares (tests, tools): a pool of its own. */
+const privatePool = () => new PluginInstancePool({ log: (line) => console.error(line) });
 
-  const chains = chainCompiler(input.plugins ?? []);
+/**
+ * Builds a snapshot. Never throws for one bad entity: a route that cannot be compiled is left out and a
+ * plugin that cannot be compiled fails closed (its routes answer 500), each reported in `faults`, and
+ * everything else is served. `pool` keeps unchanged plugins' instances across snapshots.
+ */
+export function buildSnapshot(input: SnapshotInput, pool: PluginInstancePool = privatePool()): Snapshot {
+  const started = performance.now();
+  const faults: ConfigFault[] = [];
+  const upstreams = new Map<string, UpstreamTarget>();
+  for (const service of input.services ?? [])
+    if (service.enabled) {
+      try {
+        upstreams.set(service.id, compileUpstream(service));
+      } catch (error) {
+        faults.push(fault("services", service, error));
+      }
+    }
+
+  const plugins = input.plugins ?? [];
+  const lease: PluginLease = pool.lease(plugins);
+  for (const f of lease.faults)
+    faults.push({ entity: "plugins", id: f.id, name: f.name, message: f.message });
+  const chains = chainCompiler(plugins, lease.instanceFor);
   const compiled: { route: Route; value: RouteTarget }[] = [];
-  for (const route of input.routes) {
+  for (const route of input.routes ?? []) {
     let upstream: UpstreamTarget | null = null;
     if (route.service !== null) {
       const found = upstreams.get(route.service.id);
@@ -114,13 +163,25 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     }
     compiled.push({ route, value: compileRoute(route, upstream, chains) });
   }
-  const router = compileRouter(compiled);
+  const router = compileRouter(compiled, (route, error) => faults.push(fault("routes", route, error)));
 
   return Object.freeze({
     version: input.version,
     builtAt: Date.now(),
     buildMs: performance.now() - started,
     router,
-    credentials: input.credentials ? new CredentialIndex(input.credentials) : CredentialIndex.EMPTY,
+    credentials: new CredentialIndex({
+      consumers: input.consumers ?? [],
+      keyauth_credentials: input.keyauth_credentials ?? [],
+      basicauth_credentials: input.basicauth_credentials ?? [],
+      jwt_secrets: input.jwt_secrets ?? [],
+      acls: input.acls ?? [],
+    }),
+    faults: Object.freeze(faults),
+    lifecycle: new SnapshotLifecycle(lease.release),
   });
+}
+
+function fault(entity: EntityName, item: { id: string; name?: string | null }, error: unknown): ConfigFault {
+  return { entity, id: item.id, name: item.name ?? null, message: (error as Error).message ?? String(error) };
 }

@@ -1,7 +1,6 @@
 // The command line: start (default) | migrate | --help | --version. Expected failures (bad flag, port in
 // use, unusable database) print one line on stderr and exit with code 2, never a stack trace.
-import { DatabaseOpenError } from "../store/db.ts";
-import { openSqliteStore } from "../store/sqlite-store.ts";
+import { DatabaseOpenError, openStore } from "../store/open.ts";
 import { ConfigError, loadConfig, USAGE } from "./config.ts";
 import { StartupError, startGateway } from "./server.ts";
 import { VERSION } from "./version.ts";
@@ -22,7 +21,7 @@ export async function runCli(
         console.log(`portico ${VERSION}`);
         return 0;
       case "migrate": {
-        const store = openSqliteStore(config.database);
+        const store = await openStore(config.database);
         const version = await store.configVersion();
         await store.close();
         console.log(`portico: database ${config.database} is up to date (configuration version ${version})`);

@@ -5,9 +5,17 @@ import type { Server } from "bun";
 import { createAdminHandler } from "../admin/app.ts";
 import type { AdminContext, TrafficCounts } from "../admin/context.ts";
 import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
-import { buildSnapshot, createProxy, type Proxy as ProxyEngine } from "../proxy/index.ts";
-import type { Store } from "../store/repository.ts";
-import { openSqliteStore } from "../store/sqlite-store.ts";
+import { PluginInstancePool } from "../plugins/instances.ts";
+import {
+  buildSnapshot,
+  type ConfigFault,
+  createProxy,
+  type Proxy as ProxyEngine,
+  type SnapshotEntities,
+} from "../proxy/index.ts";
+import type { Store } from "../store/contract.ts";
+import { ENTITIES, ENTITY_NAMES } from "../store/entities/index.ts";
+import { openStore } from "../store/open.ts";
 import type { BootConfig, Listen } from "./config.ts";
 import { VERSION } from "./version.ts";
 
@@ -19,8 +27,11 @@ export type Gateway = {
   readonly adminUrl: string;
   readonly store: Store;
   readonly proxy: ProxyEngine;
-  /** Resolves once the proxy serves the store's current configuration version. */
-  synced(): Promise<void>;
+  /**
+   * Resolves true once the proxy serves the store's current configuration version, false when that does
+   * not happen within `timeoutMs` (the database is unreachable, say).
+   */
+  synced(timeoutMs?: number): Promise<boolean>;
   stop(): Promise<void>;
 };
 
@@ -28,14 +39,15 @@ type GatewayOptions = { log?: (line: string) => void };
 
 export async function startGateway(config: BootConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const store = openSqliteStore(config.database);
+  const store = await openStore(config.database);
   const proxy = createProxy({
     bodyLimit: config.proxyBodyLimit,
     version: VERSION,
     trustedIps: config.trustedIps,
     realIpHeader: config.realIpHeader,
   });
-  const rebuilder = new SnapshotRebuilder(store, proxy, log);
+  const pool = new PluginInstancePool({ log });
+  const rebuilder = new SnapshotRebuilder(store, proxy, pool, log);
   await rebuilder.rebuildNow();
   const unsubscribe = store.subscribe(() => rebuilder.schedule());
 
@@ -56,6 +68,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       service_management: config.serviceManagement,
     },
     proxyConfigVersion: () => proxy.current().version,
+    configurationFaults: () => proxy.current().faults,
     traffic: (): TrafficCounts => ({
       active: {
         proxy: proxyServer?.pendingRequests ?? 0,
@@ -65,7 +78,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     }),
     async refreshServices() {
       await rebuilder.rebuildNow();
-      const results = await probeServices(await store.services.all());
+      const results = await probeServices(await store.entity("services").all());
       for (const result of results) for (const listener of healthListeners) listener(result);
       return results;
     },
@@ -119,7 +132,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     adminUrl,
     store,
     proxy,
-    synced: () => rebuilder.synced(),
+    synced: (timeoutMs) => rebuilder.synced(timeoutMs),
     stop() {
       // Stop accepting, let in-flight requests finish, then close the database.
       stopping ??= (async () => {
@@ -176,11 +189,15 @@ class SnapshotRebuilder {
   #dirty = false;
   readonly #store: Store;
   readonly #proxy: ProxyEngine;
+  readonly #pool: PluginInstancePool;
   readonly #log: (line: string) => void;
+  /** Faults already logged, so each one is logged once, not at every rebuild. */
+  #reported = new Set<string>();
 
-  constructor(store: Store, proxy: ProxyEngine, log: (line: string) => void) {
+  constructor(store: Store, proxy: ProxyEngine, pool: PluginInstancePool, log: (line: string) => void) {
     this.#store = store;
     this.#proxy = proxy;
+    this.#pool = pool;
     this.#log = log;
   }
 
@@ -197,12 +214,42 @@ class SnapshotRebuilder {
     return this.#running ?? Promise.resolve();
   }
 
-  async synced(): Promise<void> {
-    while ((await this.#store.configVersion()) !== this.#proxy.current().version) await this.rebuildNow();
+  async synced(timeoutMs = 5000): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      try {
+        if ((await this.#store.configVersion()) === this.#proxy.current().version) return true;
+      } catch {
+        // The database does not answer: try again until the deadline.
+      }
+      await Promise.race([this.rebuildNow(), Bun.sleep(Math.max(0, deadline - performance.now()))]);
+    }
+    return false;
   }
 
   idle(): Promise<void> {
     return this.#running ?? Promise.resolve();
+  }
+
+  /** Every entity the snapshot is built from, as one consistent-enough read (the version is read first). */
+  async #load(): Promise<SnapshotEntities & { version: number }> {
+    const version = await this.#store.configVersion();
+    const names = ENTITY_NAMES.filter((name) => ENTITIES[name].snapshot);
+    const lists = await Promise.all(names.map((name) => this.#store.entity(name).all()));
+    return Object.assign({ version }, ...names.map((name, i) => ({ [name]: lists[i] })));
+  }
+
+  #report(faults: readonly ConfigFault[]): void {
+    const current = new Set<string>();
+    for (const fault of faults) {
+      const key = `${fault.entity}/${fault.id}: ${fault.message}`;
+      current.add(key);
+      if (!this.#reported.has(key))
+        this.#log(
+          `configuration fault: ${fault.entity} ${fault.name ?? fault.id} left out of the proxy: ${fault.message}`,
+        );
+    }
+    this.#reported = current;
   }
 
   async #loop(delayMs: number): Promise<void> {
@@ -213,33 +260,9 @@ class SnapshotRebuilder {
       while (this.#dirty) {
         this.#dirty = false;
         try {
-          const version = await this.#store.configVersion();
-          const store = this.#store;
-          const [services, routes, plugins, consumers, keyauth, basicauth, jwt, acls] = await Promise.all([
-            store.services.all(),
-            store.routes.all(),
-            store.plugins.all(),
-            store.consumers.all(),
-            store.entity("keyauth_credentials").all(),
-            store.entity("basicauth_credentials").all(),
-            store.entity("jwt_secrets").all(),
-            store.entity("acls").all(),
-          ]);
-          this.#proxy.swap(
-            buildSnapshot({
-              version,
-              services,
-              routes,
-              plugins,
-              credentials: {
-                consumers,
-                keyauth_credentials: keyauth,
-                basicauth_credentials: basicauth,
-                jwt_secrets: jwt,
-                acls,
-              },
-            }),
-          );
+          const snapshot = buildSnapshot(await this.#load(), this.#pool);
+          this.#proxy.swap(snapshot);
+          this.#report(snapshot.faults);
         } catch (error) {
           this.#log(
             `configuration rebuild failed, still serving the previous one: ${(error as Error).message}`,

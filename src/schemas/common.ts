@@ -148,21 +148,21 @@ export function set<S extends z.ZodType>(item: S) {
 
 export const tags = nullable(set(tag));
 
-/** A foreign reference `{id}` (or `{name}`, resolved by the store before it is saved). */
-export const foreignRef = z
-  .strictObject(
-    {
-      id: uuid.optional(),
-      name: name.optional(),
-    },
-    { error: typeError("expected a record") },
-  )
-  .refine((ref) => ref.id !== undefined || ref.name !== undefined, { error: "required field missing" });
+/**
+ * A foreign reference: `{id}`, or the parent's endpoint key (`{name}` for services and routes, `{username}` for
+ * consumers — `{name}` is accepted there too), resolved to `{id}` by the store before it is saved.
+ */
+export function foreignRef(endpointKey: "name" | "username" = "name") {
+  const keys = endpointKey === "name" ? { name: name.optional() } : { username: text.optional(), name: text.optional() };
+  return z
+    .strictObject({ id: uuid.optional(), ...keys }, { error: typeError("expected a record") })
+    .refine((ref) => Object.values(ref).some((v) => v !== undefined), { error: "required field missing" });
+}
 
-export type ForeignRef = z.output<typeof foreignRef>;
+export type ForeignRef = { id?: string; name?: string; username?: string };
 
 export const PROTOCOLS = ["http", "https"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
-export const protocol = z.enum(PROTOCOLS, {
-  error: typeError(`expected one of: ${PROTOCOLS.join(", ")}`),
-});
+export const protocol = z
+  .enum(PROTOCOLS, { error: typeError(`expected one of: ${PROTOCOLS.join(", ")}`) })
+  .meta({ graphql: "Protocol", description: "A service's or route's protocol (wire values, as in REST)." });

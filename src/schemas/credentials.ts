@@ -19,7 +19,7 @@ export function generateSecret(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
-const consumer = foreignRef;
+const consumer = foreignRef("username");
 
 const base = {
   id: uuid.optional(),

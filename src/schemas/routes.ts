@@ -21,6 +21,7 @@ import {
   validatePath,
 } from "./common.ts";
 import { normalizePath } from "./normalize-path.ts";
+import { compileHeaderRegex, compilePathRegex, regexError } from "./route-matchers.ts";
 
 function check(validate: (value: string) => string | null) {
   return (value: string, ctx: z.RefinementCtx) => {
@@ -55,12 +56,7 @@ export function validateRoutePath(value: string): string | null {
   if (value.startsWith("~")) {
     const pattern = value.slice(1);
     if (pattern.length === 0) return "length must be at least 1";
-    try {
-      new RegExp(pattern);
-      return null;
-    } catch (error) {
-      return `invalid regex: '${pattern}' (${(error as Error).message})`;
-    }
+    return regexError(compilePathRegex, pattern);
   }
   const invalid = validatePath(value);
   if (invalid) return invalid;
@@ -75,11 +71,17 @@ const METHOD = z
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** A header value: compared case-insensitively, or a regex after `~*`. */
+export function validateHeaderValue(value: string): string | null {
+  if (value.length === 0) return "length must be at least 1";
+  return value.startsWith("~*") ? regexError(compileHeaderRegex, value.slice(2)) : null;
+}
+
 const headers = z
   .record(
     z.string(),
     z
-      .array(z.string({ error: typeError("expected a string") }).min(1, "length must be at least 1"), {
+      .array(z.string({ error: typeError("expected a string") }).superRefine(check(validateHeaderValue)), {
         error: typeError("expected an array"),
       })
       .min(1, "length must be at least 1"),
@@ -98,6 +100,15 @@ const headers = z
       seen.add(lower);
     }
   });
+
+/** A stream route's source or destination: an address (or CIDR range) and a port. */
+const endpointRecord = z.strictObject(
+  {
+    ip: z.string({ error: typeError("expected a string") }).optional(),
+    port: integer(0, 65535).optional(),
+  },
+  { error: typeError("expected a record") },
+);
 
 export const REDIRECT_STATUS_CODES = [426, 301, 302, 307, 308] as const;
 
@@ -144,7 +155,10 @@ export const routeFields = {
   request_buffering: requiredWithDefault(boolean, true),
   response_buffering: requiredWithDefault(boolean, true),
   tags,
-  service: nullable(foreignRef),
+  /** Stream routes only (tcp/tls/udp): always null or empty on Portico's http(s) routes, as Kong's. */
+  sources: nullable(z.array(endpointRecord, { error: typeError("expected a set") })),
+  destinations: nullable(z.array(endpointRecord, { error: typeError("expected a set") })),
+  service: nullable(foreignRef()),
 };
 
 const isSet = (v: unknown[] | Record<string, unknown> | null) =>
@@ -160,6 +174,15 @@ export const routeSchema = z
         path: ["snis"],
         message: "'snis' can only be set when 'protocols' is 'grpcs', 'tls', 'https' or 'tls_passthrough'",
       });
+    for (const field of ["sources", "destinations"] as const)
+      if (route[field] !== null && route[field].length > 0) {
+        ctx.addIssue({ code: "custom", path: [field], message: "length must be 0" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["@entity"],
+          message: "failed conditional validation given value of field 'protocols'",
+        });
+      }
     const hasMatcher =
       isSet(route.methods) ||
       isSet(route.hosts) ||

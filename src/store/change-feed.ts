@@ -1,6 +1,6 @@
 // A tiny synchronous fan-out of change events. A listener that throws must not break a write that has
 // already committed, nor the other listeners.
-import type { ChangeEvent } from "./repository.ts";
+import type { ChangeEvent } from "./contract.ts";
 
 export class ChangeFeed {
   readonly #listeners = new Set<(event: ChangeEvent) => void>();

@@ -3,11 +3,13 @@
 import sqliteJournal from "../../drizzle/sqlite/meta/_journal.json" with { type: "json" };
 import sqlite0 from "../../drizzle/sqlite/0000_init.sql" with { type: "text" };
 import sqlite1 from "../../drizzle/sqlite/0001_plugins_consumers_credentials.sql" with { type: "text" };
+import sqlite2 from "../../drizzle/sqlite/0002_routes_sources_destinations.sql" with { type: "text" };
 
 export const sqliteMigrations = {
   journal: sqliteJournal,
   files: {
     "0000_init": sqlite0,
     "0001_plugins_consumers_credentials": sqlite1,
+    "0002_routes_sources_destinations": sqlite2,
   } as Record<string, string>,
 };

@@ -55,6 +55,8 @@ export const ROUTE_DEFAULTS = {
   request_buffering: true,
   response_buffering: true,
   tags: null,
+  sources: null,
+  destinations: null,
   service: null,
 };
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../../src/runtime/version.ts";
-import type { ChangeEvent } from "../../src/store/repository.ts";
+import type { ChangeEvent } from "../../src/store/contract.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import {
   call,
@@ -31,6 +31,7 @@ describe("GET / and GET /status", () => {
     expect(Number.isInteger(memory.rss_bytes) && memory.rss_bytes > 0).toBe(true);
     expect(Number.isInteger(memory.heap_used_bytes) && memory.heap_used_bytes > 0).toBe(true);
     expect(res.body).toEqual({
+      configuration_faults: [],
       database: { reachable: true },
       configuration_version: 0,
       proxy_configuration_version: 0,
@@ -54,6 +55,7 @@ describe("GET / and GET /status", () => {
     await proxied.arrayBuffer();
     const res = await call(tg, "/status");
     expect(res.body).toEqual({
+      configuration_faults: [],
       database: { reachable: true },
       configuration_version: 2,
       proxy_configuration_version: 2,

@@ -47,6 +47,8 @@ describe("POST /routes and GET", () => {
       "request_buffering",
       "response_buffering",
       "tags",
+      "sources",
+      "destinations",
       "service",
     ]);
     expect((await call(tg, `/routes/${created.body.id}`)).body).toEqual(created.body);

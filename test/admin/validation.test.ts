@@ -2,7 +2,7 @@
 // a refused write changes nothing: no row, no config version bump, no change event.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PROTOCOLS } from "../../src/schemas/common.ts";
-import type { ChangeEvent } from "../../src/store/repository.ts";
+import type { ChangeEvent } from "../../src/store/contract.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import { call, createRoute, createService, invalidUniqueName, schemaViolation } from "./helpers.ts";
 

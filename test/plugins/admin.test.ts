@@ -31,7 +31,7 @@ afterAll(() => w.stop());
 
 describe("plugin validation", () => {
   test("an unknown plugin name: Kong's 'not enabled' schema violation", async () => {
-    const message = "plugin 'rate-limiting-xl' not enabled; add it to the 'plugins' configuration property";
+    const message = "plugin 'rate-limiting-xl' not enabled; bundled plugins: acl, basic-auth, jwt, key-auth";
     expect(await failing("POST", "/plugins", { name: "rate-limiting-xl" }, 400)).toEqual(
       schemaViolation(`schema violation (name: ${message})`, { name: message }),
     );

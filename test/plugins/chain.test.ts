@@ -1,6 +1,7 @@
 // Plugin chains: Kong's scope precedence and priority order (pure logic, no server).
 import { describe, expect, test } from "bun:test";
-import { chainCompiler, runAccess } from "../../src/plugins/chain.ts";
+import { chainCompiler as compileChains, runAccess } from "../../src/plugins/chain.ts";
+import { PluginInstancePool } from "../../src/plugins/instances.ts";
 import type { PluginContext } from "../../src/plugins/contract.ts";
 import type { Plugin } from "../../src/schemas/plugins.ts";
 
@@ -8,6 +9,11 @@ const ROUTE = "00000000-0000-4000-8000-00000000000a";
 const OTHER_ROUTE = "00000000-0000-4000-8000-00000000000b";
 const SERVICE = "00000000-0000-4000-8000-00000000000c";
 const CONSUMER = "00000000-0000-4000-8000-00000000000d";
+
+/** Chains over instances compiled from these plugins (configs are used as given). */
+function chainCompiler(plugins: Plugin[]) {
+  return compileChains(plugins, new PluginInstancePool({ log: () => {} }).lease(plugins).instanceFor);
+}
 
 let next = 0;
 function plugin(

@@ -80,7 +80,9 @@ export async function startWorld(gatewayArgs: string[] = []): Promise<PluginWorl
       return { id: svc.id, routes };
     },
     consumer: (body) => admin(tg, "POST", "/consumers", body),
-    synced: () => tg.gateway.synced(),
+    async synced() {
+      if (!(await tg.gateway.synced())) throw new Error("the proxy did not catch up with the store");
+    },
     async stop() {
       await tg.stop();
       await upstream.stop();

@@ -78,8 +78,26 @@ describe("snapshot", () => {
     expect(snap.router.match({ ...facts, path: "/none" })?.value.upstream).toBeNull();
   });
 
-  test("a route whose regex cannot compile fails the build (the old snapshot keeps serving)", () => {
-    const bad = { ...route({ paths: ["~/ok"] }, null), paths: ["~/(unclosed"] };
-    expect(() => buildSnapshot({ version: 3, services: [], routes: [bad] })).toThrow();
+  test("a route whose regex cannot compile is left out and reported; the other routes are served", () => {
+    const bad = { ...route({ name: "bad", paths: ["~/ok"] }, null), paths: ["~/(unclosed"] };
+    const good = route({ name: "good", paths: ["/good"] }, null);
+    const snap = buildSnapshot({ version: 3, services: [], routes: [bad, good] });
+    expect(snap.faults).toEqual([
+      {
+        entity: "routes",
+        id: bad.id,
+        name: "bad",
+        message: "Invalid regular expression: /^(?:\\/(unclosed)/: missing )",
+      },
+    ]);
+    const facts = { method: "GET", host: "h", port: 8000, headers: new Headers(), sni: null };
+    expect(snap.router.match({ ...facts, path: "/good" })?.value.name).toBe("good");
+    expect(snap.router.match({ ...facts, path: "/(unclosed" })).toBeNull();
+  });
+
+  test("a header regex is compiled by the router's own compiler, and a bad one is a fault, not a crash", () => {
+    const bad = { ...route({ name: "hdr", paths: ["/h"] }, null), headers: { "x-v": ["~*("] } };
+    const snap = buildSnapshot({ version: 4, services: [], routes: [bad] });
+    expect(snap.faults.map((f) => [f.entity, f.name])).toEqual([["routes", "hdr"]]);
   });
 });

@@ -1,13 +1,13 @@
 // `configChanged`: one event per committed write (GraphQL, REST or the seed URLs alike), straight from
 // the store's change feed.
-import { ENTITY_DEFS } from "../../store/entities.ts";
-import type { ChangeEvent, EntityName } from "../../store/repository.ts";
+import type { ChangeEvent } from "../../store/contract.ts";
+import { ENTITY_NAMES } from "../../store/entities/index.ts";
 import { builder } from "./builder.ts";
 import { liveFeed } from "./live.ts";
 
 const ConfigEntity = builder.enumType("ConfigEntity", {
   description: "Which kind of entity changed (Kong's DAO name, as in REST's collection URLs).",
-  values: Object.keys(ENTITY_DEFS) as EntityName[],
+  values: ENTITY_NAMES,
 });
 
 const ConfigAction = builder.enumType("ConfigAction", {

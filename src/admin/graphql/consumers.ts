@@ -3,7 +3,7 @@
 // schema's, as over REST's `/consumers`. Its plugins and credentials are linked in plugins.ts and
 // credentials.ts.
 import { type Consumer, consumerSchema } from "../../schemas/consumers.ts";
-import { ENTITY_DEFS } from "../../store/entities.ts";
+import { ENTITIES } from "../../store/entities/index.ts";
 import { builder, type InputFields } from "./builder.ts";
 import { addCrudFields } from "./crud.ts";
 import { pageType } from "./pagination.ts";
@@ -11,7 +11,7 @@ import { keyCheck } from "./validation.ts";
 import { toWire } from "./wire.ts";
 
 /** `idOrName` of a consumer: its id or its username. */
-export const consumerKeyCheck = keyCheck(ENTITY_DEFS.consumers);
+export const consumerKeyCheck = keyCheck(ENTITIES.consumers);
 
 export const ConsumerObject = builder.objectRef<Consumer>("Consumer").implement({
   description: "Who calls the API (Kong's consumer). Field rules are those of REST's `/consumers`.",
@@ -56,9 +56,9 @@ addCrudFields({
   input: ConsumerInput,
   updateInput: ConsumerUpdateInput,
   schema: consumerSchema,
-  def: ENTITY_DEFS.consumers,
+  def: ENTITIES.consumers,
   keyCheck: consumerKeyCheck,
-  repository: (ctx) => ctx.admin.store.consumers,
+  repository: (ctx) => ctx.admin.store.entity("consumers"),
   loader: (ctx) => ctx.consumers,
   toWire,
   deleteNote:

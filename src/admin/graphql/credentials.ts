@@ -21,8 +21,9 @@ import {
   type KeyAuthCredential,
   keyAuthCredentialSchema,
 } from "../../schemas/credentials.ts";
-import { describeKey, ENTITY_DEFS, parseEntityKey } from "../../store/entities.ts";
-import type { EntityRepository } from "../../store/repository.ts";
+import { describeKey, parseEntityKey } from "../../store/entity-def.ts";
+import { ENTITIES } from "../../store/entities/index.ts";
+import type { EntityRepository } from "../../store/contract.ts";
 import { type BuilderTypes, builder, type GraphqlContext, type InputFields } from "./builder.ts";
 import { ConsumerObject, consumerKeyCheck } from "./consumers.ts";
 import { loadPage, pageArgs, pageType } from "./pagination.ts";
@@ -110,9 +111,9 @@ const CHECKED_CONSUMER = { id: "00000000-0000-4000-8000-000000000000" };
 
 /** The consumer named by a mutation's `consumer` argument; missing → code 6, as a missing entity is. */
 async function owner(ctx: GraphqlContext, consumer: string): Promise<string> {
-  const found = await ctx.admin.store.consumers.get(consumer);
+  const found = await ctx.admin.store.entity("consumers").get(consumer);
   if (found) return found.id;
-  const key = parseEntityKey(ENTITY_DEFS.consumers, consumer);
+  const key = parseEntityKey(ENTITIES.consumers, consumer);
   throw new GatewayError("NOT_FOUND", `could not find the consumer with '${describeKey(key)}'`, {
     consumer,
   });
@@ -122,7 +123,7 @@ type InputArgs = { consumer: string; input: Record<string, unknown> };
 type KeyedInputArgs = InputArgs & { idOrKey: string };
 
 function registerCredential(kind: Kind): void {
-  const def = ENTITY_DEFS[kind.entity];
+  const def = ENTITIES[kind.entity];
   const repo = (ctx: GraphqlContext) =>
     ctx.admin.store.entity(kind.entity) as unknown as EntityRepository<Credential>;
   const lower = kind.type[0]!.toLowerCase() + kind.type.slice(1);

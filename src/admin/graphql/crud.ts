@@ -3,8 +3,8 @@
 // drift apart. Entity modules keep their object and input types, their links and their wire mapping.
 import type { InputObjectRef, ObjectRef } from "@pothos/core";
 import type { z } from "zod";
-import type { EntityDef } from "../../store/entities.ts";
-import type { EntityRepository } from "../../store/repository.ts";
+import type { EntityDefinition } from "../../store/entity-def.ts";
+import type { EntityRepository } from "../../store/contract.ts";
 import { type BuilderTypes, builder, type GraphqlContext } from "./builder.ts";
 import type { EntityLoader } from "./loaders.ts";
 import { loadPage, type PageResult, pageArgs } from "./pagination.ts";
@@ -30,7 +30,7 @@ export type CrudSpec<E extends Entity> = {
   updateInput: InputObjectRef<BuilderTypes, Input>;
   /** The zod schema REST validates with: GraphQL accepts exactly what REST accepts. */
   schema: z.ZodType;
-  def: EntityDef;
+  def: EntityDefinition;
   /** Checks an `idOrName` argument. */
   keyCheck: z.ZodType<string>;
   repository: (ctx: GraphqlContext) => EntityRepository<E>;

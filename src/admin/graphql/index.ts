@@ -72,9 +72,9 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
     renderGraphiQL: (options) => renderPlayground({ ...options }),
     context: () => ({
       admin,
-      services: new EntityLoader(admin.store.services),
-      routes: new EntityLoader(admin.store.routes),
-      consumers: new EntityLoader(admin.store.consumers),
+      services: new EntityLoader(admin.store.entity("services")),
+      routes: new EntityLoader(admin.store.entity("routes")),
+      consumers: new EntityLoader(admin.store.entity("consumers")),
       closing: closing.signal,
     }),
     plugins: [useLimits()],

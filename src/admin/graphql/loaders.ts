@@ -3,7 +3,7 @@
 import type { Consumer } from "../../schemas/consumers.ts";
 import type { Route } from "../../schemas/routes.ts";
 import type { Service } from "../../schemas/services.ts";
-import type { EntityRepository } from "../../store/repository.ts";
+import type { EntityRepository } from "../../store/contract.ts";
 
 export class EntityLoader<E> {
   readonly #repo: EntityRepository<E>;

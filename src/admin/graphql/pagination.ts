@@ -1,7 +1,7 @@
 // Kong's paging for every list: `size` (1..1000, default 100), an opaque `offset` cursor, tag filters.
 // A page answers `data`, the `offset` of the next page (null on the last), `hasNextPage`, `totalCount`.
 import type { ObjectRef } from "@pothos/core";
-import type { EntityRepository, Page, PageQuery, Scope } from "../../store/repository.ts";
+import type { EntityRepository, Page, PageQuery, Scope } from "../../store/contract.ts";
 import { type BuilderTypes, builder } from "./builder.ts";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, sizeCheck, tagsCheck } from "./validation.ts";
 

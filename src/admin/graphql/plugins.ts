@@ -7,8 +7,8 @@ import { GatewayError } from "../../errors.ts";
 import { PLUGIN_CATALOG } from "../../plugins/catalog.ts";
 import { validateName } from "../../schemas/common.ts";
 import { type Plugin, pluginSchema } from "../../schemas/plugins.ts";
-import { ENTITY_DEFS } from "../../store/entities.ts";
-import type { EntityRepository } from "../../store/repository.ts";
+import { ENTITIES } from "../../store/entities/index.ts";
+import type { EntityRepository } from "../../store/contract.ts";
 import { builder, type GraphqlContext, type InputFields } from "./builder.ts";
 import { ConsumerObject } from "./consumers.ts";
 import { JsonScalar } from "./json.ts";
@@ -19,7 +19,7 @@ import { inputCheck, keyCheck, upsertBody } from "./validation.ts";
 import { toWire } from "./wire.ts";
 
 /** `idOrName` of a plugin: its id or its instance name. */
-const pluginKeyCheck = keyCheck(ENTITY_DEFS.plugins);
+const pluginKeyCheck = keyCheck(ENTITIES.plugins);
 
 export const PluginObject = builder.objectRef<Plugin>("Plugin").implement({
   description:
@@ -68,19 +68,19 @@ const scopedPlugins = (key: "service" | "route" | "consumer", rest: string) => (
 builder.objectField(ServiceObject, "plugins", (t) =>
   t.field({
     ...scopedPlugins("service", "/services/{idOrName}/plugins"),
-    resolve: (service, args, ctx) => loadPage(ctx.admin.store.plugins, args, { service: service.id }),
+    resolve: (service, args, ctx) => loadPage(ctx.admin.store.entity("plugins"), args, { service: service.id }),
   }),
 );
 builder.objectField(RouteObject, "plugins", (t) =>
   t.field({
     ...scopedPlugins("route", "/routes/{idOrName}/plugins"),
-    resolve: (route, args, ctx) => loadPage(ctx.admin.store.plugins, args, { route: route.id }),
+    resolve: (route, args, ctx) => loadPage(ctx.admin.store.entity("plugins"), args, { route: route.id }),
   }),
 );
 builder.objectField(ConsumerObject, "plugins", (t) =>
   t.field({
     ...scopedPlugins("consumer", "/consumers/{idOrName}/plugins"),
-    resolve: (consumer, args, ctx) => loadPage(ctx.admin.store.plugins, args, { consumer: consumer.id }),
+    resolve: (consumer, args, ctx) => loadPage(ctx.admin.store.entity("plugins"), args, { consumer: consumer.id }),
   }),
 );
 
@@ -164,7 +164,7 @@ async function pluginBody(ctx: GraphqlContext, input: Record<string, unknown>) {
     return body;
   }
   const username = consumer.username as string;
-  const found = await ctx.admin.store.consumers.get(username).catch(() => null);
+  const found = await ctx.admin.store.entity("consumers").get(username).catch(() => null);
   if (!found) {
     const message = `the foreign key cannot be resolved with '{username="${username}"}' for an existing 'consumers' entity`;
     throw new GatewayError("FOREIGN_KEYS_UNRESOLVED", message, { consumer: { username: message } });
@@ -198,14 +198,14 @@ builder.queryFields((t) => ({
     type: PluginPage,
     description: "Plugins, ordered by id (REST: `GET /plugins`).",
     args: pageArgs,
-    resolve: (_root, args, ctx) => loadPage(ctx.admin.store.plugins, args),
+    resolve: (_root, args, ctx) => loadPage(ctx.admin.store.entity("plugins"), args),
   }),
   plugin: t.field({
     type: PluginObject,
     nullable: true,
     description: "One plugin by id or instance name; null when there is none.",
     args: { idOrName: t.arg.string({ required: true, validate: pluginKeyCheck }) },
-    resolve: (_root, { idOrName }, ctx) => ctx.admin.store.plugins.get(idOrName),
+    resolve: (_root, { idOrName }, ctx) => ctx.admin.store.entity("plugins").get(idOrName),
   }),
   enabledPlugins: t.stringList({
     description: "The plugins this gateway bundles, by name (REST: `GET /plugins/enabled`).",
@@ -230,7 +230,7 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const plugins = (ctx: GraphqlContext): EntityRepository<Plugin> => ctx.admin.store.plugins;
+const plugins = (ctx: GraphqlContext): EntityRepository<Plugin> => ctx.admin.store.entity("plugins");
 
 builder.mutationFields((t) => ({
   addPlugin: t.field({
@@ -264,7 +264,7 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: PluginInput, required: true }),
     },
     validate: inputCheck<KeyedInputArgs>(pluginSchema, ({ idOrName, input }) =>
-      upsertBody(ENTITY_DEFS.plugins, idOrName, pluginToWire(input)),
+      upsertBody(ENTITIES.plugins, idOrName, pluginToWire(input)),
     ),
     resolve: async (_root, { idOrName, input }, ctx) =>
       plugins(ctx).upsert(idOrName, await pluginBody(ctx, input)),

@@ -1,7 +1,7 @@
 // Route: type, inputs, queries and mutations, plus the `Service.routes` link. Headers are a map on the wire
 // (`{"x-version": ["1"]}`); GraphQL has no map type, so they are a list of `{name, values}` here.
 import { type Route, routeSchema } from "../../schemas/routes.ts";
-import { ENTITY_DEFS } from "../../store/entities.ts";
+import { ENTITIES } from "../../store/entities/index.ts";
 import { builder, type InputFields } from "./builder.ts";
 import { addCrudFields } from "./crud.ts";
 import { loadPage, pageArgs, pageType } from "./pagination.ts";
@@ -65,7 +65,7 @@ builder.objectField(ServiceObject, "routes", (t) =>
     type: RoutePage,
     description: "The service's routes (REST: `GET /services/{idOrName}/routes`).",
     args: pageArgs,
-    resolve: (service, args, ctx) => loadPage(ctx.admin.store.routes, args, { service: service.id }),
+    resolve: (service, args, ctx) => loadPage(ctx.admin.store.entity("routes"), args, { service: service.id }),
   }),
 );
 
@@ -134,9 +134,9 @@ addCrudFields({
   input: RouteInput,
   updateInput: RouteUpdateInput,
   schema: routeSchema,
-  def: ENTITY_DEFS.routes,
+  def: ENTITIES.routes,
   keyCheck: entityKeyCheck,
-  repository: (ctx) => ctx.admin.store.routes,
+  repository: (ctx) => ctx.admin.store.entity("routes"),
   loader: (ctx) => ctx.routes,
   toWire: routeToWire,
   deleteNote: ". Answers the deleted id, or null when there was none.",

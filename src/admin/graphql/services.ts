@@ -2,7 +2,7 @@
 // the same zod schema REST uses; the input check below runs that schema first on the very same body.
 import { PROTOCOLS } from "../../schemas/common.ts";
 import { type Service, serviceSchema } from "../../schemas/services.ts";
-import { ENTITY_DEFS } from "../../store/entities.ts";
+import { ENTITIES } from "../../store/entities/index.ts";
 import { serviceUrl } from "../service-health.ts";
 import { builder, type InputFields } from "./builder.ts";
 import { addCrudFields } from "./crud.ts";
@@ -104,9 +104,9 @@ addCrudFields({
   input: ServiceInput,
   updateInput: ServiceUpdateInput,
   schema: serviceSchema,
-  def: ENTITY_DEFS.services,
+  def: ENTITIES.services,
   keyCheck: entityKeyCheck,
-  repository: (ctx) => ctx.admin.store.services,
+  repository: (ctx) => ctx.admin.store.entity("services"),
   loader: (ctx) => ctx.services,
   toWire,
   deleteNote:

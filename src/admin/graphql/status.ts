@@ -33,6 +33,18 @@ const Traffic = builder.objectRef<{ active: ListenerCounts; total: ListenerCount
   }),
 });
 
+const ConfigurationFaultObject = builder
+  .objectRef<ReturnType<AdminContext["configurationFaults"]>[number]>("ConfigurationFault")
+  .implement({
+    description: "An entity the proxy could not build: a route left out, or a plugin failing closed (500).",
+    fields: (t) => ({
+      entity: t.exposeString("entity", { description: "Kong's DAO name (`routes`, `plugins`, …)." }),
+      id: t.exposeID("id"),
+      name: t.exposeString("name", { nullable: true }),
+      message: t.exposeString("message"),
+    }),
+  });
+
 const Status = builder.objectRef<AdminContext>("Status").implement({
   description: "This node.",
   fields: (t) => ({
@@ -54,6 +66,11 @@ const Status = builder.objectRef<AdminContext>("Status").implement({
       resolve: (c) => c.proxyConfigVersion(),
     }),
     traffic: t.field({ type: Traffic, resolve: (c) => c.traffic() }),
+    configurationFaults: t.field({
+      type: [ConfigurationFaultObject],
+      description: "What the proxy could not build from the configuration it serves; everything else is served.",
+      resolve: (c) => [...c.configurationFaults()],
+    }),
   }),
 });
 

@@ -4,7 +4,7 @@ import type { StandardSchemaV1 } from "@pothos/plugin-validation";
 import { z } from "zod";
 import { type GatewayError, isGatewayError } from "../../errors.ts";
 import { isUuid, validateName, validateTag } from "../../schemas/common.ts";
-import { type EntityDef, parseEntityKey } from "../../store/entities.ts";
+import { type EntityDefinition, parseEntityKey } from "../../store/entity-def.ts";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -21,7 +21,7 @@ export const entityKeyCheck = z.string().superRefine((key, ctx) => {
  * An entity's key argument (`idOrName`, a credential's `idOrKey`, the `consumer` owning a credential): a
  * UUID, or an endpoint key the store accepts (code 10, named after the key's field as REST names it).
  */
-export function keyCheck(def: EntityDef) {
+export function keyCheck(def: EntityDefinition) {
   return z.string().superRefine((key, ctx) => {
     const invalid = invalidKey(def, key);
     if (invalid)
@@ -33,7 +33,7 @@ export function keyCheck(def: EntityDef) {
   });
 }
 
-function invalidKey(def: EntityDef, key: string): GatewayError | null {
+function invalidKey(def: EntityDefinition, key: string): GatewayError | null {
   try {
     parseEntityKey(def, key);
     return null;
@@ -93,7 +93,7 @@ export function inputCheck<Args extends Record<string, unknown>>(
 
 /** The body of a PUT as the store sees it: the key in `idOrName` names the entity, whatever the input says. */
 export function upsertBody(
-  def: EntityDef,
+  def: EntityDefinition,
   idOrName: string,
   body: Record<string, unknown>,
 ): Record<string, unknown> {

@@ -1,73 +1,74 @@
-// Kong's generated endpoints (kong/api/endpoints.lua) for services and routes: collections, entities by
-// id or name, routes nested under their service, and a route's service.
-import { routeFields } from "../../schemas/routes.ts";
-import { serviceFields } from "../../schemas/services.ts";
-import type { Store } from "../../store/repository.ts";
-import { collection, entity, escaped, nestedEntity, parentScope } from "./crud.ts";
-import { kindsOf } from "./form.ts";
-import { json, methodNotAllowed, notFound, readBody } from "./http.ts";
-import type { AdminRouter, Params } from "./router.ts";
+// Kong's generated endpoints (kong/api/endpoints.lua) for every entity, from its definition alone:
+//   /<path>                         GET (page), POST
+//   /<path>/{id or key}             GET, PATCH, PUT, DELETE
+//   /<parent>/{p}/<nested path>     the same, scoped to the parent (for each foreign key)
+//   /<path>/{id or key}/<fk field>  the parent it points at: GET, PATCH, PUT (DELETE is 405)
+import type { z } from "zod";
+import type { EntityRepository, Store } from "../../store/contract.ts";
+import type { EntityDefinition } from "../../store/entity-def.ts";
+import { ENTITIES, ENTITY_NAMES } from "../../store/entities/index.ts";
+import { collection, entity, escaped, nestedEntity, parentOf, parentScope } from "./crud.ts";
+import { type FieldKinds, kindOf, kindsOf } from "./form.ts";
+import type { BodyKinds } from "./http.ts";
+import type { AdminRouter } from "./router.ts";
 
-const serviceKinds = kindsOf(serviceFields);
-const routeKinds = kindsOf(routeFields);
+/** How a form body is typed: by the entity's fields, and a subschema field by the value it depends on. */
+export function bodyKindsOf(def: EntityDefinition): BodyKinds {
+  const base = kindsOf(def.shape as Record<string, z.ZodType>);
+  const sub = def.subschema;
+  if (!sub) return base;
+  const byValue = new Map<string, FieldKinds[string]>();
+  return (pairs) => {
+    const value = pairs.find(([key]) => key === sub.key)?.[1];
+    const schema = value === undefined ? undefined : sub.schemaFor(value);
+    if (!schema || value === undefined) return base;
+    let kind = byValue.get(value);
+    if (!kind) {
+      kind = kindOf(schema);
+      byValue.set(value, kind);
+    }
+    return { ...base, [sub.field]: kind };
+  };
+}
+
+type AnyRepository = EntityRepository<{ id: string }>;
 
 export function registerEntityEndpoints(router: AdminRouter, store: Store): void {
-  const { services, routes } = store;
-
-  const serviceScope = parentScope(services, "service", "service");
-
-  router.add(
-    "/services",
-    collection(services, serviceKinds, () => "/services"),
-  );
-  router.add("/services/:service", entity(services, serviceKinds, "service"));
-
-  router.add(
-    "/routes",
-    collection(routes, routeKinds, () => "/routes"),
-  );
-  router.add("/routes/:route", entity(routes, routeKinds, "route"));
-
-  router.add(
-    "/services/:service/routes",
-    collection(routes, routeKinds, (p) => `/services/${escaped(p.service!)}/routes`, serviceScope),
-  );
-  router.add("/services/:service/routes/:route", nestedEntity(routes, routeKinds, "route", serviceScope));
-
-  // A route's service: read, update or replace the service the route points at. It cannot be deleted
-  // through the route (Kong answers 405, but 404 first when there is no route or it has no service).
-  const routeService = async (params: Params) => {
-    const route = await routes.get(params.route!);
-    if (!route?.service) throw notFound();
-    return route.service.id;
-  };
-  router.add("/routes/:route/service", {
-    GET: async (_req, params) => {
-      const service = await services.get(await routeService(params));
-      if (!service) throw notFound();
-      return json(service);
-    },
-    PATCH: async (req, params) => {
-      const id = await routeService(params);
-      return json(await services.update(id, await readBody(req, serviceKinds)));
-    },
-    PUT: async (req, params) => {
-      const route = await routes.get(params.route!);
-      if (!route) throw notFound();
-      const body = await readBody(req, serviceKinds);
-      if (route.service) return json(await services.upsert(route.service.id, body));
-      // Kong's PUT on a route without a service creates one under a new id and attaches it to the route;
-      // both writes commit together so a refused service leaves the route untouched.
-      const id = crypto.randomUUID();
-      const [service] = await store.batch([
-        { entity: "services", action: "upsert", key: id, input: body },
-        { entity: "routes", action: "update", key: route.id, input: { service: { id } } },
-      ]);
-      return json(service);
-    },
-    DELETE: async (_req, params) => {
-      await routeService(params);
-      throw methodNotAllowed();
-    },
-  });
+  for (const name of ENTITY_NAMES) {
+    const def = ENTITIES[name] as EntityDefinition;
+    const repo = store.entity(name) as unknown as AnyRepository;
+    const kinds = bodyKindsOf(def);
+    const path = def.admin.path;
+    if (def.admin.topLevel) {
+      router.add(
+        `/${path}`,
+        collection(repo, kinds, () => `/${path}`),
+      );
+      router.add(`/${path}/:key`, entity(repo, kinds, "key"));
+    }
+    for (const fk of def.foreignKeys) {
+      const parent = ENTITIES[fk.entity] as EntityDefinition;
+      const nested = `/${parent.admin.path}/:parent/${def.admin.nestedPath ?? path}`;
+      const scope = parentScope(store.entity(fk.entity) as unknown as AnyRepository, "parent", fk.field);
+      router.add(
+        nested,
+        collection(
+          repo,
+          kinds,
+          (p) => `/${parent.admin.path}/${escaped(p.parent!)}/${def.admin.nestedPath ?? path}`,
+          scope,
+        ),
+      );
+      router.add(`${nested}/:key`, nestedEntity(repo, kinds, "key", scope));
+      if (def.admin.topLevel)
+        router.add(
+          `/${path}/:key/${fk.field}`,
+          parentOf(
+            store,
+            { entity: name, param: "key", field: fk.field },
+            { entity: fk.entity, kinds: bodyKindsOf(parent) },
+          ),
+        );
+    }
+  }
 }

@@ -13,7 +13,7 @@ export function createRestHandler(context: AdminContext): (request: Request) => 
   const router = new AdminRouter();
   registerNodeEndpoints(router, context);
   registerEntityEndpoints(router, context.store);
-  registerPluginEndpoints(router, context.store);
+  registerPluginEndpoints(router);
   if (context.node.service_management) registerLegacyEndpoints(router, context);
 
   return async (request) => {

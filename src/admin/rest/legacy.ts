@@ -143,10 +143,10 @@ export function registerLegacyEndpoints(router: AdminRouter, context: AdminConte
       seedAnswer(async () => {
         const args = await readArguments(request, url);
         const name = parseName(args);
-        const service = await store.services.get(name);
+        const service = await store.entity("services").get(name);
         if (!service) throw new Refusal(404, `no service named '${name}'`);
-        const route = await store.routes.get(name, { service: service.id });
-        const remaining = (await store.routes.count({ service: service.id })) - (route ? 1 : 0);
+        const route = await store.entity("routes").get(name, { service: service.id });
+        const remaining = (await store.entity("routes").count({ service: service.id })) - (route ? 1 : 0);
         if (remaining > 0)
           throw new Refusal(
             409,

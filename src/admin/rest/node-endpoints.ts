@@ -33,6 +33,8 @@ export function registerNodeEndpoints(router: AdminRouter, context: AdminContext
           database: { reachable },
           configuration_version: reachable ? await context.store.configVersion() : null,
           proxy_configuration_version: context.proxyConfigVersion(),
+          // Entities the proxy could not build (left out, or failing closed): the rest is served.
+          configuration_faults: context.configurationFaults(),
           server: {
             connections_active: traffic.active.proxy + traffic.active.admin,
             proxy_requests_active: traffic.active.proxy,

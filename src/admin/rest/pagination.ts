@@ -2,7 +2,7 @@
 // at most 5), and the `next` link that carries them on.
 import { GatewayError } from "../../errors.ts";
 import { validateTag } from "../../schemas/common.ts";
-import type { PageQuery, TagFilter } from "../../store/repository.ts";
+import type { PageQuery, TagFilter } from "../../store/contract.ts";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;

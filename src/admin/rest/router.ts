@@ -26,9 +26,16 @@ export class AdminRouter {
 
   match(method: string, pathname: string): Match {
     const segments = pathname.split("/").filter(Boolean);
+    // The most specific pattern wins: a static segment beats a parameter ("/plugins/enabled" is not the
+    // plugin named "enabled"), whatever order the patterns were added in.
+    let best: { entry: Entry; params: Params } | null = null;
     for (const entry of this.#entries) {
       const params = matchSegments(entry.segments, segments);
-      if (!params) continue;
+      if (params && (best === null || moreSpecific(entry.segments, best.entry.segments)))
+        best = { entry, params };
+    }
+    if (best !== null) {
+      const { entry, params } = best;
       const allowed = Object.keys(entry.methods);
       if (allowed.includes("GET")) allowed.push("HEAD");
       allowed.push("OPTIONS");
@@ -41,6 +48,16 @@ export class AdminRouter {
     }
     return { kind: "not-found" };
   }
+}
+
+/** True when `a` has a static segment where `b` first has a parameter. */
+function moreSpecific(a: string[], b: string[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const aStatic = !a[i]!.startsWith(":");
+    const bStatic = !b[i]!.startsWith(":");
+    if (aStatic !== bStatic) return aStatic;
+  }
+  return false;
 }
 
 function matchSegments(pattern: string[], actual: string[]): Params | null {

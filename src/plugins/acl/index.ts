@@ -1,12 +1,16 @@
 // acl: allow or deny consumers by the groups they belong to. Runs after authentication (priority 950).
-import type { PluginHooks } from "../contract.ts";
-import type { AclConfig } from "./schema.ts";
+import { definePlugin } from "../contract.ts";
+import { type AclConfig, aclConfig } from "./schema.ts";
 
 const FORBIDDEN = "You cannot consume this service";
 
-export const acl: PluginHooks<AclConfig> = {
+export const acl = definePlugin<AclConfig>({
   name: "acl",
   priority: 950,
+  version: "1.0.0",
+  config: aclConfig,
+  // Authentication identifies the consumer, so it cannot be scoped to one (Kong's no_consumer).
+  scoping: { consumer: false },
   access(ctx, config) {
     const consumer = ctx.consumer;
     // No authenticated consumer: nothing to check the groups of.
@@ -22,4 +26,4 @@ export const acl: PluginHooks<AclConfig> = {
     else ctx.upstreamHeaders.delete("x-consumer-groups");
     return undefined;
   },
-};
+});

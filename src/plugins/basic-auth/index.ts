@@ -5,8 +5,8 @@
 
 import type { BasicAuthCredential } from "../../schemas/credentials.ts";
 import { failOrAnonymous, satisfiedByAnotherPlugin, setConsumer } from "../authenticate.ts";
-import type { PluginHooks } from "../contract.ts";
-import type { BasicAuthConfig } from "./schema.ts";
+import { definePlugin } from "../contract.ts";
+import { type BasicAuthConfig, basicAuthConfig } from "./schema.ts";
 
 const CACHE_LIMIT = 10_000;
 const verified = new Map<string, boolean>();
@@ -37,9 +37,13 @@ export function parseBasicAuthorization(value: string | null): { username: strin
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-export const basicAuth: PluginHooks<BasicAuthConfig> = {
+export const basicAuth = definePlugin<BasicAuthConfig>({
   name: "basic-auth",
   priority: 1100,
+  version: "1.0.0",
+  config: basicAuthConfig,
+  // Authentication identifies the consumer, so it cannot be scoped to one (Kong's no_consumer).
+  scoping: { consumer: false },
   async access(ctx, config) {
     if (satisfiedByAnotherPlugin(ctx, config.anonymous)) return undefined;
     // Kong answers every failure the same way (no hint whether the user or the password was wrong).
@@ -77,4 +81,4 @@ export const basicAuth: PluginHooks<BasicAuthConfig> = {
     );
     return undefined;
   },
-};
+});

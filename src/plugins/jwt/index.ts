@@ -2,8 +2,8 @@
 // `iss` (key_claim_name) names a consumer's jwt credential. Signatures are checked with Web Crypto.
 import type { JwtSecret } from "../../schemas/credentials.ts";
 import { failOrAnonymous, satisfiedByAnotherPlugin, setConsumer } from "../authenticate.ts";
-import type { PluginContext, PluginHooks } from "../contract.ts";
-import type { JwtConfig } from "./schema.ts";
+import { definePlugin, type PluginContext } from "../contract.ts";
+import { type JwtConfig, jwtConfig } from "./schema.ts";
 
 type Algorithm = JwtSecret["algorithm"];
 
@@ -140,9 +140,13 @@ function verifyClaims(claims: Record<string, unknown>, config: JwtConfig): Recor
   return null;
 }
 
-export const jwt: PluginHooks<JwtConfig> = {
+export const jwt = definePlugin<JwtConfig>({
   name: "jwt",
   priority: 1450,
+  version: "1.0.0",
+  config: jwtConfig,
+  // Authentication identifies the consumer, so it cannot be scoped to one (Kong's no_consumer).
+  scoping: { consumer: false },
   async access(ctx, config) {
     if (!config.run_on_preflight && ctx.method === "OPTIONS") return undefined;
     if (satisfiedByAnotherPlugin(ctx, config.anonymous)) return undefined;
@@ -187,4 +191,4 @@ export const jwt: PluginHooks<JwtConfig> = {
     setConsumer(ctx, consumer, { id: secret.id, identifier: secret.key, consumerId: consumer.id }, false);
     return undefined;
   },
-};
+});

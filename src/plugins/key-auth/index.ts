@@ -1,7 +1,7 @@
 // key-auth: an API key in a header, the query string or the body identifies the consumer.
 import { failOrAnonymous, satisfiedByAnotherPlugin, setConsumer } from "../authenticate.ts";
-import type { PluginContext, PluginHooks } from "../contract.ts";
-import type { KeyAuthConfig } from "./schema.ts";
+import { definePlugin, type PluginContext } from "../contract.ts";
+import { type KeyAuthConfig, keyAuthConfig } from "./schema.ts";
 
 /** The key the request carries and the name (header, query parameter or body field) it came under. */
 type Found = { key: string; name: string };
@@ -90,9 +90,13 @@ export function withoutQueryParam(query: string, name: string): string {
   return kept.length === 0 ? "" : `?${kept.join("&")}`;
 }
 
-export const keyAuth: PluginHooks<KeyAuthConfig> = {
+export const keyAuth = definePlugin<KeyAuthConfig>({
   name: "key-auth",
   priority: 1250,
+  version: "1.0.0",
+  config: keyAuthConfig,
+  // Authentication identifies the consumer, so it cannot be scoped to one (Kong's no_consumer).
+  scoping: { consumer: false },
   access(ctx, config) {
     if (!config.run_on_preflight && ctx.method === "OPTIONS") return undefined;
     if (satisfiedByAnotherPlugin(ctx, config.anonymous)) return undefined;
@@ -101,7 +105,7 @@ export const keyAuth: PluginHooks<KeyAuthConfig> = {
     if (config.key_in_body) return readBody(ctx).then((body) => authenticate(ctx, config, body));
     return authenticate(ctx, config, null);
   },
-};
+});
 
 /** The key-auth check proper, given the request body when key_in_body is on (null otherwise). */
 function authenticate(

@@ -2,11 +2,12 @@
 // the type checks at the bottom fail the build when a column drifts from its zod schema.
 import { type InferSelectModel, sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { Consumer } from "../schemas/consumers.ts";
-import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "../schemas/credentials.ts";
-import type { Plugin } from "../schemas/plugins.ts";
-import type { Route } from "../schemas/routes.ts";
-import type { Service } from "../schemas/services.ts";
+import type { Consumer } from "../../schemas/consumers.ts";
+import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "../../schemas/credentials.ts";
+import type { Plugin } from "../../schemas/plugins.ts";
+import type { Route } from "../../schemas/routes.ts";
+import type { Service } from "../../schemas/services.ts";
+import type { EntityName } from "../entity-def.ts";
 
 const json = <T>(name: string) => text(name, { mode: "json" }).$type<T>();
 const bool = (name: string) => integer(name, { mode: "boolean" });
@@ -53,6 +54,8 @@ export const routes = sqliteTable(
     request_buffering: bool("request_buffering").notNull(),
     response_buffering: bool("response_buffering").notNull(),
     tags: json<string[]>("tags"),
+    sources: json<Route["sources"]>("sources"),
+    destinations: json<Route["destinations"]>("destinations"),
     // RESTRICT: a service with routes cannot be deleted (Kong code 4), enforced by the database too.
     service_id: text("service_id").references(() => services.id, { onDelete: "restrict" }),
   },
@@ -158,6 +161,19 @@ export const configState = sqliteTable("config_state", {
   id: integer("id").primaryKey(),
   version: integer("version").notNull().default(sql`0`),
 });
+
+/** The table of each entity, by Kong's DAO name (a missing entity is a type error). */
+export const sqliteTables = {
+  services,
+  routes,
+  consumers,
+  plugins,
+  keyauth_credentials: keyauthCredentials,
+  basicauth_credentials: basicauthCredentials,
+  jwt_secrets: jwtSecrets,
+  acls,
+  config_state: configState,
+} satisfies Record<EntityName | "config_state", unknown>;
 
 // --- drift checks: a column that no longer matches its zod schema is a type error here -------------
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

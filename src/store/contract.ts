@@ -1,23 +1,8 @@
-// The dialect-neutral store contract. Admin code (REST, GraphQL) and runtime/ speak only this; SQLite and
-// (later) PostgreSQL implement it, so cluster mode needs no change above the store.
-import type { Consumer } from "../schemas/consumers.ts";
-import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "../schemas/credentials.ts";
-import type { Plugin } from "../schemas/plugins.ts";
-import type { Route } from "../schemas/routes.ts";
-import type { Service } from "../schemas/services.ts";
+// The dialect-neutral store contract. Admin code (REST, GraphQL) and runtime/ speak only this; the one
+// implementation (store.ts) holds Kong's rules over a small dialect part (SQLite or PostgreSQL).
+import type { EntityMap, EntityName, Scope } from "./entity-def.ts";
 
-/** Entities by Kong's DAO names. */
-export type EntityMap = {
-  services: Service;
-  routes: Route;
-  consumers: Consumer;
-  plugins: Plugin;
-  keyauth_credentials: KeyAuthCredential;
-  basicauth_credentials: BasicAuthCredential;
-  jwt_secrets: JwtSecret;
-  acls: Acl;
-};
-export type EntityName = keyof EntityMap;
+export type { EntityMap, EntityName, Scope } from "./entity-def.ts";
 
 export type ChangeAction = "create" | "update" | "delete";
 
@@ -36,23 +21,20 @@ export type PageQuery = {
   /** Opaque cursor from a previous page. */
   offset?: string | undefined;
   tags?: TagFilter | undefined;
+  /**
+   * Narrows to children of one parent, e.g. `{ service: id }` for `/services/{s}/routes`: lookups outside
+   * the scope are "not found" and writes are attached to the parent.
+   */
   scope?: Scope | undefined;
 };
 
-export type Page<E> = { data: E[]; offset: string | null; total?: number };
-
-/**
- * Narrows an operation to children of one parent, e.g. `{ service: id }` for `/services/{s}/routes`:
- * lookups outside the scope are "not found" and writes are attached to the parent.
- */
-export type Scope = Partial<Record<ScopeKey, string>>;
-export type ScopeKey = "service" | "route" | "consumer";
+export type Page<E> = { data: E[]; offset: string | null };
 
 export interface EntityRepository<E> {
   /** `key` is an id (when it looks like a UUID) or the entity's endpoint key (`name`). */
   get(key: string, scope?: Scope): Promise<E | null>;
   page(query: PageQuery): Promise<Page<E>>;
-  count(scope?: Scope): Promise<number>;
+  count(scope?: Scope, tags?: TagFilter): Promise<number>;
   all(): Promise<E[]>;
   insert(input: unknown, scope?: Scope): Promise<E>;
   /** Partial update (Kong PATCH): merge, then validate the whole entity. Missing → NOT_FOUND (code 6). */
@@ -73,10 +55,6 @@ export type StoreInfo = { dialect: "sqlite" | "postgres"; location: string };
 
 export interface Store {
   readonly info: StoreInfo;
-  readonly services: EntityRepository<Service>;
-  readonly routes: EntityRepository<Route>;
-  readonly consumers: EntityRepository<Consumer>;
-  readonly plugins: EntityRepository<Plugin>;
   /** Any entity's repository by its DAO name. */
   entity<N extends EntityName>(name: N): EntityRepository<EntityMap[N]>;
   /** Runs several writes in one transaction (e.g. the seed library's service + route). */

@@ -1,0 +1,2 @@
+ALTER TABLE `routes` ADD `sources` text;--> statement-breakpoint
+ALTER TABLE `routes` ADD `destinations` text;

@@ -1,0 +1,88 @@
+// Compiled plugin instances and their lifecycle. Each snapshot leases the instances it needs: a plugin whose
+// name and config did not change keeps its instance (and whatever it holds — counters, caches, clients)
+// across rebuilds; one that changed or went away is cleaned up once no live snapshot uses it any more.
+import type { Plugin } from "../schemas/plugins.ts";
+import { PLUGIN_CATALOG } from "./catalog.ts";
+import type { PluginContext, PluginEnv, PluginInstance } from "./contract.ts";
+
+/** A plugin that could not be compiled: left out of nothing (that could open a protected route) — it fails closed. */
+export type PluginFault = { id: string; name: string; message: string };
+
+type Entry = { fingerprint: string; instance: PluginInstance; leases: number; fault: string | null };
+
+export type PluginLease = {
+  /** The instance each plugin (by id) runs with in this snapshot. */
+  instanceFor(plugin: Plugin): PluginInstance | undefined;
+  faults: readonly PluginFault[];
+  /** Called once when the snapshot is retired and drained. */
+  release(): void;
+};
+
+/** Requests through a plugin that failed to compile get Kong's answer to a failing plugin: a 500. */
+function failClosed(): PluginInstance {
+  return { access: (ctx: PluginContext) => ctx.respond(500, "An unexpected error occurred") };
+}
+
+function fingerprint(plugin: Plugin): string {
+  return `${plugin.name}\u0000${JSON.stringify(plugin.config)}`;
+}
+
+export class PluginInstancePool {
+  readonly #current = new Map<string, Entry>();
+  readonly #env: PluginEnv;
+
+  constructor(env: PluginEnv) {
+    this.#env = env;
+  }
+
+  lease(plugins: readonly Plugin[]): PluginLease {
+    const leased = new Map<string, Entry>();
+    const faults: PluginFault[] = [];
+    for (const plugin of plugins) {
+      const descriptor = PLUGIN_CATALOG.get(plugin.name);
+      if (!descriptor || !plugin.enabled) continue;
+      const print = fingerprint(plugin);
+      let entry = this.#current.get(plugin.id);
+      if (!entry || entry.fingerprint !== print) {
+        entry = this.#compile(plugin, print);
+        this.#current.set(plugin.id, entry);
+      }
+      if (entry.fault !== null) faults.push({ id: plugin.id, name: plugin.name, message: entry.fault });
+      entry.leases++;
+      leased.set(plugin.id, entry);
+    }
+    let released = false;
+    return {
+      instanceFor: (plugin) => leased.get(plugin.id)?.instance,
+      faults,
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const [id, entry] of leased) this.#drop(id, entry);
+      },
+    };
+  }
+
+  #compile(plugin: Plugin, print: string): Entry {
+    const descriptor = PLUGIN_CATALOG.get(plugin.name)!;
+    try {
+      return { fingerprint: print, instance: descriptor.compile(plugin.config, this.#env), leases: 0, fault: null };
+    } catch (error) {
+      return { fingerprint: print, instance: failClosed(), leases: 0, fault: (error as Error).message };
+    }
+  }
+
+  #drop(id: string, entry: Entry): void {
+    entry.leases--;
+    if (entry.leases > 0) return;
+    if (this.#current.get(id) === entry) {
+      // Still the plugin's current instance but no snapshot uses it (the plugin was deleted or disabled).
+      this.#current.delete(id);
+    }
+    const cleanup = entry.instance.cleanup;
+    if (!cleanup) return;
+    Promise.resolve()
+      .then(() => cleanup.call(entry.instance))
+      .catch((error) => this.#env.log(`plugin cleanup failed: ${(error as Error).message}`));
+  }
+}

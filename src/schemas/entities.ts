@@ -1,0 +1,20 @@
+// Every entity by Kong's DAO name, as stored and rendered. The one type-level list of entities: the store's
+// definitions (store/entities/), the admin generators and the snapshot's load list are all keyed by it.
+import type { Consumer } from "./consumers.ts";
+import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "./credentials.ts";
+import type { Plugin } from "./plugins.ts";
+import type { Route } from "./routes.ts";
+import type { Service } from "./services.ts";
+
+export type EntityMap = {
+  services: Service;
+  routes: Route;
+  consumers: Consumer;
+  plugins: Plugin;
+  keyauth_credentials: KeyAuthCredential;
+  basicauth_credentials: BasicAuthCredential;
+  jwt_secrets: JwtSecret;
+  acls: Acl;
+};
+
+export type EntityName = keyof EntityMap;

@@ -1,0 +1,44 @@
+// The small part of the store that differs between databases: connecting, migrating, transactions, and the
+// few primitive table operations Kong's rules (store.ts) are written against. Rows use wire column names.
+import type { StoreInfo, TagFilter } from "./contract.ts";
+import type { EntityName, Row } from "./entity-def.ts";
+
+/** Column equality filters; null matches NULL. */
+export type Filter = Readonly<Record<string, string | number | boolean | null>>;
+
+export type ListQuery = {
+  filter?: Filter | undefined;
+  /** Only rows whose id sorts after this one (pages are ordered by id). */
+  after?: string | undefined;
+  limit?: number | undefined;
+  tags?: TagFilter | undefined;
+};
+
+export interface TableAccess {
+  find(entity: EntityName, filter: Filter): Promise<Row | null>;
+  list(entity: EntityName, query: ListQuery): Promise<Row[]>;
+  count(entity: EntityName, filter: Filter, tags?: TagFilter): Promise<number>;
+}
+
+/** What a write transaction may do besides reading. */
+export interface WriteAccess extends TableAccess {
+  /** Inserts the row, or replaces the one with its id. */
+  save(entity: EntityName, row: Row): Promise<void>;
+  remove(entity: EntityName, id: string): Promise<void>;
+  /** Bumps the configuration version inside the transaction and returns the new value. */
+  bumpVersion(): Promise<number>;
+}
+
+export interface Dialect {
+  readonly info: StoreInfo;
+  /** Reads outside any write (they never see a transaction's uncommitted rows). */
+  readonly read: TableAccess;
+  /**
+   * Runs `work` in one transaction: all of it commits or none does. Config writes are serialised (one at a
+   * time, cluster-wide on PostgreSQL), so Kong's check-then-write rules cannot race.
+   */
+  transaction<T>(work: (tx: WriteAccess) => Promise<T>): Promise<T>;
+  configVersion(): Promise<number>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,104 @@
+// The primitive table operations, written once with drizzle's query builder: SQLite's and PostgreSQL's
+// builders take the same calls, so the dialects differ only in their tables and in how tags are searched.
+import { and, asc, count, eq, gt, isNull, type SQL, sql } from "drizzle-orm";
+import type { TagFilter } from "./contract.ts";
+import type { Filter, ListQuery, TableAccess, WriteAccess } from "./dialect.ts";
+import type { EntityName, Row } from "./entity-def.ts";
+
+/** A table as the builder sees it: columns by wire name. */
+export type AnyTable = { [column: string]: unknown };
+
+/**
+ * A drizzle database or transaction of either dialect. Their generic types do not unify, so the calls
+ * below are typed by what they return; tests run every operation against both databases.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the two dialects' builder types are not assignable to one another.
+export type AnyDb = any;
+
+export type DrizzleTables = Readonly<Record<EntityName, AnyTable> & { config_state: AnyTable }>;
+
+/** `tags` contains `tag`, in the dialect's JSON dialect. */
+export type TagCondition = (column: unknown, tag: string) => SQL;
+
+function column(table: AnyTable, name: string): never {
+  const found = table[name];
+  if (found === undefined) throw new Error(`no column ${name}`);
+  return found as never;
+}
+
+function where(table: AnyTable, filter: Filter | undefined, after?: string, tags?: TagFilter, hasTag?: TagCondition) {
+  const parts: SQL[] = [];
+  for (const [name, value] of Object.entries(filter ?? {}))
+    parts.push(value === null ? isNull(column(table, name)) : eq(column(table, name), value));
+  if (after !== undefined) parts.push(gt(column(table, "id"), after));
+  if (tags && tags.tags.length > 0 && hasTag) {
+    const each = tags.tags.map((tag) => hasTag(column(table, "tags"), tag));
+    parts.push(sql`(${sql.join(each, tags.mode === "and" ? sql` AND ` : sql` OR `)})`);
+  }
+  return parts.length > 0 ? and(...parts) : undefined;
+}
+
+export function tableAccess(db: AnyDb, tables: DrizzleTables, hasTag: TagCondition): TableAccess {
+  return {
+    async find(entity, filter) {
+      const table = tables[entity];
+      const rows: Row[] = await db.select().from(table).where(where(table, filter)).limit(1);
+      return rows[0] ?? null;
+    },
+    async list(entity, query: ListQuery) {
+      const table = tables[entity];
+      let select = db
+        .select()
+        .from(table)
+        .where(where(table, query.filter, query.after, query.tags, hasTag))
+        .orderBy(asc(column(table, "id")));
+      if (query.limit !== undefined) select = select.limit(query.limit);
+      return (await select) as Row[];
+    },
+    async count(entity, filter, tags) {
+      const table = tables[entity];
+      const rows: { n: number }[] = await db
+        .select({ n: count() })
+        .from(table)
+        .where(where(table, filter, undefined, tags, hasTag));
+      return Number(rows[0]?.n ?? 0);
+    },
+  };
+}
+
+export function writeAccess(db: AnyDb, tables: DrizzleTables, hasTag: TagCondition): WriteAccess {
+  const state = tables.config_state;
+  return {
+    ...tableAccess(db, tables, hasTag),
+    async save(entity, row) {
+      const table = tables[entity];
+      const { id: _id, ...rest } = row;
+      await db
+        .insert(table)
+        .values(row)
+        .onConflictDoUpdate({ target: column(table, "id"), set: rest });
+    },
+    async remove(entity, id) {
+      const table = tables[entity];
+      await db.delete(table).where(eq(column(table, "id"), id));
+    },
+    async bumpVersion() {
+      const version = column(state, "version");
+      const rows: { version: number }[] = await db
+        .update(state)
+        .set({ version: sql`${version} + 1` })
+        .where(eq(column(state, "id"), 1))
+        .returning({ version });
+      return Number(rows[0]!.version);
+    },
+  };
+}
+
+export async function readVersion(db: AnyDb, tables: DrizzleTables): Promise<number> {
+  const state = tables.config_state;
+  const rows: { version: number }[] = await db
+    .select({ version: column(state, "version") })
+    .from(state)
+    .where(eq(column(state, "id"), 1));
+  return Number(rows[0]?.version ?? 0);
+}

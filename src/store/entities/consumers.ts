@@ -1,0 +1,15 @@
+import { consumerFields, consumerSchema } from "../../schemas/consumers.ts";
+import type { EntityDefinition } from "../entity-def.ts";
+
+export const consumers: EntityDefinition<"consumers"> = {
+  name: "consumers",
+  schema: consumerSchema,
+  shape: consumerFields,
+  endpointKey: { field: "username", validate: null },
+  foreignKeys: [],
+  uniques: [["username"], ["custom_id"]],
+  timestamps: { unit: "seconds", updatedAt: true },
+  admin: { path: "consumers", topLevel: true },
+  graphql: { type: "Consumer", keyArg: "idOrName", keyName: "username" },
+  snapshot: true,
+};

@@ -1,0 +1,87 @@
+// The credentials that belong to a consumer (Kong's keyauth_credentials, basicauth_credentials, jwt_secrets,
+// acls): nested under `/consumers/{c}/<nestedPath>` and listed at `/<path>`; they go with their consumer.
+import {
+  aclFields,
+  aclSchema,
+  basicAuthCredentialFields,
+  basicAuthCredentialSchema,
+  jwtSecretFields,
+  jwtSecretSchema,
+  keyAuthCredentialFields,
+  keyAuthCredentialSchema,
+} from "../../schemas/credentials.ts";
+import type { EntityDefinition, ForeignKey } from "../entity-def.ts";
+
+const consumer: ForeignKey = { field: "consumer", entity: "consumers", column: "consumer_id", onDelete: "cascade" };
+const timestamps = { unit: "seconds", updatedAt: false } as const;
+
+/** Basic-auth passwords are hashed before they are stored; the clear text is never written. */
+async function hashPassword(input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const password = input.password;
+  if (typeof password !== "string" || password === "") return input;
+  // argon2id at OWASP's minimum profile (19 MiB, 2 passes): strong, yet cheap enough that a login burst
+  // does not exhaust memory; the basic-auth plugin also caches verified pairs.
+  return {
+    ...input,
+    password: await Bun.password.hash(password, { algorithm: "argon2id", memoryCost: 19456, timeCost: 2 }),
+  };
+}
+
+export const keyauthCredentials: EntityDefinition<"keyauth_credentials"> = {
+  name: "keyauth_credentials",
+  schema: keyAuthCredentialSchema,
+  shape: keyAuthCredentialFields,
+  endpointKey: { field: "key", validate: null },
+  foreignKeys: [consumer],
+  uniques: [["key"]],
+  timestamps,
+  secretFields: ["key"],
+  admin: { path: "key-auths", nestedPath: "key-auth", topLevel: true },
+  graphql: { type: "KeyAuth", keyArg: "idOrKey", keyName: "key" },
+  snapshot: true,
+};
+
+export const basicauthCredentials: EntityDefinition<"basicauth_credentials"> = {
+  name: "basicauth_credentials",
+  schema: basicAuthCredentialSchema,
+  shape: basicAuthCredentialFields,
+  endpointKey: { field: "username", validate: null },
+  foreignKeys: [consumer],
+  uniques: [["username"]],
+  timestamps,
+  prepare: hashPassword,
+  admin: { path: "basic-auths", nestedPath: "basic-auth", topLevel: true },
+  graphql: { type: "BasicAuth", keyArg: "idOrKey", keyName: "username" },
+  snapshot: true,
+};
+
+export const jwtSecrets: EntityDefinition<"jwt_secrets"> = {
+  name: "jwt_secrets",
+  schema: jwtSecretSchema,
+  shape: jwtSecretFields,
+  endpointKey: { field: "key", validate: null },
+  foreignKeys: [consumer],
+  uniques: [["key"]],
+  timestamps,
+  admin: { path: "jwts", nestedPath: "jwt", topLevel: true },
+  graphql: { type: "JwtSecret", keyArg: "idOrKey", keyName: "key" },
+  snapshot: true,
+};
+
+export const acls: EntityDefinition<"acls"> = {
+  name: "acls",
+  schema: aclSchema,
+  shape: aclFields,
+  endpointKey: { field: "group", validate: null },
+  foreignKeys: [consumer],
+  uniques: [["consumer", "group"]],
+  timestamps,
+  endpointKeyScope: "consumer",
+  admin: { path: "acls", topLevel: true },
+  graphql: {
+    type: "Acl",
+    keyArg: "idOrKey",
+    keyName: "group (the first consumer's, when several have it: prefer the id)",
+  },
+  snapshot: true,
+};

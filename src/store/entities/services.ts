@@ -1,0 +1,17 @@
+import { validateName } from "../../schemas/common.ts";
+import { serviceFields, serviceSchema } from "../../schemas/services.ts";
+import type { EntityDefinition } from "../entity-def.ts";
+
+export const services: EntityDefinition<"services"> = {
+  name: "services",
+  schema: serviceSchema,
+  shape: serviceFields,
+  writeOnly: ["url"],
+  endpointKey: { field: "name", validate: validateName },
+  foreignKeys: [],
+  uniques: [["name"]],
+  timestamps: { unit: "seconds", updatedAt: true },
+  admin: { path: "services", topLevel: true },
+  graphql: { type: "Service", keyArg: "idOrName", keyName: "name" },
+  snapshot: true,
+};

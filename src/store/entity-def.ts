@@ -1,0 +1,136 @@
+// What the store, the admin API and the snapshot builder know about an entity — defined once per entity in
+// store/entities/ (Kong's entity schemas + endpoints.lua idea): its zod schema, endpoint key, foreign keys,
+// unique groups, secret fields and admin paths. Everything per entity elsewhere is derived from this.
+import type { z } from "zod";
+import { GatewayError } from "../errors.ts";
+import { isUuid } from "../schemas/common.ts";
+import type { EntityMap, EntityName } from "../schemas/entities.ts";
+
+export type { EntityMap, EntityName } from "../schemas/entities.ts";
+
+export type ForeignKey = {
+  /** The entity field (`service`), rendered as `{id}` or null. */
+  field: string;
+  /** The parent entity. */
+  entity: EntityName;
+  /** Its column (`service_id`). */
+  column: string;
+  /** Deleting the parent is refused while children exist (Kong code 4), or takes them along. */
+  onDelete: "restrict" | "cascade";
+};
+
+/** A field whose schema depends on another field's value (Kong's subschemas: a plugin's config by name). */
+export type Subschema = {
+  key: string;
+  field: string;
+  schemaFor(value: string): z.ZodType | undefined;
+};
+
+export type EntityDefinition<N extends EntityName = EntityName> = {
+  name: N;
+  /** The whole entity's validation as written (defaults filled in); the store runs it on every write. */
+  schema: z.ZodType;
+  /** The fields' own schemas, in rendering order (form typing, GraphQL and Kong's /schemas read them). */
+  shape: Readonly<Record<string, z.ZodType>>;
+  /** Fields accepted on input but never stored or rendered (a service's `url` shorthand). */
+  writeOnly?: readonly string[];
+  /** Kong's endpoint key: the field that can stand for the id in URLs (null: by id only). */
+  endpointKey: { field: string; validate: ((value: string) => string | null) | null } | null;
+  foreignKeys: readonly ForeignKey[];
+  /** Groups of fields that must be unique together (foreign fields compare by id; null is a value). */
+  uniques: readonly (readonly string[])[];
+  /** Kong stamps most entities in seconds; targets in float milliseconds. Credentials have no updated_at. */
+  timestamps: { unit: "seconds" | "milliseconds"; updatedAt: boolean };
+  /** Never echoed in error messages (a duplicate API key must not leak the key). */
+  secretFields?: readonly string[];
+  /** The endpoint key is unique only under this parent (an ACL group): without it, only ids name a row. */
+  endpointKeyScope?: string;
+  /** Record fields a partial update merges key by key instead of replacing (Kong: a plugin's config). */
+  mergedOnUpdate?: readonly string[];
+  subschema?: Subschema;
+  /** Async work before the transaction (password hashing); the transaction itself never waits on it. */
+  prepare?: (input: Record<string, unknown>) => Promise<Record<string, unknown>>;
+  /** Admin URLs: `/<path>`, and `/<parent>/{p}/<nestedPath ?? path>` under each foreign key's parent. */
+  admin: { path: string; nestedPath?: string; topLevel: boolean };
+  /** GraphQL names: the object type, and the name of its key argument (`idOrName`, `idOrKey`). */
+  graphql: { type: string; keyArg: string; keyName: string };
+  /** Loaded into the proxy's snapshot. */
+  snapshot: boolean;
+};
+
+export type Row = Record<string, unknown>;
+
+/** The fields stored and rendered, in order. */
+export function storedFields(def: EntityDefinition): string[] {
+  return Object.keys(def.shape).filter((f) => !def.writeOnly?.includes(f));
+}
+
+/** Entity → row: `{service: {id}}` becomes `service_id`. */
+export function toRow(def: EntityDefinition, entity: Row): Row {
+  const row: Row = {};
+  for (const field of storedFields(def)) row[field] = entity[field] ?? null;
+  for (const fk of def.foreignKeys) {
+    delete row[fk.field];
+    row[fk.column] = (entity[fk.field] as { id: string } | null)?.id ?? null;
+  }
+  return row;
+}
+
+/** Row → entity as rendered: every field, foreign keys as `{id}` or null. */
+export function fromRow<N extends EntityName>(def: EntityDefinition<N>, row: Row): EntityMap[N] {
+  const entity: Row = {};
+  for (const field of storedFields(def)) entity[field] = row[field] ?? null;
+  for (const fk of def.foreignKeys) entity[fk.field] = row[fk.column] ? { id: row[fk.column] as string } : null;
+  return entity as EntityMap[N];
+}
+
+/** How a URL segment names an entity: by id when it is a UUID, else by endpoint key (validated first). */
+export type EntityKey = { column: string; value: string };
+
+export type Scope = Readonly<Record<string, string | undefined>>;
+
+export function parseEntityKey(def: EntityDefinition, key: string, scope?: Scope): EntityKey {
+  if (isUuid(key)) return { column: "id", value: key.toLowerCase() };
+  if (def.endpointKeyScope && scope?.[def.endpointKeyScope] === undefined)
+    throw new GatewayError(
+      "INVALID_PRIMARY_KEY",
+      `'${key}' is not a valid id: ${def.name} are named by ${def.endpointKey?.field ?? "id"} only under their ${def.endpointKeyScope}`,
+      { id: "expected a valid UUID" },
+    );
+  if (!def.endpointKey)
+    throw new GatewayError("INVALID_PRIMARY_KEY", `invalid primary key: '${key}'`, {
+      id: "expected a valid UUID",
+    });
+  const invalid = def.endpointKey.validate?.(key) ?? (key === "" ? "length must be at least 1" : null);
+  if (invalid)
+    throw new GatewayError("INVALID_UNIQUE", invalid, undefined, `invalid unique ${def.endpointKey.field}`);
+  return { column: def.endpointKey.field, value: key };
+}
+
+export function describeKey(key: EntityKey): string {
+  return `{${key.column}="${key.value}"}`;
+}
+
+/** A timestamp in the entity's unit: whole seconds, or float milliseconds (Kong's auto_timestamp_ms). */
+export function timestampNow(def: EntityDefinition): number {
+  return def.timestamps.unit === "seconds" ? Math.floor(Date.now() / 1000) : Date.now();
+}
+
+/** Kong's offsets are opaque base64; ours encode the last primary key of the page. */
+export function encodeOffset(id: string): string {
+  return Buffer.from(id, "utf8").toString("base64");
+}
+
+export function decodeOffset(offset: string): string {
+  const invalid = () =>
+    new GatewayError("INVALID_OFFSET", `'${offset}' is not a valid offset: bad base64 encoding`);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(offset)) throw invalid();
+  const id = Buffer.from(offset, "base64").toString("utf8");
+  if (!isUuid(id)) throw invalid();
+  return id;
+}
+
+/** A plain JSON object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

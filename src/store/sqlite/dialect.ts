@@ -1,0 +1,106 @@
+// The embedded default: bun:sqlite, migrations compiled into the binary. bun:sqlite is synchronous and has one
+// connection, so a transaction is BEGIN IMMEDIATE … COMMIT run to the end before anything else touches the
+// connection: every read and write waits its turn (a read never sees a transaction half done), and
+// IMMEDIATE takes the write lock up front so other processes sharing the file wait (busy_timeout).
+import { Database } from "bun:sqlite";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import type { MigrationMeta } from "drizzle-orm/migrator";
+import type { Dialect, TableAccess, WriteAccess } from "../dialect.ts";
+import { type DrizzleTables, readVersion, type TagCondition, tableAccess, writeAccess } from "../drizzle-access.ts";
+import { sqliteMigrations } from "../migrations.generated.ts";
+import { Serial } from "../serial.ts";
+import { sqliteTables } from "./tables.ts";
+
+export type SqliteDb = ReturnType<typeof drizzle<Record<string, never>>>;
+
+/** A database that cannot be opened or migrated; the CLI turns it into one line and exit code 2. */
+export class DatabaseOpenError extends Error {}
+
+const tables = sqliteTables as unknown as DrizzleTables;
+const hasTag: TagCondition = (tags, tag) => sql`EXISTS (SELECT 1 FROM json_each(${tags}) WHERE value = ${tag})`;
+
+export function openSqlite(location: string): Dialect {
+  let sqlite: Database;
+  try {
+    sqlite = new Database(location, { create: true, strict: true });
+    if (location !== ":memory:") sqlite.run("PRAGMA journal_mode = WAL");
+    // FULL, not NORMAL: admin writes are rare and a 2xx must survive a power cut, not just kill -9.
+    sqlite.run("PRAGMA synchronous = FULL");
+    sqlite.run("PRAGMA busy_timeout = 5000");
+    sqlite.run("PRAGMA foreign_keys = ON");
+  } catch (error) {
+    throw new DatabaseOpenError(`cannot open database '${location}': ${(error as Error).message}`);
+  }
+  const db = drizzle({ client: sqlite });
+  try {
+    migrate(db);
+    sqlite.run("INSERT OR IGNORE INTO config_state (id, version) VALUES (1, 0)");
+  } catch (error) {
+    sqlite.close();
+    throw new DatabaseOpenError(`cannot migrate database '${location}': ${(error as Error).message}`);
+  }
+
+  const serial = new Serial();
+  const raw = tableAccess(db, tables, hasTag);
+  const tx: WriteAccess = writeAccess(db, tables, hasTag);
+  const read: TableAccess = {
+    find: (entity, filter) => serial.run(() => raw.find(entity, filter)),
+    list: (entity, query) => serial.run(() => raw.list(entity, query)),
+    count: (entity, filter, tags) => serial.run(() => raw.count(entity, filter, tags)),
+  };
+  return {
+    info: { dialect: "sqlite", location },
+    read,
+    transaction: (work) =>
+      serial.run(async () => {
+        sqlite.run("BEGIN IMMEDIATE");
+        try {
+          const result = await work(tx);
+          sqlite.run("COMMIT");
+          return result;
+        } catch (error) {
+          sqlite.run("ROLLBACK");
+          throw error;
+        }
+      }),
+    configVersion: () => serial.run(() => readVersion(db, tables)),
+    async ping() {
+      try {
+        sqlite.query("SELECT 1").get();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () =>
+      serial.run(async () => {
+        sqlite.close();
+      }),
+  };
+}
+
+/** The embedded migrations in the shape drizzle's own runner reads from disk. */
+export function embeddedMigrations(source: typeof sqliteMigrations): MigrationMeta[] {
+  return source.journal.entries.map((entry) => {
+    const text = source.files[entry.tag];
+    if (text === undefined) throw new Error(`migration ${entry.tag} is not embedded`);
+    return {
+      sql: text.split("--> statement-breakpoint"),
+      bps: entry.breakpoints,
+      folderMillis: entry.when,
+      hash: new Bun.CryptoHasher("sha256").update(text).digest("hex"),
+    };
+  });
+}
+
+function migrate(db: SqliteDb): void {
+  // drizzle's runner, fed from memory instead of the migrations folder (which a binary does not have).
+  const internals = db as unknown as {
+    dialect: { migrate(m: MigrationMeta[], session: unknown, config: object): void };
+    session: unknown;
+  };
+  internals.dialect.migrate(embeddedMigrations(sqliteMigrations), internals.session, {
+    migrationsFolder: "(embedded)",
+  });
+}

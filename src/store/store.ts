@@ -1,0 +1,375 @@
+// Kong's rules, once, over any dialect: name-or-id lookups, foreign keys (resolution, restrict, cascade),
+// unique groups, PUT/PATCH semantics with config merging, pagination and tag filters, atomic batches, and a
+// configuration version bumped in the same transaction as every write. Change events are published only
+// after the commit. Async preparation (password hashing) runs before the transaction.
+import { GatewayError } from "../errors.ts";
+import { fromZod } from "../schemas/from-zod.ts";
+import { ChangeFeed } from "./change-feed.ts";
+import type {
+  BatchStep,
+  ChangeEvent,
+  EntityRepository,
+  Page,
+  PageQuery,
+  Store,
+  TagFilter,
+} from "./contract.ts";
+import type { Dialect, Filter, TableAccess, WriteAccess } from "./dialect.ts";
+import {
+  decodeOffset,
+  describeKey,
+  type EntityDefinition,
+  type EntityKey,
+  type EntityMap,
+  type EntityName,
+  encodeOffset,
+  fromRow,
+  isRecord,
+  parseEntityKey,
+  type Row,
+  type Scope,
+  timestampNow,
+  toRow,
+} from "./entity-def.ts";
+import { definitionOf, referencesTo } from "./entities/index.ts";
+
+type WriteResult = { entity: Row | null; events: ChangeEvent[] };
+
+export function createStore(dialect: Dialect): Store {
+  return new KongStore(dialect);
+}
+
+class KongStore implements Store {
+  readonly info;
+  readonly #dialect: Dialect;
+  readonly #feed = new ChangeFeed();
+  readonly #repositories = new Map<EntityName, EntityRepository<unknown>>();
+
+  constructor(dialect: Dialect) {
+    this.#dialect = dialect;
+    this.info = dialect.info;
+  }
+
+  entity<N extends EntityName>(name: N): EntityRepository<EntityMap[N]> {
+    let repository = this.#repositories.get(name);
+    if (!repository) {
+      repository = this.#repository(name);
+      this.#repositories.set(name, repository);
+    }
+    return repository as EntityRepository<EntityMap[N]>;
+  }
+
+  /** Runs the steps in one transaction, bumps the version once per changed entity, publishes after commit. */
+  async #write(steps: BatchStep[]): Promise<unknown[]> {
+    const prepared = await Promise.all(steps.map(prepare));
+    const events: ChangeEvent[] = [];
+    const results = await this.#dialect.transaction(async (tx) => {
+      events.length = 0;
+      const rules = new Rules(tx);
+      const out: unknown[] = [];
+      for (const step of prepared) {
+        const result = await rules.step(step);
+        events.push(...result.events);
+        out.push(result.entity);
+      }
+      for (const event of events) event.version = await tx.bumpVersion();
+      return out;
+    });
+    this.#feed.publish(events);
+    return results;
+  }
+
+  #repository<N extends EntityName>(name: N): EntityRepository<EntityMap[N]> {
+    const def = definitionOf(name) as EntityDefinition;
+    const reads = new Rules(this.#dialect.read);
+    const one = async (step: BatchStep) => (await this.#write([step]))[0];
+    return {
+      get: (key, scope) => reads.find(def, parseEntityKey(def, key, scope), scope) as Promise<EntityMap[N] | null>,
+      page: (query) => reads.page(def, query) as Promise<Page<EntityMap[N]>>,
+      count: (scope, tags) => reads.count(def, scope, tags),
+      all: () => reads.all(def) as Promise<EntityMap[N][]>,
+      insert: (input, scope) => one({ entity: name, action: "insert", input, scope }) as Promise<EntityMap[N]>,
+      update: (key, input, scope) =>
+        one({ entity: name, action: "update", key, input, scope }) as Promise<EntityMap[N]>,
+      upsert: (key, input, scope) =>
+        one({ entity: name, action: "upsert", key, input, scope }) as Promise<EntityMap[N]>,
+      delete: (key, scope) => one({ entity: name, action: "delete", key, scope }) as Promise<EntityMap[N] | null>,
+    };
+  }
+
+  batch(steps: BatchStep[]): Promise<unknown[]> {
+    return this.#write(steps);
+  }
+
+  configVersion(): Promise<number> {
+    return this.#dialect.configVersion();
+  }
+
+  ping(): Promise<boolean> {
+    return this.#dialect.ping();
+  }
+
+  subscribe(listener: (event: ChangeEvent) => void): () => void {
+    return this.#feed.subscribe(listener);
+  }
+
+  close(): Promise<void> {
+    return this.#dialect.close();
+  }
+}
+
+/** Async preparation (hashing) of a step's input, done before the transaction. */
+async function prepare(step: BatchStep): Promise<BatchStep> {
+  const work = definitionOf(step.entity).prepare;
+  if (!work || step.action === "delete" || !isRecord(step.input)) return step;
+  return { ...step, input: await work(step.input) };
+}
+
+/** The filter a scope adds; a scope key the entity has no foreign key for matches nothing. */
+function scopeFilter(def: EntityDefinition, scope: Scope | undefined): Filter | null {
+  const filter: Record<string, string> = {};
+  for (const [key, id] of Object.entries(scope ?? {})) {
+    if (id === undefined) continue;
+    const fk = def.foreignKeys.find((f) => f.field === key);
+    if (!fk) return null;
+    filter[fk.column] = id;
+  }
+  return filter;
+}
+
+/** Kong's rules against one view of the tables: reads anywhere, writes only inside a transaction. */
+class Rules {
+  readonly #db: TableAccess;
+
+  constructor(db: TableAccess) {
+    this.#db = db;
+  }
+
+  get #tx(): WriteAccess {
+    return this.#db as WriteAccess;
+  }
+
+  async find(def: EntityDefinition, key: EntityKey, scope?: Scope): Promise<Row | null> {
+    const filter = scopeFilter(def, scope);
+    if (filter === null) return null;
+    const row = await this.#db.find(def.name, { ...filter, [key.column]: key.value });
+    return row ? (fromRow(def, row) as Row) : null;
+  }
+
+  async all(def: EntityDefinition): Promise<Row[]> {
+    return (await this.#db.list(def.name, {})).map((row) => fromRow(def, row) as Row);
+  }
+
+  async count(def: EntityDefinition, scope?: Scope, tags?: TagFilter): Promise<number> {
+    const filter = scopeFilter(def, scope);
+    return filter === null ? 0 : this.#db.count(def.name, filter, tags);
+  }
+
+  async page(def: EntityDefinition, query: PageQuery): Promise<Page<Row>> {
+    const after = query.offset !== undefined ? decodeOffset(query.offset) : undefined;
+    const filter = scopeFilter(def, query.scope);
+    if (filter === null) return { data: [], offset: null };
+    const rows = await this.#db.list(def.name, { filter, after, limit: query.size + 1, tags: query.tags });
+    const more = rows.length > query.size;
+    const data = rows.slice(0, query.size).map((row) => fromRow(def, row) as Row);
+    return { data, offset: more ? encodeOffset(data[data.length - 1]!.id as string) : null };
+  }
+
+  // --- writes (inside a transaction) ---------------------------------------------------------------
+
+  step(step: BatchStep): Promise<WriteResult> {
+    const def = definitionOf(step.entity) as EntityDefinition;
+    switch (step.action) {
+      case "insert":
+        return this.insert(def, step.input, step.scope);
+      case "update":
+        return this.update(def, step.key, step.input, step.scope);
+      case "upsert":
+        return this.upsert(def, step.key, step.input, step.scope);
+      case "delete":
+        return this.delete(def, step.key, step.scope);
+    }
+  }
+
+  async insert(def: EntityDefinition, input: unknown, scope?: Scope): Promise<WriteResult> {
+    const parsed = await this.#validate(def, withScope(input, scope));
+    const now = timestampNow(def);
+    const entity: Row = { ...parsed, id: (parsed.id as string | undefined) ?? crypto.randomUUID(), created_at: now };
+    if (def.timestamps.updatedAt) entity.updated_at = now;
+    if (await this.#db.find(def.name, { id: entity.id as string }))
+      throw new GatewayError("PRIMARY_KEY_VIOLATION", `primary key violation on key '{id="${entity.id}"}'`, {
+        id: entity.id,
+      });
+    return this.#save(def, entity, "create");
+  }
+
+  async update(def: EntityDefinition, key: string, patch: unknown, scope?: Scope): Promise<WriteResult> {
+    const entityKey = parseEntityKey(def, key, scope);
+    const existing = await this.find(def, entityKey, scope);
+    if (!existing) {
+      const message =
+        entityKey.column === "id"
+          ? `could not find the entity with primary key '${describeKey(entityKey)}'`
+          : `could not find the entity with '${describeKey(entityKey)}'`;
+      throw new GatewayError("NOT_FOUND", message, { [entityKey.column]: entityKey.value });
+    }
+    const { id: _id, created_at, updated_at: _u, ...current } = existing;
+    const changes = isRecord(patch) ? stripAutoFields(patch) : patch;
+    const merged = isRecord(changes) ? mergeChanges(def, current, changes) : changes;
+    const parsed = await this.#validate(def, withScope(merged, scope));
+    const entity: Row = { ...parsed, id: existing.id, created_at };
+    if (def.timestamps.updatedAt) entity.updated_at = timestampNow(def);
+    return this.#save(def, entity, "update");
+  }
+
+  async upsert(def: EntityDefinition, key: string, input: unknown, scope?: Scope): Promise<WriteResult> {
+    const entityKey = parseEntityKey(def, key, scope);
+    const existing = await this.find(def, entityKey);
+    if (existing && scope && !(await this.find(def, { column: "id", value: existing.id as string }, scope)))
+      throw new GatewayError("NOT_FOUND", "Not found", { [entityKey.column]: entityKey.value });
+    // The URL names the entity: its id or endpoint key wins over the body's (Kong's observable behaviour).
+    const body = isRecord(input) ? { ...stripAutoFields(input), [entityKey.column]: entityKey.value } : input;
+    const parsed = await this.#validate(def, withScope(body, scope));
+    const now = timestampNow(def);
+    const id = (existing?.id as string | undefined) ?? (parsed.id as string | undefined) ?? crypto.randomUUID();
+    const entity: Row = { ...parsed, id, created_at: now };
+    if (def.timestamps.updatedAt) entity.updated_at = now;
+    return this.#save(def, entity, existing ? "update" : "create");
+  }
+
+  async delete(def: EntityDefinition, key: string, scope?: Scope): Promise<WriteResult> {
+    const existing = await this.find(def, parseEntityKey(def, key, scope), scope);
+    if (!existing) return { entity: null, events: [] };
+    return { entity: existing, events: await this.#deleteById(def, existing.id as string) };
+  }
+
+  /** Refuses when restricted children exist, deletes cascaded children first, then the row. */
+  async #deleteById(def: EntityDefinition, id: string): Promise<ChangeEvent[]> {
+    const references = referencesTo(def.name);
+    for (const ref of references.filter((r) => r.onDelete === "restrict"))
+      if ((await this.#db.count(ref.child, { [ref.column]: id })) > 0)
+        throw new GatewayError(
+          "FOREIGN_KEY_VIOLATION",
+          `an existing '${ref.child}' entity references this '${def.name}' entity`,
+          { "@referenced_by": ref.child },
+        );
+    const events: ChangeEvent[] = [];
+    for (const ref of references.filter((r) => r.onDelete === "cascade")) {
+      const children = await this.#db.list(ref.child, { filter: { [ref.column]: id } });
+      for (const child of children)
+        events.push(...(await this.#deleteById(definitionOf(ref.child) as EntityDefinition, child.id as string)));
+    }
+    await this.#tx.remove(def.name, id);
+    events.push({ entity: def.name, action: "delete", id, version: 0 });
+    return events;
+  }
+
+  async #validate(def: EntityDefinition, input: unknown): Promise<Row> {
+    const result = def.schema.safeParse(input);
+    if (!result.success) throw fromZod(result.error);
+    const parsed = result.data as Row;
+    for (const fk of def.foreignKeys) parsed[fk.field] = await this.#resolveForeign(fk, parsed[fk.field]);
+    return parsed;
+  }
+
+  /** `{id}` must exist (code 4); `{name}` / `{username}` becomes `{id}` (code 13 when nothing has it). */
+  async #resolveForeign(fk: { field: string; entity: EntityName }, ref: unknown): Promise<{ id: string } | null> {
+    if (ref === null || ref === undefined) return null;
+    const given = ref as Record<string, string | undefined>;
+    const parent = definitionOf(fk.entity) as EntityDefinition;
+    if (given.id !== undefined) {
+      if (!(await this.#db.find(fk.entity, { id: given.id })))
+        throw new GatewayError(
+          "FOREIGN_KEY_VIOLATION",
+          `the foreign key '{id="${given.id}"}' does not reference an existing '${fk.entity}' entity.`,
+          { [fk.field]: { id: given.id } },
+        );
+      return { id: given.id };
+    }
+    // By the parent's endpoint key, under its own name or as `name` (accepted for every parent).
+    const keyField = parent.endpointKey?.field ?? "id";
+    const [named, value] = given[keyField] !== undefined ? [keyField, given[keyField]] : ["name", given.name];
+    const found = value === undefined ? null : await this.#db.find(fk.entity, { [keyField]: value });
+    if (!found) {
+      const message = `the foreign key cannot be resolved with '{${named}="${value}"}' for an existing '${fk.entity}' entity`;
+      throw new GatewayError("FOREIGN_KEYS_UNRESOLVED", message, { [fk.field]: { [named]: message } });
+    }
+    return { id: found.id as string };
+  }
+
+  /** Kong's UNIQUE violation: `{name="x"}`, or for composites `{consumer=null,name="acl",…}`. */
+  async #checkUnique(def: EntityDefinition, entity: Row): Promise<void> {
+    for (const group of def.uniques) {
+      const values = group.map((field) => entity[field] ?? null);
+      // A single optional field left null (an unnamed service) constrains nothing.
+      if (group.length === 1 && values[0] === null) continue;
+      const filter: Record<string, string | number | boolean | null> = {};
+      group.forEach((field, i) => {
+        const fk = def.foreignKeys.find((f) => f.field === field);
+        filter[fk?.column ?? field] = fk
+          ? ((values[i] as { id: string } | null)?.id ?? null)
+          : (values[i] as string | number | boolean | null);
+      });
+      const clash = await this.#db.find(def.name, filter);
+      if (!clash || clash.id === entity.id) continue;
+      const sorted = [...group].sort();
+      const secret = (f: string) => def.secretFields?.includes(f) ?? false;
+      const render = (f: string, v: unknown) =>
+        secret(f)
+          ? "<redacted>"
+          : v === null
+            ? "null"
+            : isRecord(v)
+              ? `{id="${(v as { id: string }).id}"}`
+              : `"${String(v)}"`;
+      const fields = Object.fromEntries(sorted.map((f) => [f, secret(f) ? "already in use" : (entity[f] ?? null)]));
+      throw new GatewayError(
+        "UNIQUE_VIOLATION",
+        `UNIQUE violation detected on '{${sorted.map((f) => `${f}=${render(f, entity[f] ?? null)}`).join(",")}}'`,
+        fields,
+      );
+    }
+  }
+
+  /** Inserts or replaces the row with the entity's id, keeping every other rule in one place. */
+  async #save(def: EntityDefinition, entity: Row, action: "create" | "update"): Promise<WriteResult> {
+    await this.#checkUnique(def, entity);
+    const row = toRow(def, entity);
+    await this.#tx.save(def.name, row);
+    return {
+      entity: fromRow(def, row) as Row,
+      events: [{ entity: def.name, action, id: entity.id as string, version: 0 }],
+    };
+  }
+}
+
+/** Kong's merge_values: nested records merge key by key, anything else (arrays included) is replaced. */
+function mergeRecords(current: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...current };
+  for (const [key, value] of Object.entries(patch))
+    merged[key] = isRecord(value) && isRecord(current[key]) ? mergeRecords(current[key], value) : value;
+  return merged;
+}
+
+/** A partial update: top-level fields replace, the entity's mergeable records merge. */
+function mergeChanges(def: EntityDefinition, current: Row, changes: Row): Row {
+  const merged = { ...current, ...changes };
+  for (const field of def.mergedOnUpdate ?? [])
+    if (isRecord(current[field]) && isRecord(changes[field]))
+      merged[field] = mergeRecords(current[field] as Row, changes[field] as Row);
+  return merged;
+}
+
+/** id and timestamps are the store's to set; a body may carry them (Kong echoes) but cannot change them. */
+function stripAutoFields(body: Record<string, unknown>): Record<string, unknown> {
+  const { id: _id, created_at: _c, updated_at: _u, ...rest } = body;
+  return rest;
+}
+
+/** Nested endpoints attach the entity to their parent(s), whatever the body says. */
+function withScope(input: unknown, scope: Scope | undefined): unknown {
+  if (!scope || !isRecord(input)) return input;
+  const attached = { ...input };
+  for (const [key, id] of Object.entries(scope)) if (id !== undefined) attached[key] = { id };
+  return attached;
+}
