@@ -23,6 +23,7 @@ type AdminInit = Omit<RequestInit, "body"> & { body?: unknown };
 export async function startTestGateway(
   extraArgs: string[] = [],
   databasePath?: string,
+  options: { log?: (line: string) => void } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), "portico-test-"));
   const db = databasePath ?? join(dir, "portico.db");
@@ -39,7 +40,7 @@ export async function startTestGateway(
     ],
     {},
   );
-  const gateway = await startGateway(config, { log: () => {} });
+  const gateway = await startGateway(config, { log: options.log ?? (() => {}) });
   return {
     gateway,
     adminUrl: gateway.adminUrl,

@@ -66,7 +66,12 @@ export class PluginInstancePool {
   #compile(plugin: Plugin, print: string): Entry {
     const descriptor = PLUGIN_CATALOG.get(plugin.name)!;
     try {
-      return { fingerprint: print, instance: descriptor.compile(plugin.config, this.#env), leases: 0, fault: null };
+      return {
+        fingerprint: print,
+        instance: descriptor.compile(plugin.config, this.#env),
+        leases: 0,
+        fault: null,
+      };
     } catch (error) {
       return { fingerprint: print, instance: failClosed(), leases: 0, fault: (error as Error).message };
     }

@@ -153,7 +153,8 @@ export const tags = nullable(set(tag));
  * consumers — `{name}` is accepted there too), resolved to `{id}` by the store before it is saved.
  */
 export function foreignRef(endpointKey: "name" | "username" = "name") {
-  const keys = endpointKey === "name" ? { name: name.optional() } : { username: text.optional(), name: text.optional() };
+  const keys =
+    endpointKey === "name" ? { name: name.optional() } : { username: text.optional(), name: text.optional() };
   return z
     .strictObject({ id: uuid.optional(), ...keys }, { error: typeError("expected a record") })
     .refine((ref) => Object.values(ref).some((v) => v !== undefined), { error: "required field missing" });

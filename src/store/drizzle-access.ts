@@ -26,7 +26,13 @@ function column(table: AnyTable, name: string): never {
   return found as never;
 }
 
-function where(table: AnyTable, filter: Filter | undefined, after?: string, tags?: TagFilter, hasTag?: TagCondition) {
+function where(
+  table: AnyTable,
+  filter: Filter | undefined,
+  after?: string,
+  tags?: TagFilter,
+  hasTag?: TagCondition,
+) {
   const parts: SQL[] = [];
   for (const [name, value] of Object.entries(filter ?? {}))
     parts.push(value === null ? isNull(column(table, name)) : eq(column(table, name), value));

@@ -80,7 +80,8 @@ export function toRow(def: EntityDefinition, entity: Row): Row {
 export function fromRow<N extends EntityName>(def: EntityDefinition<N>, row: Row): EntityMap[N] {
   const entity: Row = {};
   for (const field of storedFields(def)) entity[field] = row[field] ?? null;
-  for (const fk of def.foreignKeys) entity[fk.field] = row[fk.column] ? { id: row[fk.column] as string } : null;
+  for (const fk of def.foreignKeys)
+    entity[fk.field] = row[fk.column] ? { id: row[fk.column] as string } : null;
   return entity as EntityMap[N];
 }
 

@@ -15,6 +15,7 @@ import type {
   TagFilter,
 } from "./contract.ts";
 import type { Dialect, Filter, TableAccess, WriteAccess } from "./dialect.ts";
+import { definitionOf, referencesTo } from "./entities/index.ts";
 import {
   decodeOffset,
   describeKey,
@@ -31,7 +32,6 @@ import {
   timestampNow,
   toRow,
 } from "./entity-def.ts";
-import { definitionOf, referencesTo } from "./entities/index.ts";
 
 type WriteResult = { entity: Row | null; events: ChangeEvent[] };
 
@@ -84,16 +84,19 @@ class KongStore implements Store {
     const reads = new Rules(this.#dialect.read);
     const one = async (step: BatchStep) => (await this.#write([step]))[0];
     return {
-      get: (key, scope) => reads.find(def, parseEntityKey(def, key, scope), scope) as Promise<EntityMap[N] | null>,
+      get: (key, scope) =>
+        reads.find(def, parseEntityKey(def, key, scope), scope) as Promise<EntityMap[N] | null>,
       page: (query) => reads.page(def, query) as Promise<Page<EntityMap[N]>>,
       count: (scope, tags) => reads.count(def, scope, tags),
       all: () => reads.all(def) as Promise<EntityMap[N][]>,
-      insert: (input, scope) => one({ entity: name, action: "insert", input, scope }) as Promise<EntityMap[N]>,
+      insert: (input, scope) =>
+        one({ entity: name, action: "insert", input, scope }) as Promise<EntityMap[N]>,
       update: (key, input, scope) =>
         one({ entity: name, action: "update", key, input, scope }) as Promise<EntityMap[N]>,
       upsert: (key, input, scope) =>
         one({ entity: name, action: "upsert", key, input, scope }) as Promise<EntityMap[N]>,
-      delete: (key, scope) => one({ entity: name, action: "delete", key, scope }) as Promise<EntityMap[N] | null>,
+      delete: (key, scope) =>
+        one({ entity: name, action: "delete", key, scope }) as Promise<EntityMap[N] | null>,
     };
   }
 
@@ -194,7 +197,11 @@ class Rules {
   async insert(def: EntityDefinition, input: unknown, scope?: Scope): Promise<WriteResult> {
     const parsed = await this.#validate(def, withScope(input, scope));
     const now = timestampNow(def);
-    const entity: Row = { ...parsed, id: (parsed.id as string | undefined) ?? crypto.randomUUID(), created_at: now };
+    const entity: Row = {
+      ...parsed,
+      id: (parsed.id as string | undefined) ?? crypto.randomUUID(),
+      created_at: now,
+    };
     if (def.timestamps.updatedAt) entity.updated_at = now;
     if (await this.#db.find(def.name, { id: entity.id as string }))
       throw new GatewayError("PRIMARY_KEY_VIOLATION", `primary key violation on key '{id="${entity.id}"}'`, {
@@ -231,7 +238,8 @@ class Rules {
     const body = isRecord(input) ? { ...stripAutoFields(input), [entityKey.column]: entityKey.value } : input;
     const parsed = await this.#validate(def, withScope(body, scope));
     const now = timestampNow(def);
-    const id = (existing?.id as string | undefined) ?? (parsed.id as string | undefined) ?? crypto.randomUUID();
+    const id =
+      (existing?.id as string | undefined) ?? (parsed.id as string | undefined) ?? crypto.randomUUID();
     const entity: Row = { ...parsed, id, created_at: now };
     if (def.timestamps.updatedAt) entity.updated_at = now;
     return this.#save(def, entity, existing ? "update" : "create");
@@ -257,7 +265,9 @@ class Rules {
     for (const ref of references.filter((r) => r.onDelete === "cascade")) {
       const children = await this.#db.list(ref.child, { filter: { [ref.column]: id } });
       for (const child of children)
-        events.push(...(await this.#deleteById(definitionOf(ref.child) as EntityDefinition, child.id as string)));
+        events.push(
+          ...(await this.#deleteById(definitionOf(ref.child) as EntityDefinition, child.id as string)),
+        );
     }
     await this.#tx.remove(def.name, id);
     events.push({ entity: def.name, action: "delete", id, version: 0 });
@@ -273,7 +283,10 @@ class Rules {
   }
 
   /** `{id}` must exist (code 4); `{name}` / `{username}` becomes `{id}` (code 13 when nothing has it). */
-  async #resolveForeign(fk: { field: string; entity: EntityName }, ref: unknown): Promise<{ id: string } | null> {
+  async #resolveForeign(
+    fk: { field: string; entity: EntityName },
+    ref: unknown,
+  ): Promise<{ id: string } | null> {
     if (ref === null || ref === undefined) return null;
     const given = ref as Record<string, string | undefined>;
     const parent = definitionOf(fk.entity) as EntityDefinition;
@@ -322,7 +335,9 @@ class Rules {
             : isRecord(v)
               ? `{id="${(v as { id: string }).id}"}`
               : `"${String(v)}"`;
-      const fields = Object.fromEntries(sorted.map((f) => [f, secret(f) ? "already in use" : (entity[f] ?? null)]));
+      const fields = Object.fromEntries(
+        sorted.map((f) => [f, secret(f) ? "already in use" : (entity[f] ?? null)]),
+      );
       throw new GatewayError(
         "UNIQUE_VIOLATION",
         `UNIQUE violation detected on '{${sorted.map((f) => `${f}=${render(f, entity[f] ?? null)}`).join(",")}}'`,
@@ -344,7 +359,10 @@ class Rules {
 }
 
 /** Kong's merge_values: nested records merge key by key, anything else (arrays included) is replaced. */
-function mergeRecords(current: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+function mergeRecords(
+  current: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
   const merged = { ...current };
   for (const [key, value] of Object.entries(patch))
     merged[key] = isRecord(value) && isRecord(current[key]) ? mergeRecords(current[key], value) : value;

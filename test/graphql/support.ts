@@ -86,6 +86,7 @@ export const SERVICE_FIELDS = `id name createdAt updatedAt retries protocol host
 
 export const ROUTE_FIELDS = `id name createdAt updatedAt protocols methods hosts paths headers { name values } snis
   httpsRedirectStatusCode regexPriority stripPath pathHandling preserveHost requestBuffering responseBuffering tags
+  sources { ip port } destinations { ip port }
   service { id }`;
 
 /** A GraphQL service or route as REST renders it (wire names, headers as a map). */

@@ -1,8 +1,8 @@
 // Plugin chains: Kong's scope precedence and priority order (pure logic, no server).
 import { describe, expect, test } from "bun:test";
 import { chainCompiler as compileChains, runAccess } from "../../src/plugins/chain.ts";
-import { PluginInstancePool } from "../../src/plugins/instances.ts";
 import type { PluginContext } from "../../src/plugins/contract.ts";
+import { PluginInstancePool } from "../../src/plugins/instances.ts";
 import type { Plugin } from "../../src/schemas/plugins.ts";
 
 const ROUTE = "00000000-0000-4000-8000-00000000000a";

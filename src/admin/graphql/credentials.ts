@@ -21,9 +21,9 @@ import {
   type KeyAuthCredential,
   keyAuthCredentialSchema,
 } from "../../schemas/credentials.ts";
-import { describeKey, parseEntityKey } from "../../store/entity-def.ts";
-import { ENTITIES } from "../../store/entities/index.ts";
 import type { EntityRepository } from "../../store/contract.ts";
+import { ENTITIES } from "../../store/entities/index.ts";
+import { describeKey, parseEntityKey } from "../../store/entity-def.ts";
 import { type BuilderTypes, builder, type GraphqlContext, type InputFields } from "./builder.ts";
 import { ConsumerObject, consumerKeyCheck } from "./consumers.ts";
 import { loadPage, pageArgs, pageType } from "./pagination.ts";

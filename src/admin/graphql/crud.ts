@@ -3,8 +3,8 @@
 // drift apart. Entity modules keep their object and input types, their links and their wire mapping.
 import type { InputObjectRef, ObjectRef } from "@pothos/core";
 import type { z } from "zod";
-import type { EntityDefinition } from "../../store/entity-def.ts";
 import type { EntityRepository } from "../../store/contract.ts";
+import type { EntityDefinition } from "../../store/entity-def.ts";
 import { type BuilderTypes, builder, type GraphqlContext } from "./builder.ts";
 import type { EntityLoader } from "./loaders.ts";
 import { loadPage, type PageResult, pageArgs } from "./pagination.ts";

@@ -7,8 +7,8 @@ import { GatewayError } from "../../errors.ts";
 import { PLUGIN_CATALOG } from "../../plugins/catalog.ts";
 import { validateName } from "../../schemas/common.ts";
 import { type Plugin, pluginSchema } from "../../schemas/plugins.ts";
-import { ENTITIES } from "../../store/entities/index.ts";
 import type { EntityRepository } from "../../store/contract.ts";
+import { ENTITIES } from "../../store/entities/index.ts";
 import { builder, type GraphqlContext, type InputFields } from "./builder.ts";
 import { ConsumerObject } from "./consumers.ts";
 import { JsonScalar } from "./json.ts";
@@ -68,7 +68,8 @@ const scopedPlugins = (key: "service" | "route" | "consumer", rest: string) => (
 builder.objectField(ServiceObject, "plugins", (t) =>
   t.field({
     ...scopedPlugins("service", "/services/{idOrName}/plugins"),
-    resolve: (service, args, ctx) => loadPage(ctx.admin.store.entity("plugins"), args, { service: service.id }),
+    resolve: (service, args, ctx) =>
+      loadPage(ctx.admin.store.entity("plugins"), args, { service: service.id }),
   }),
 );
 builder.objectField(RouteObject, "plugins", (t) =>
@@ -80,7 +81,8 @@ builder.objectField(RouteObject, "plugins", (t) =>
 builder.objectField(ConsumerObject, "plugins", (t) =>
   t.field({
     ...scopedPlugins("consumer", "/consumers/{idOrName}/plugins"),
-    resolve: (consumer, args, ctx) => loadPage(ctx.admin.store.entity("plugins"), args, { consumer: consumer.id }),
+    resolve: (consumer, args, ctx) =>
+      loadPage(ctx.admin.store.entity("plugins"), args, { consumer: consumer.id }),
   }),
 );
 
@@ -164,7 +166,10 @@ async function pluginBody(ctx: GraphqlContext, input: Record<string, unknown>) {
     return body;
   }
   const username = consumer.username as string;
-  const found = await ctx.admin.store.entity("consumers").get(username).catch(() => null);
+  const found = await ctx.admin.store
+    .entity("consumers")
+    .get(username)
+    .catch(() => null);
   if (!found) {
     const message = `the foreign key cannot be resolved with '{username="${username}"}' for an existing 'consumers' entity`;
     throw new GatewayError("FOREIGN_KEYS_UNRESOLVED", message, { consumer: { username: message } });

@@ -19,6 +19,20 @@ const HeaderObject = builder.objectRef<Header>("Header").implement({
   }),
 });
 
+type StreamEndpoint = { ip?: string; port?: number };
+
+const StreamEndpointObject = builder.objectRef<StreamEndpoint>("StreamEndpoint").implement({
+  description: "A stream route's source or destination (always null on Portico's http(s) routes, as Kong's).",
+  fields: (t) => ({
+    ip: t.string({ nullable: true, resolve: (e) => e.ip ?? null }),
+    port: t.int({ nullable: true, resolve: (e) => e.port ?? null }),
+  }),
+});
+
+const StreamEndpointInput = builder.inputType("StreamEndpointInput", {
+  fields: (t) => ({ ip: t.string(), port: t.int() }),
+});
+
 const PathHandling = builder.enumType("PathHandling", {
   description: "How the route's path joins the service's path (Kong: v1 is deprecated).",
   values: ["v0", "v1"] as const,
@@ -50,6 +64,8 @@ export const RouteObject = builder.objectRef<Route>("Route").implement({
     requestBuffering: t.exposeBoolean("request_buffering"),
     responseBuffering: t.exposeBoolean("response_buffering"),
     tags: t.stringList({ nullable: true, resolve: (r) => r.tags }),
+    sources: t.field({ type: [StreamEndpointObject], nullable: true, resolve: (r) => r.sources }),
+    destinations: t.field({ type: [StreamEndpointObject], nullable: true, resolve: (r) => r.destinations }),
     service: t.field({
       type: ServiceObject,
       nullable: true,
@@ -65,7 +81,8 @@ builder.objectField(ServiceObject, "routes", (t) =>
     type: RoutePage,
     description: "The service's routes (REST: `GET /services/{idOrName}/routes`).",
     args: pageArgs,
-    resolve: (service, args, ctx) => loadPage(ctx.admin.store.entity("routes"), args, { service: service.id }),
+    resolve: (service, args, ctx) =>
+      loadPage(ctx.admin.store.entity("routes"), args, { service: service.id }),
   }),
 );
 
@@ -97,6 +114,8 @@ const writableFields = (t: InputFields) => ({
   requestBuffering: t.boolean(),
   responseBuffering: t.boolean(),
   tags: t.stringList(),
+  sources: t.field({ type: [StreamEndpointInput] }),
+  destinations: t.field({ type: [StreamEndpointInput] }),
   service: t.field({ type: ServiceReferenceInput }),
 });
 

@@ -68,7 +68,8 @@ const Status = builder.objectRef<AdminContext>("Status").implement({
     traffic: t.field({ type: Traffic, resolve: (c) => c.traffic() }),
     configurationFaults: t.field({
       type: [ConfigurationFaultObject],
-      description: "What the proxy could not build from the configuration it serves; everything else is served.",
+      description:
+        "What the proxy could not build from the configuration it serves; everything else is served.",
       resolve: (c) => [...c.configurationFaults()],
     }),
   }),

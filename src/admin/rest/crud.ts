@@ -129,7 +129,9 @@ export function parentOf(
   child: { entity: EntityName; param: string; field: string },
   parent: { entity: EntityName; kinds: BodyKinds },
 ): MethodTable {
-  const children = store.entity(child.entity) as unknown as EntityRepository<Entity & Record<string, unknown>>;
+  const children = store.entity(child.entity) as unknown as EntityRepository<
+    Entity & Record<string, unknown>
+  >;
   const parents = store.entity(parent.entity) as unknown as EntityRepository<Entity>;
   const parentId = async (params: Params) => {
     const found = await children.get(params[child.param]!);

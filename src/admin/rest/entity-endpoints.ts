@@ -5,8 +5,8 @@
 //   /<path>/{id or key}/<fk field>  the parent it points at: GET, PATCH, PUT (DELETE is 405)
 import type { z } from "zod";
 import type { EntityRepository, Store } from "../../store/contract.ts";
-import type { EntityDefinition } from "../../store/entity-def.ts";
 import { ENTITIES, ENTITY_NAMES } from "../../store/entities/index.ts";
+import type { EntityDefinition } from "../../store/entity-def.ts";
 import { collection, entity, escaped, nestedEntity, parentOf, parentScope } from "./crud.ts";
 import { type FieldKinds, kindOf, kindsOf } from "./form.ts";
 import type { BodyKinds } from "./http.ts";

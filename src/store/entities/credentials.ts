@@ -12,7 +12,12 @@ import {
 } from "../../schemas/credentials.ts";
 import type { EntityDefinition, ForeignKey } from "../entity-def.ts";
 
-const consumer: ForeignKey = { field: "consumer", entity: "consumers", column: "consumer_id", onDelete: "cascade" };
+const consumer: ForeignKey = {
+  field: "consumer",
+  entity: "consumers",
+  column: "consumer_id",
+  onDelete: "cascade",
+};
 const timestamps = { unit: "seconds", updatedAt: false } as const;
 
 /** Basic-auth passwords are hashed before they are stored; the clear text is never written. */

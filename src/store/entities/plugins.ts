@@ -55,7 +55,11 @@ export const plugins: EntityDefinition<"plugins"> = {
   schema: pluginWithConfig,
   shape: pluginFields,
   endpointKey: { field: "instance_name", validate: validateName },
-  foreignKeys: [scopedTo("route", "routes"), scopedTo("service", "services"), scopedTo("consumer", "consumers")],
+  foreignKeys: [
+    scopedTo("route", "routes"),
+    scopedTo("service", "services"),
+    scopedTo("consumer", "consumers"),
+  ],
   uniques: [["instance_name"], ["name", "route", "service", "consumer"]],
   timestamps: { unit: "seconds", updatedAt: true },
   // PATCH {"config":{"hide_credentials":true}} keeps the plugin's other settings, as in Kong.

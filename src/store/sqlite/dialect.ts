@@ -7,7 +7,13 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import type { MigrationMeta } from "drizzle-orm/migrator";
 import type { Dialect, TableAccess, WriteAccess } from "../dialect.ts";
-import { type DrizzleTables, readVersion, type TagCondition, tableAccess, writeAccess } from "../drizzle-access.ts";
+import {
+  type DrizzleTables,
+  readVersion,
+  type TagCondition,
+  tableAccess,
+  writeAccess,
+} from "../drizzle-access.ts";
 import { sqliteMigrations } from "../migrations.generated.ts";
 import { Serial } from "../serial.ts";
 import { sqliteTables } from "./tables.ts";
@@ -18,7 +24,8 @@ export type SqliteDb = ReturnType<typeof drizzle<Record<string, never>>>;
 export class DatabaseOpenError extends Error {}
 
 const tables = sqliteTables as unknown as DrizzleTables;
-const hasTag: TagCondition = (tags, tag) => sql`EXISTS (SELECT 1 FROM json_each(${tags}) WHERE value = ${tag})`;
+const hasTag: TagCondition = (tags, tag) =>
+  sql`EXISTS (SELECT 1 FROM json_each(${tags}) WHERE value = ${tag})`;
 
 export function openSqlite(location: string): Dialect {
   let sqlite: Database;
