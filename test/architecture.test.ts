@@ -36,6 +36,27 @@ describe("architecture", () => {
     expect(offenders).toEqual([]);
   });
 
+  test("schemas/ is a leaf: it imports only itself and errors.ts", () => {
+    const offenders: string[] = [];
+    for (const file of files.filter((f) => f.startsWith("src/schemas/")))
+      for (const spec of importsOf(file)) {
+        const target = resolved(file, spec);
+        if (target.startsWith("src/") && !target.startsWith("src/schemas/") && target !== "src/errors.ts")
+          offenders.push(`${file} → ${target}`);
+      }
+    expect(offenders).toEqual([]);
+  });
+
+  test("plugins/ (data plane) never imports store/, admin/ or runtime/", () => {
+    const offenders: string[] = [];
+    for (const file of files.filter((f) => f.startsWith("src/plugins/")))
+      for (const spec of importsOf(file)) {
+        const target = resolved(file, spec);
+        if (/^src\/(store|admin|runtime)\//.test(target)) offenders.push(`${file} → ${target}`);
+      }
+    expect(offenders).toEqual([]);
+  });
+
   test("admin/ and store/ never import runtime/ or proxy/", () => {
     const offenders: string[] = [];
     for (const file of files.filter((f) => f.startsWith("src/admin/") || f.startsWith("src/store/"))) {
