@@ -7,7 +7,7 @@
 // entry runs, after the plugins before it (higher priority) may have identified the consumer.
 import type { Plugin } from "../schemas/plugins.ts";
 import { PLUGIN_CATALOG } from "./catalog.ts";
-import type { PluginContext, PluginInstance, ResponseSummary } from "./contract.ts";
+import type { PluginContext, PluginInstance, ResponseSource, ResponseSummary } from "./contract.ts";
 
 /** A configuration that applies to a route, with its precedence and the instance compiled from it. */
 type Ranked = { rank: number; config: unknown; instance: PluginInstance };
@@ -21,7 +21,13 @@ export type ChainEntry = {
   byConsumer: ReadonlyMap<string, Ranked> | null;
 };
 
-export type PluginChain = { entries: readonly ChainEntry[]; hasResponse: boolean; hasLog: boolean };
+export type PluginChain = {
+  entries: readonly ChainEntry[];
+  hasResponse: boolean;
+  hasLog: boolean;
+  /** A plugin that answers CORS preflights applies (see PluginDescriptor.handlesPreflight). */
+  handlesPreflight: boolean;
+};
 
 /** Precedence rank of a plugin's scope (1 = most specific), or 0 when it does not apply to the route. */
 function rankFor(plugin: Plugin, routeId: string, serviceId: string | null): number {
@@ -92,6 +98,9 @@ export function chainCompiler(
             entries: Object.freeze(list),
             hasResponse: instances.some((i) => i.response),
             hasLog: instances.some((i) => i.log),
+            handlesPreflight: list.some(
+              (e) => e.base !== null && PLUGIN_CATALOG.get(e.name)!.handlesPreflight === true,
+            ),
           });
     shared.set(key, chain);
     return chain;
@@ -126,9 +135,31 @@ export function runAccess(
   return undefined;
 }
 
-export function runResponse(chain: PluginChain, ctx: PluginContext, response: Response): void {
-  if (!chain.hasResponse) return;
-  for (const entry of chain.entries) instanceFor(entry, ctx)?.response?.(ctx, response);
+/**
+ * Runs the response hooks in priority order on the response that goes out; each sees the one the previous
+ * returned. Synchronous until a hook returns a promise (one that reads or rewrites a body).
+ */
+export function runResponse(
+  chain: PluginChain,
+  ctx: PluginContext,
+  response: Response,
+  source: ResponseSource,
+  from = 0,
+): Response | Promise<Response> {
+  if (!chain.hasResponse) return response;
+  const entries = chain.entries;
+  let current = response;
+  for (let i = from; i < entries.length; i++) {
+    const instance = instanceFor(entries[i]!, ctx);
+    if (instance?.response === undefined) continue;
+    const result = instance.response(ctx, current, source);
+    if (result instanceof Promise) {
+      const before = current;
+      return result.then((next) => runResponse(chain, ctx, next ?? before, source, i + 1));
+    }
+    if (result !== undefined) current = result;
+  }
+  return current;
 }
 
 /** Log hooks run after the response was handed over, so they never delay it; a failing one is reported. */

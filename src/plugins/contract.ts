@@ -1,7 +1,8 @@
 // The plugin contract (DESIGN §6): a descriptor with a lifecycle. Config is validated when written through the
 // admin API, never per request; `compile` runs when a snapshot is built and returns the hooks; `cleanup` runs
-// when no snapshot uses the compiled instance any more. `access` returning a Response ends the request; `log`
-// runs after the response is sent. The proxy builds one PluginContext per request that has a plugin chain.
+// when no snapshot uses the compiled instance any more. `access` returning a Response ends the request;
+// `response` sees (and may replace) whatever response then goes out; `log` runs after it is sent. The proxy
+// builds one PluginContext per request that has a plugin chain.
 import type { z } from "zod";
 import type { CredentialIndex } from "./credential-index.ts";
 
@@ -19,6 +20,8 @@ export interface PluginContext {
   readonly clientIp: string;
   readonly requestId: string;
   readonly route: { id: string; name: string | null };
+  /** The route's regex captures (Kong's `uri_captures`: `[0]` the match, then numbered and named groups). */
+  readonly uriCaptures: RegExpExecArray | null;
   readonly service: { id: string; name: string | null } | null;
   /** Headers that go upstream; plugins add and remove here (client headers were copied into it). */
   readonly upstreamHeaders: Headers;
@@ -45,12 +48,27 @@ export interface PluginContext {
 
 export type ResponseSummary = { status: number; latencyMs: number };
 
+/**
+ * Where the response a `response` hook sees comes from (Kong's `kong.response.get_source()`): the upstream,
+ * a plugin's answer in the access phase, or the gateway's own error (upstream refused, timed out, too large).
+ */
+export type ResponseSource = "service" | "exit" | "error";
+
 /** What one configured plugin does for a request. Built once per configuration (`compile`), never per request. */
 export type PluginHooks = {
   /** May answer the request (a Response ends it) or change what goes upstream. */
   access?(ctx: PluginContext): Response | undefined | Promise<Response | undefined>;
-  /** May change the upstream response's headers before it is relayed. */
-  response?(ctx: PluginContext, response: Response): void;
+  /**
+   * Runs, in priority order, on every response that goes out once the access phase has started — whichever
+   * plugin (or the upstream) produced it, as Kong's header and body filters do. It may change the headers in
+   * place, or return a replacement (a rewritten body, a body that is copied as it streams); undefined keeps
+   * the response. Bodies are never read unless a hook reads them.
+   */
+  response?(
+    ctx: PluginContext,
+    response: Response,
+    source: ResponseSource,
+  ): Response | undefined | Promise<Response | undefined>;
   /** After the response was handed to the client; never delays it. */
   log?(ctx: PluginContext, summary: ResponseSummary): void;
 };
@@ -81,6 +99,12 @@ export type PluginDescriptor<C = unknown> = {
   /** Validated when the plugin is written through the admin API; `compile` gets the parsed value. */
   config: z.ZodType<C>;
   scoping: PluginScoping;
+  /**
+   * The plugin answers CORS preflights: a preflight (OPTIONS with Origin and Access-Control-Request-Method)
+   * that matches a route in all but its method is routed as the method it announces when this plugin applies
+   * to that route, instead of ending in 404.
+   */
+  handlesPreflight?: boolean;
   /** Resolves the options once when a snapshot is built (like a middleware factory) and returns the hooks. */
   compile(config: C, env: PluginEnv): PluginInstance;
 };
@@ -94,7 +118,12 @@ export function definePlugin<C>(
   descriptor: Omit<PluginDescriptor<C>, "compile" | "scoping"> & {
     scoping?: Partial<PluginScoping>;
     access?(ctx: PluginContext, config: C): Response | undefined | Promise<Response | undefined>;
-    response?(ctx: PluginContext, response: Response, config: C): void;
+    response?(
+      ctx: PluginContext,
+      response: Response,
+      source: ResponseSource,
+      config: C,
+    ): Response | undefined | Promise<Response | undefined>;
     log?(ctx: PluginContext, summary: ResponseSummary, config: C): void;
   },
 ): PluginDescriptor<C> {
@@ -105,7 +134,7 @@ export function definePlugin<C>(
     compile(config) {
       const instance: PluginInstance = {};
       if (access) instance.access = (ctx) => access(ctx, config);
-      if (response) instance.response = (ctx, res) => response(ctx, res, config);
+      if (response) instance.response = (ctx, res, source) => response(ctx, res, source, config);
       if (log) instance.log = (ctx, summary) => log(ctx, summary, config);
       return instance;
     },

@@ -3,6 +3,7 @@
 // only forwarding awaits. Reads nothing but the snapshot it was given.
 import type { Server } from "bun";
 import { type PluginChain, runAccess, runLog, runResponse } from "../plugins/chain.ts";
+import type { ResponseSource } from "../plugins/contract.ts";
 import { normalizePath } from "../schemas/normalize-path.ts";
 import { attempt, type ForwardCall, type ForwardOutcome, retry } from "./forward.ts";
 import { setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
@@ -10,6 +11,7 @@ import { joinUpstreamPath } from "./path-join.ts";
 import { BodyTooLarge, ProxyPluginContext } from "./plugin-context.ts";
 import { relay } from "./relay.ts";
 import { gatewayResponse, MESSAGES, NAME_RESOLUTION_FAILED, redirectResponse } from "./responses.ts";
+import type { RequestFacts, RouteMatch, Router } from "./router.ts";
 import type { RouteTarget, Snapshot, UpstreamTarget } from "./snapshot.ts";
 import { realClientIp, type TrustedIps } from "./trusted-ips.ts";
 import { upgradeWebSocket } from "./websocket.ts";
@@ -90,7 +92,9 @@ export function handle(
   if (env.port === "") env.port = String(server.port);
 
   const path = normalizePath(rawPath);
-  const match = snapshot.router.match({ method, host, port: Number(env.port), path, headers, sni: null });
+  const facts: RequestFacts = { method, host, port: Number(env.port), path, headers, sni: null };
+  const match =
+    snapshot.router.match(facts) ?? (method === "OPTIONS" ? matchPreflight(snapshot.router, facts) : null);
   if (match === null) return fail(404);
   const route: RouteTarget = match.value;
 
@@ -120,6 +124,7 @@ export function handle(
     route,
     upstream,
     matched: match.matched,
+    captures: match.captures,
     path,
     rawPath,
     query,
@@ -132,6 +137,19 @@ export function handle(
   };
   if (route.plugins !== null) return runPlugins(state, route.plugins, snapshot);
   return forwardMatched(state, null);
+}
+
+/**
+ * A CORS preflight whose route does not list OPTIONS: matched again as the method it announces, and kept
+ * only when a plugin that answers preflights (cors) applies to that route. Kong's router has no such step
+ * (its users must add OPTIONS to every route's methods, Kong#4859); here the preflight reaches the plugin
+ * that is configured to answer it, and anything else still ends in 404.
+ */
+function matchPreflight(router: Router<RouteTarget>, facts: RequestFacts): RouteMatch<RouteTarget> | null {
+  const announced = facts.headers.get("access-control-request-method");
+  if (announced === null || announced === "" || !facts.headers.get("origin")) return null;
+  const match = router.match({ ...facts, method: announced });
+  return match?.value.plugins?.handlesPreflight === true ? match : null;
 }
 
 /** Everything known about a request once its route and upstream are found. */
@@ -150,6 +168,8 @@ type Matched = {
   route: RouteTarget;
   upstream: UpstreamTarget;
   matched: string;
+  /** The route's regex captures, for plugins (Kong's uri_captures). */
+  captures: RegExpExecArray | null;
   path: string;
   rawPath: string;
   query: string;
@@ -174,6 +194,7 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
     state.clientIp,
     state.requestId,
     { id: route.id, name: route.name },
+    state.captures,
     { id: upstream.id, name: upstream.name },
     // Plugins edit the headers that go upstream; an upgrade keeps the client's handshake headers intact.
     websocket ? new Headers(request.headers) : request.headers,
@@ -182,11 +203,19 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
     state.start,
     state.streamLimit,
   );
-  const proceed = (answer: Response | undefined) => answer ?? forwardMatched(state, { chain, ctx });
+  const run: PluginRun = { chain, ctx };
+  const proceed = (answer: Response | undefined) =>
+    answer === undefined ? forwardMatched(state, run) : withResponseHooks(run, answer, "exit");
   // A plugin read a chunked body (key_in_body) that outgrew the limit: the same 413 as the streaming path.
-  const tooLarge = (error: unknown) => {
-    if (!(error instanceof BodyTooLarge)) throw error;
-    return gatewayResponse(413, MESSAGES[413], state.requestId, state.env.serverToken, state.start);
+  // Anything else a hook throws is Kong's answer to a failing plugin: logged, and a 500.
+  const failed = (error: unknown) => {
+    if (error instanceof BodyTooLarge)
+      return withResponseHooks(
+        run,
+        gatewayResponse(413, MESSAGES[413], state.requestId, state.env.serverToken, state.start),
+        "error",
+      );
+    return pluginFailure(run, error);
   };
   // The snapshot's plugin instances stay alive while this request may still call them. Timers of one delay
   // run in order, so this runs after the log hooks runLog scheduled while the response was produced.
@@ -196,16 +225,36 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
   let answer: Response | Promise<Response>;
   try {
     const access = runAccess(chain, ctx);
-    answer = access instanceof Promise ? access.then(proceed, tooLarge) : proceed(access);
+    answer = access instanceof Promise ? access.then(proceed, failed) : proceed(access);
   } catch (error) {
     leave();
-    return tooLarge(error);
+    return failed(error);
   }
   if (!(answer instanceof Promise)) {
     leave();
     return answer;
   }
   return answer.finally(leave);
+}
+
+/** Kong's answer to a plugin that fails: the error is logged, the client gets a 500 (no hooks run on it). */
+function pluginFailure(run: PluginRun, error: unknown): Response {
+  console.error(`proxy: plugin failed on request ${run.ctx.requestId}: ${(error as Error)?.stack ?? error}`);
+  return run.ctx.respond(500, MESSAGES[500]);
+}
+
+/** Runs the response hooks on a response about to go out; a hook that throws turns it into a 500. */
+function withResponseHooks(
+  run: PluginRun,
+  response: Response,
+  source: ResponseSource,
+): Response | Promise<Response> {
+  try {
+    const out = runResponse(run.chain, run.ctx, response, source);
+    return out instanceof Promise ? out.catch((error) => pluginFailure(run, error)) : out;
+  } catch (error) {
+    return pluginFailure(run, error);
+  }
 }
 
 function forwardMatched(state: Matched, plugins: PluginRun | null): Response | Promise<Response> {
@@ -300,11 +349,15 @@ async function proxyHttp(
     let outcome = await attempt(call);
     if (!outcome.ok && outcome.failure === "refused") outcome = await retry(call, outcome);
     const upstreamMs = Math.round(performance.now() - sent);
-    if (!outcome.ok)
-      return failureResponse(outcome, ctx, {
+    if (!outcome.ok) {
+      const failure = failureResponse(outcome, ctx, {
         "x-portico-upstream-latency": String(upstreamMs),
         "x-portico-proxy-latency": String(proxyMs),
       });
+      return ctx.plugins === null || outcome.failure === "client-gone"
+        ? failure
+        : await withResponseHooks(ctx.plugins, failure, "error");
+    }
     const response = outcome.response;
     stripResponseHopByHop(response.headers);
     setResponseHeaders(response.headers, ctx.env.via, ctx.requestId, upstreamMs, proxyMs);
@@ -313,8 +366,9 @@ async function proxyHttp(
       return relayed instanceof Promise ? await relayed : relayed;
     }
     const { chain, ctx: pluginCtx } = ctx.plugins;
-    runResponse(chain, pluginCtx, response);
-    const relayed = await relay(response, method, ctx.env.bufferMax);
+    let answer = withResponseHooks(ctx.plugins, response, "service");
+    if (answer instanceof Promise) answer = await answer;
+    const relayed = await relay(answer, method, ctx.env.bufferMax);
     runLog(chain, pluginCtx, { status: relayed.status, latencyMs: performance.now() - ctx.start });
     return relayed;
   } catch {

@@ -26,6 +26,7 @@ export class ProxyPluginContext implements PluginContext {
     readonly clientIp: string,
     readonly requestId: string,
     readonly route: { id: string; name: string | null },
+    readonly uriCaptures: RegExpExecArray | null,
     readonly service: { id: string; name: string | null } | null,
     readonly upstreamHeaders: Headers,
     readonly credentials: CredentialIndex,

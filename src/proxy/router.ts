@@ -30,6 +30,11 @@ export type RouteMatch<T> = {
   value: T;
   /** The part of the path the route matched: its prefix or the regex match; "" for a route without paths. */
   matched: string;
+  /**
+   * The regex path's match when its pattern has capture groups (numbered from 1, named in `groups`; Kong's
+   * `uri_captures`), else null. The router's own exec result: nothing is allocated for it.
+   */
+  captures: RegExpExecArray | null;
 };
 
 export type Router<T> = {
@@ -240,6 +245,7 @@ export function compileRouter<T>(
     match(r) {
       let best: Entry<T> | null = null;
       let matched = "";
+      let captures: RegExpExecArray | null = null;
       const path = r.path;
       for (const length of prefixLengths) {
         if (length > path.length) break;
@@ -272,6 +278,7 @@ export function compileRouter<T>(
           if (m === null || !otherMatchersPass(e, r)) continue;
           best = e;
           matched = m[0];
+          captures = m.length > 1 ? m : null;
           break;
         }
         if (otherMatchersPass(e, r)) {
@@ -280,7 +287,7 @@ export function compileRouter<T>(
           break;
         }
       }
-      return best === null ? null : { value: best.value, matched };
+      return best === null ? null : { value: best.value, matched, captures };
     },
   };
 }

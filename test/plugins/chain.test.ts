@@ -1,7 +1,13 @@
 // Plugin chains: Kong's scope precedence and priority order (pure logic, no server).
 import { describe, expect, test } from "bun:test";
-import { chainCompiler as compileChains, runAccess } from "../../src/plugins/chain.ts";
-import type { PluginContext } from "../../src/plugins/contract.ts";
+import {
+  type ChainEntry,
+  chainCompiler as compileChains,
+  type PluginChain,
+  runAccess,
+  runResponse,
+} from "../../src/plugins/chain.ts";
+import type { PluginContext, PluginInstance, ResponseSource } from "../../src/plugins/contract.ts";
 import { PluginInstancePool } from "../../src/plugins/instances.ts";
 import type { Plugin } from "../../src/schemas/plugins.ts";
 
@@ -117,5 +123,63 @@ describe("plugin scope precedence (Kong's order)", () => {
     } as unknown as PluginContext;
     const response = await runAccess(chain, ctx);
     expect(response?.status).toBe(401);
+  });
+});
+
+describe("response hooks", () => {
+  /** A chain over hand-made instances, in the order given (as if sorted by priority). */
+  function chainOf(instances: PluginInstance[]): PluginChain {
+    const entries: ChainEntry[] = instances.map((instance, i) => ({
+      name: `p${i}`,
+      priority: 100 - i,
+      base: { rank: 8, config: {}, instance },
+      byConsumer: null,
+    }));
+    return { entries, hasResponse: true, hasLog: false, handlesPreflight: false };
+  }
+  const ctx = { consumer: null } as unknown as PluginContext;
+
+  test("run in priority order on the response, each seeing the previous one's replacement", async () => {
+    const seen: string[] = [];
+    const chain = chainOf([
+      {
+        response: (_ctx, res, source) => {
+          seen.push(`first:${source}:${res.status}`);
+          res.headers.set("x-first", "1");
+          return undefined;
+        },
+      },
+      {
+        response: async (_ctx, res) => {
+          seen.push(`second:${res.headers.get("x-first")}`);
+          return new Response(`${await res.text()}+rewritten`, { status: 201, headers: res.headers });
+        },
+      },
+      {
+        response: (_ctx, res) => {
+          seen.push(`third:${res.status}`);
+          return undefined;
+        },
+      },
+    ]);
+    const out = await runResponse(chain, ctx, new Response("body", { status: 200 }), "service");
+    expect(seen).toEqual(["first:service:200", "second:1", "third:201"]);
+    expect(out.status).toBe(201);
+    expect(await out.text()).toBe("body+rewritten");
+  });
+
+  test("stay synchronous when no hook returns a promise, and pass the source along", () => {
+    const sources: ResponseSource[] = [];
+    const chain = chainOf([{ response: (_c, _r, source) => void sources.push(source) }]);
+    const original = new Response(null, { status: 401 });
+    expect(runResponse(chain, ctx, original, "exit")).toBe(original);
+    expect(runResponse(chain, ctx, original, "error")).toBe(original);
+    expect(sources).toEqual(["exit", "error"]);
+  });
+
+  test("a chain without response hooks hands the response back untouched", () => {
+    const chain = { ...chainOf([{ access: () => undefined }]), hasResponse: false };
+    const original = new Response("x");
+    expect(runResponse(chain, ctx, original, "service")).toBe(original);
   });
 });

@@ -75,3 +75,45 @@ describe("router: scale", () => {
     expect(router.match({ ...facts, path: "/nope" })).toBeNull();
   });
 });
+
+describe("router: regex captures (Kong's uri_captures)", () => {
+  const base = routeSchema.parse({ paths: ["/x"] });
+  const route = (name: string, paths: string[], i: number): Route => ({
+    ...base,
+    paths,
+    name,
+    id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    created_at: 1 + i,
+    updated_at: 1,
+    service: null,
+  });
+  const router = compileRouter(
+    [
+      route("named", ["~/users/(?<user>\\w+)/items/(?P<item>\\d+)"], 0),
+      route("numbered", ["~/files/(\\w+)\\.(\\w+)$"], 1),
+      route("plain-regex", ["~/plain/\\d+"], 2),
+      route("prefix", ["/prefix"], 3),
+    ].map((r) => ({ route: r, value: r.name })),
+  );
+  const at = (path: string) =>
+    router.match({ method: "GET", host: "h", port: PORT, path, headers: new Headers(), sni: null });
+
+  test("named groups (both (?<n>) and Kong's (?P<n>)) and the whole match", () => {
+    const m = at("/users/ann/items/42/rest");
+    expect(m?.value).toBe("named");
+    expect(m?.captures?.[0]).toBe("/users/ann/items/42");
+    expect(m?.captures?.groups).toEqual({ user: "ann", item: "42" });
+    expect([m?.captures?.[1], m?.captures?.[2]]).toEqual(["ann", "42"]);
+  });
+
+  test("numbered groups", () => {
+    const m = at("/files/report.pdf");
+    expect(m?.value).toBe("numbered");
+    expect([...(m?.captures ?? [])]).toEqual(["/files/report.pdf", "report", "pdf"]);
+  });
+
+  test("a regex without groups and a prefix path have no captures", () => {
+    expect(at("/plain/7")?.captures).toBeNull();
+    expect(at("/prefix/a")?.captures).toBeNull();
+  });
+});
