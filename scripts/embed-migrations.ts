@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
-const dialects = ["sqlite"] as const;
+const dialects = ["sqlite", "postgres"] as const;
 
 export function renderEmbeddedMigrations(): string {
   const lines = [

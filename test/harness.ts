@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../src/runtime/config.ts";
 import { type Gateway, startGateway } from "../src/runtime/server.ts";
+import { createTestDatabase, TEST_STORE } from "./support/postgres.ts";
 
 export type TestGateway = {
   gateway: Gateway;
@@ -26,7 +27,9 @@ export async function startTestGateway(
   options: { log?: (line: string) => void } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), "portico-test-"));
-  const db = databasePath ?? join(dir, "portico.db");
+  // With PORTICO_TEST_STORE=postgres every suite that lets the harness choose runs on a fresh PostgreSQL database.
+  const pg = databasePath === undefined && TEST_STORE === "postgres" ? await createTestDatabase() : undefined;
+  const db = databasePath ?? pg?.url ?? join(dir, "portico.db");
   const config = loadConfig(
     [
       "start",
@@ -64,6 +67,7 @@ export async function startTestGateway(
     proxy: (path, init) => fetch(gateway.proxyUrl + path, init),
     async stop() {
       await gateway.stop();
+      await pg?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -24,7 +24,9 @@ export async function runCli(
         const store = await openStore(config.database);
         const version = await store.configVersion();
         await store.close();
-        console.log(`portico: database ${config.database} is up to date (configuration version ${version})`);
+        console.log(
+          `portico: database ${store.info.location} is up to date (configuration version ${version})`,
+        );
         return 0;
       }
       case "start":

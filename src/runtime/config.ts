@@ -83,7 +83,8 @@ Commands:
 Options (each also as an environment variable):
   --proxy-listen HOST:PORT     proxy listener          PORTICO_PROXY_LISTEN     (default ${DEFAULTS.proxyListen})
   --admin-listen HOST:PORT     admin API listener      PORTICO_ADMIN_LISTEN     (default ${DEFAULTS.adminListen})
-  --database PATH              SQLite file or :memory: PORTICO_DATABASE         (default ${DEFAULTS.database})
+  --database PATH|URL          SQLite file, :memory:, or postgres://user:pass@host:port/db
+                                                       PORTICO_DATABASE         (default ${DEFAULTS.database})
   --no-service-management      turn off the seed-library URLs (POST/DELETE /service, PATCH /services)
                                                        PORTICO_SERVICE_MANAGEMENT=off
   --proxy-body-limit SIZE      largest proxied request body, e.g. 128m
@@ -136,7 +137,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   );
   const trustedIps = pick(values["trusted-ips"], "PORTICO_TRUSTED_IPS", "");
   const realIpHeader = pick(values["real-ip-header"], "PORTICO_REAL_IP_HEADER", DEFAULTS.realIpHeader);
-  if (database.value === "") throw new ConfigError(`${database.source}: expected a path`);
+  if (database.value === "")
+    throw new ConfigError(`${database.source}: expected a path or a postgres:// URL`);
 
   let serviceManagement = true;
   if (values["no-service-management"]) serviceManagement = false;

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { VERSION } from "../../src/runtime/version.ts";
 import type { ChangeEvent } from "../../src/store/contract.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
+import { TEST_STORE } from "../support/postgres.ts";
 import {
   call,
   createRoute,
@@ -87,7 +88,7 @@ describe("GET / and GET /status", () => {
       configuration: {
         proxy_listen: tg.proxyUrl,
         admin_listen: tg.adminUrl,
-        database: "sqlite",
+        database: TEST_STORE,
         database_location: tg.databasePath,
         service_management: true,
       },
@@ -104,7 +105,7 @@ describe("GET / and GET /status", () => {
       expect(res.body.configuration).toEqual({
         proxy_listen: off.proxyUrl,
         admin_listen: off.adminUrl,
-        database: "sqlite",
+        database: TEST_STORE,
         database_location: off.databasePath,
         service_management: false,
       });

@@ -67,7 +67,7 @@ describe("loadConfig", () => {
   test.each([
     [["--proxy-listen", "8000"], "--proxy-listen: expected HOST:PORT, got '8000'"],
     [["--admin-listen", "127.0.0.1:70000"], "--admin-listen: expected HOST:PORT, got '127.0.0.1:70000'"],
-    [["--database", ""], "--database: expected a path"],
+    [["--database", ""], "--database: expected a path or a postgres:// URL"],
     [["--proxy-body-limit", "lots"], "--proxy-body-limit: expected a size such as 128m, got 'lots'"],
     [
       ["--trusted-ips", "10.0.0.0/8,intranet"],

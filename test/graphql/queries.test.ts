@@ -1,6 +1,7 @@
 // Every query over HTTP: lists with Kong's paging and tag filters, single lookups, links, status.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestGateway, type TestGateway } from "../harness.ts";
+import { TEST_STORE } from "../support/postgres.ts";
 import { gql, gqlData, onlyError, ROUTE_FIELDS, rest, SERVICE_FIELDS } from "./support.ts";
 
 let gw: TestGateway;
@@ -224,7 +225,7 @@ describe("status", () => {
     );
     const root = (await rest(gw, "GET", "/")).body!;
     expect(status.version).toBe(root.version as string);
-    expect(status.database).toEqual({ dialect: "sqlite", location: gw.databasePath, reachable: true });
+    expect(status.database).toEqual({ dialect: TEST_STORE, location: gw.databasePath, reachable: true });
     expect(status.listeners).toEqual({ proxy: gw.proxyUrl, admin: gw.adminUrl });
     expect(status.configVersion).toBe(10);
     await gw.gateway.synced();

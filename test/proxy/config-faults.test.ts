@@ -4,6 +4,9 @@
 
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import { startUpstream, type Upstream } from "./helpers.ts";
 
@@ -77,8 +80,9 @@ describe("a fault found only when the snapshot is built", () => {
 
   beforeAll(async () => {
     // A database whose route rows were written behind the admin API's back (an older version, a manual edit).
-    const seed = await startTestGateway();
-    const path = seed.databasePath;
+    const dir = mkdtempSync(join(tmpdir(), "portico-faults-"));
+    const path = join(dir, "portico.db");
+    const seed = await startTestGateway([], path);
     await seed.admin("/services", { method: "POST", body: { name: "s", url: upstream.url } });
     const bad = await (
       await seed.admin("/services/s/routes", { method: "POST", body: { name: "broken", paths: ["~/b"] } })

@@ -14,14 +14,13 @@ import {
   tableAccess,
   writeAccess,
 } from "../drizzle-access.ts";
+import { embeddedMigrations } from "../embedded-migrations.ts";
 import { sqliteMigrations } from "../migrations.generated.ts";
+import { DatabaseOpenError } from "../open-error.ts";
 import { Serial } from "../serial.ts";
 import { sqliteTables } from "./tables.ts";
 
 export type SqliteDb = ReturnType<typeof drizzle<Record<string, never>>>;
-
-/** A database that cannot be opened or migrated; the CLI turns it into one line and exit code 2. */
-export class DatabaseOpenError extends Error {}
 
 const tables = sqliteTables as unknown as DrizzleTables;
 const hasTag: TagCondition = (tags, tag) =>
@@ -85,20 +84,6 @@ export function openSqlite(location: string): Dialect {
         sqlite.close();
       }),
   };
-}
-
-/** The embedded migrations in the shape drizzle's own runner reads from disk. */
-export function embeddedMigrations(source: typeof sqliteMigrations): MigrationMeta[] {
-  return source.journal.entries.map((entry) => {
-    const text = source.files[entry.tag];
-    if (text === undefined) throw new Error(`migration ${entry.tag} is not embedded`);
-    return {
-      sql: text.split("--> statement-breakpoint"),
-      bps: entry.breakpoints,
-      folderMillis: entry.when,
-      hash: new Bun.CryptoHasher("sha256").update(text).digest("hex"),
-    };
-  });
 }
 
 function migrate(db: SqliteDb): void {

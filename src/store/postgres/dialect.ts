@@ -1,0 +1,98 @@
+// PostgreSQL, for several nodes sharing one configuration: Bun's built-in client (Bun.SQL) through drizzle's
+// bun-sql adapter. Config writes take a transaction-scoped advisory lock, so Kong's check-then-write rules
+// run one at a time across the whole cluster (writes are rare; correctness is not); migrations run under a
+// session advisory lock, so nodes starting together migrate once.
+import { SQL } from "bun";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/bun-sql";
+import type { MigrationMeta } from "drizzle-orm/migrator";
+import type { Dialect } from "../dialect.ts";
+import {
+  type DrizzleTables,
+  readVersion,
+  type TagCondition,
+  tableAccess,
+  writeAccess,
+} from "../drizzle-access.ts";
+import { embeddedMigrations } from "../embedded-migrations.ts";
+import { postgresMigrations } from "../migrations.generated.ts";
+import { DatabaseOpenError } from "../open-error.ts";
+import { postgresTables } from "./tables.ts";
+
+const tables = postgresTables as unknown as DrizzleTables;
+const hasTag: TagCondition = (tags, tag) => sql`(${tags})::jsonb @> jsonb_build_array(${tag}::text)`;
+
+/** Advisory lock keys (any constants; they only have to differ from each other and from other apps'). */
+const WRITE_LOCK = 0x706f7274; // "port"
+const MIGRATION_LOCK = 0x6d696772; // "migr"
+
+/** The URL without its password, for logs, `GET /` and `/status`. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "postgres://(unparsable url)";
+  }
+}
+
+export async function openPostgres(url: string): Promise<Dialect> {
+  const location = redactUrl(url);
+  let client: SQL;
+  try {
+    client = new SQL(url, { max: 10, idleTimeout: 30, connectionTimeout: 5 });
+  } catch (error) {
+    throw new DatabaseOpenError(`cannot open database '${location}': ${(error as Error).message}`);
+  }
+  try {
+    await migrate(client);
+  } catch (error) {
+    await client.close().catch(() => {});
+    const cause = (error as { cause?: Error }).cause ?? (error as Error);
+    throw new DatabaseOpenError(`cannot open database '${location}': ${cause.message}`);
+  }
+  const db = drizzle({ client });
+  return {
+    info: { dialect: "postgres", location },
+    read: tableAccess(db, tables, hasTag),
+    transaction: (work) =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
+        return work(writeAccess(tx, tables, hasTag));
+      }),
+    configVersion: () => readVersion(db, tables),
+    async ping() {
+      try {
+        await db.execute(sql`SELECT 1`);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+async function migrate(client: SQL): Promise<void> {
+  // One connection for the whole run: the session lock and the migrations must share it.
+  const connection = await client.reserve();
+  try {
+    const db = drizzle({ client: connection as unknown as SQL });
+    await db.execute(sql`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    try {
+      const internals = db as unknown as {
+        dialect: { migrate(m: MigrationMeta[], session: unknown, config: object): Promise<void> };
+        session: unknown;
+      };
+      await internals.dialect.migrate(embeddedMigrations(postgresMigrations), internals.session, {
+        migrationsFolder: "(embedded)",
+      });
+      await db.execute(sql`INSERT INTO config_state (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`);
+    } finally {
+      await db.execute(sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
+    }
+  } finally {
+    connection.release();
+  }
+}

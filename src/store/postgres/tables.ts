@@ -1,0 +1,205 @@
+// drizzle tables (PostgreSQL) mirroring the SQLite ones column for column: wire names as column names, JSON
+// stored as text (drizzle 0.45 + Bun.SQL double-encode jsonb, PLATFORM-NOTES), timestamps as bigint, ids as
+// uuid (ordered by their bytes, as SQLite orders the lower-case text, so pages come in the same order). The check
+// at the bottom makes any difference between the two dialects' rows a type error.
+import type { InferSelectModel, Table } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  integer,
+  pgTable,
+  text,
+  unique,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import type { JwtSecret } from "../../schemas/credentials.ts";
+import type { Plugin } from "../../schemas/plugins.ts";
+import type { Route } from "../../schemas/routes.ts";
+import type { Service } from "../../schemas/services.ts";
+import type { EntityName } from "../entity-def.ts";
+import type { sqliteTables } from "../sqlite/tables.ts";
+
+/** JSON as text: the value round-trips exactly, in both dialects. */
+const json = <T>(name: string) =>
+  customType<{ data: T; driverData: string }>({
+    dataType: () => "text",
+    toDriver: (value) => JSON.stringify(value),
+    fromDriver: (value) => JSON.parse(value) as T,
+  })(name);
+const bool = (name: string) => boolean(name);
+const seconds = (name: string) => bigint(name, { mode: "number" });
+
+export const services = pgTable("services", {
+  id: uuid("id").primaryKey(),
+  created_at: seconds("created_at").notNull(),
+  updated_at: seconds("updated_at").notNull(),
+  name: text("name").unique(),
+  retries: integer("retries").notNull(),
+  protocol: text("protocol").$type<Service["protocol"]>().notNull(),
+  host: text("host").notNull(),
+  port: integer("port").notNull(),
+  path: text("path"),
+  connect_timeout: integer("connect_timeout").notNull(),
+  write_timeout: integer("write_timeout").notNull(),
+  read_timeout: integer("read_timeout").notNull(),
+  tags: json<string[]>("tags"),
+  client_certificate: json<{ id: string }>("client_certificate"),
+  tls_verify: bool("tls_verify"),
+  tls_verify_depth: integer("tls_verify_depth"),
+  ca_certificates: json<string[]>("ca_certificates"),
+  enabled: bool("enabled").notNull(),
+});
+
+export const routes = pgTable(
+  "routes",
+  {
+    id: uuid("id").primaryKey(),
+    created_at: seconds("created_at").notNull(),
+    updated_at: seconds("updated_at").notNull(),
+    name: text("name").unique(),
+    protocols: json<Route["protocols"]>("protocols").notNull(),
+    methods: json<string[]>("methods"),
+    hosts: json<string[]>("hosts"),
+    paths: json<string[]>("paths"),
+    headers: json<Record<string, string[]>>("headers"),
+    snis: json<string[]>("snis"),
+    https_redirect_status_code: integer("https_redirect_status_code").notNull(),
+    regex_priority: integer("regex_priority").notNull(),
+    strip_path: bool("strip_path").notNull(),
+    path_handling: text("path_handling").$type<Route["path_handling"]>().notNull(),
+    preserve_host: bool("preserve_host").notNull(),
+    request_buffering: bool("request_buffering").notNull(),
+    response_buffering: bool("response_buffering").notNull(),
+    tags: json<string[]>("tags"),
+    sources: json<Route["sources"]>("sources"),
+    destinations: json<Route["destinations"]>("destinations"),
+    // RESTRICT: a service with routes cannot be deleted (Kong code 4), enforced by the database too.
+    service_id: uuid("service_id").references(() => services.id, { onDelete: "restrict" }),
+  },
+  (t) => [index("routes_service_id_idx").on(t.service_id)],
+);
+
+export const consumers = pgTable("consumers", {
+  id: uuid("id").primaryKey(),
+  created_at: seconds("created_at").notNull(),
+  updated_at: seconds("updated_at").notNull(),
+  username: text("username").unique(),
+  custom_id: text("custom_id").unique(),
+  tags: json<string[]>("tags"),
+});
+
+export const plugins = pgTable(
+  "plugins",
+  {
+    id: uuid("id").primaryKey(),
+    created_at: seconds("created_at").notNull(),
+    updated_at: seconds("updated_at").notNull(),
+    name: text("name").notNull(),
+    instance_name: text("instance_name").unique(),
+    // CASCADE like Kong: a plugin goes with the route, service or consumer it is scoped to.
+    route_id: uuid("route_id").references(() => routes.id, { onDelete: "cascade" }),
+    service_id: uuid("service_id").references(() => services.id, { onDelete: "cascade" }),
+    consumer_id: uuid("consumer_id").references(() => consumers.id, { onDelete: "cascade" }),
+    config: json<Record<string, unknown>>("config").notNull(),
+    protocols: json<Plugin["protocols"]>("protocols").notNull(),
+    enabled: bool("enabled").notNull(),
+    tags: json<string[]>("tags"),
+  },
+  (t) => [
+    // One configuration per (name, scope): checked by the store inside its (serialised) write transaction,
+    // and by the database too — PostgreSQL 15 can treat the NULLs of a global plugin as equal.
+    unique("plugins_name_scope_unique")
+      .on(t.name, t.route_id, t.service_id, t.consumer_id)
+      .nullsNotDistinct(),
+    index("plugins_name_idx").on(t.name),
+    index("plugins_route_id_idx").on(t.route_id),
+    index("plugins_service_id_idx").on(t.service_id),
+    index("plugins_consumer_id_idx").on(t.consumer_id),
+  ],
+);
+
+const consumerId = () =>
+  uuid("consumer_id")
+    .notNull()
+    .references(() => consumers.id, { onDelete: "cascade" });
+
+export const keyauthCredentials = pgTable(
+  "keyauth_credentials",
+  {
+    id: uuid("id").primaryKey(),
+    created_at: seconds("created_at").notNull(),
+    consumer_id: consumerId(),
+    key: text("key").notNull().unique(),
+    ttl: integer("ttl"),
+    tags: json<string[]>("tags"),
+  },
+  (t) => [index("keyauth_consumer_id_idx").on(t.consumer_id)],
+);
+
+export const basicauthCredentials = pgTable(
+  "basicauth_credentials",
+  {
+    id: uuid("id").primaryKey(),
+    created_at: seconds("created_at").notNull(),
+    consumer_id: consumerId(),
+    username: text("username").notNull().unique(),
+    password: text("password").notNull(),
+    tags: json<string[]>("tags"),
+  },
+  (t) => [index("basicauth_consumer_id_idx").on(t.consumer_id)],
+);
+
+export const jwtSecrets = pgTable(
+  "jwt_secrets",
+  {
+    id: uuid("id").primaryKey(),
+    created_at: seconds("created_at").notNull(),
+    consumer_id: consumerId(),
+    key: text("key").notNull().unique(),
+    secret: text("secret").notNull(),
+    rsa_public_key: text("rsa_public_key"),
+    algorithm: text("algorithm").$type<JwtSecret["algorithm"]>().notNull(),
+    tags: json<string[]>("tags"),
+  },
+  (t) => [index("jwt_consumer_id_idx").on(t.consumer_id)],
+);
+
+export const acls = pgTable(
+  "acls",
+  {
+    id: uuid("id").primaryKey(),
+    created_at: seconds("created_at").notNull(),
+    consumer_id: consumerId(),
+    group: text("group").notNull(),
+    tags: json<string[]>("tags"),
+  },
+  (t) => [uniqueIndex("acls_consumer_group_unique").on(t.consumer_id, t.group)],
+);
+
+/** One row: the configuration version, bumped in the same transaction as every write. */
+export const configState = pgTable("config_state", {
+  id: integer("id").primaryKey(),
+  version: bigint("version", { mode: "number" }).notNull().default(0),
+});
+
+/** The table of each entity, by Kong's DAO name (a missing entity is a type error). */
+export const postgresTables = {
+  services,
+  routes,
+  consumers,
+  plugins,
+  keyauth_credentials: keyauthCredentials,
+  basicauth_credentials: basicauthCredentials,
+  jwt_secrets: jwtSecrets,
+  acls,
+  config_state: configState,
+} satisfies Record<EntityName | "config_state", unknown>;
+
+// --- drift check: both dialects store exactly the same rows ------------------------------------------------
+type Rows<T> = { [K in keyof T]: T[K] extends Table ? InferSelectModel<T[K]> : never };
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type _PostgresRowsMatchSqlite = Assert<Exact<Rows<typeof postgresTables>, Rows<typeof sqliteTables>>>;
