@@ -6,7 +6,10 @@ import type { AnyPluginDescriptor } from "./contract.ts";
 import { jwt } from "./jwt/index.ts";
 import { keyAuth } from "./key-auth/index.ts";
 
-export const PLUGIN_CATALOG: ReadonlyMap<string, AnyPluginDescriptor> = new Map(
+/** Plugin descriptors by name. */
+export type PluginCatalog = ReadonlyMap<string, AnyPluginDescriptor>;
+
+export const PLUGIN_CATALOG: PluginCatalog = new Map(
   ([jwt, keyAuth, basicAuth, acl] as AnyPluginDescriptor[]).map((p) => [p.name, p]),
 );
 

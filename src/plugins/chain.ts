@@ -6,8 +6,8 @@
 // consumer-less configuration and, per consumer, its best consumer-scoped one; the choice is made when the
 // entry runs, after the plugins before it (higher priority) may have identified the consumer.
 import type { Plugin } from "../schemas/plugins.ts";
-import { PLUGIN_CATALOG } from "./catalog.ts";
-import type { PluginContext, PluginInstance, ResponseSource, ResponseSummary } from "./contract.ts";
+import { PLUGIN_CATALOG, type PluginCatalog } from "./catalog.ts";
+import type { LogEntry, PluginContext, PluginInstance, ResponseSource } from "./contract.ts";
 
 /** A configuration that applies to a route, with its precedence and the instance compiled from it. */
 type Ranked = { rank: number; config: unknown; instance: PluginInstance };
@@ -51,6 +51,7 @@ export type ChainCompiler = (routeId: string, serviceId: string | null) => Plugi
 export function chainCompiler(
   plugins: readonly Plugin[],
   instanceFor: (plugin: Plugin) => PluginInstance | undefined,
+  catalog: PluginCatalog = PLUGIN_CATALOG,
 ): ChainCompiler {
   const usable = plugins.filter(
     (p) => p.enabled && p.protocols.includes("http") && instanceFor(p) !== undefined,
@@ -82,7 +83,7 @@ export function chainCompiler(
     const list: ChainEntry[] = [...entries]
       .map(([name, e]) => ({
         name,
-        priority: PLUGIN_CATALOG.get(name)!.priority,
+        priority: catalog.get(name)!.priority,
         base: e.base,
         byConsumer: e.byConsumer,
       }))
@@ -99,7 +100,7 @@ export function chainCompiler(
             hasResponse: instances.some((i) => i.response),
             hasLog: instances.some((i) => i.log),
             handlesPreflight: list.some(
-              (e) => e.base !== null && PLUGIN_CATALOG.get(e.name)!.handlesPreflight === true,
+              (e) => e.base !== null && catalog.get(e.name)!.handlesPreflight === true,
             ),
           });
     shared.set(key, chain);
@@ -162,18 +163,23 @@ export function runResponse(
   return current;
 }
 
-/** Log hooks run after the response was handed over, so they never delay it; a failing one is reported. */
-export function runLog(chain: PluginChain, ctx: PluginContext, summary: ResponseSummary): void {
-  if (!chain.hasLog) return;
-  setTimeout(() => {
-    for (const entry of chain.entries) {
-      const instance = instanceFor(entry, ctx);
-      if (instance?.log === undefined) continue;
-      try {
-        instance.log(ctx, summary);
-      } catch (error) {
-        console.error(`plugin ${entry.name} log hook failed:`, error);
-      }
+/**
+ * Runs every log hook of the chain (the caller runs this after the response was handed over, so it never
+ * delays it). A failing hook is reported through `report` and does not stop the others.
+ */
+export function runLog(
+  chain: PluginChain,
+  ctx: PluginContext,
+  entry: LogEntry,
+  report: (plugin: string, error: unknown) => void,
+): void {
+  for (const chained of chain.entries) {
+    const instance = instanceFor(chained, ctx);
+    if (instance?.log === undefined) continue;
+    try {
+      instance.log(ctx, entry);
+    } catch (error) {
+      report(chained.name, error);
     }
-  }, 0);
+  }
 }

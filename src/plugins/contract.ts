@@ -5,6 +5,9 @@
 // builds one PluginContext per request that has a plugin chain.
 import type { z } from "zod";
 import type { CredentialIndex } from "./credential-index.ts";
+import type { LogEntry } from "./log-entry.ts";
+
+export type { LogEntry, LogLatencies, LogRecord, LogTry } from "./log-entry.ts";
 
 export type ConsumerIdentity = { id: string; username: string | null; custom_id: string | null };
 
@@ -44,9 +47,13 @@ export interface PluginContext {
   anonymous: boolean;
   /** A gateway answer in Portico's shape: `{"message": …, "request_id": …}` (or a custom body). */
   respond(status: number, body: string | Record<string, unknown>, headers?: Record<string, string>): Response;
+  /**
+   * Adds a header to whatever response goes out for this request — the upstream's, a plugin's own answer, or
+   * a gateway error after access (rate-limiting's X-RateLimit-* on a 200 and on its 429) — before the
+   * response hooks see it. A later value for the same name replaces an earlier one.
+   */
+  setResponseHeader(name: string, value: string): void;
 }
-
-export type ResponseSummary = { status: number; latencyMs: number };
 
 /**
  * Where the response a `response` hook sees comes from (Kong's `kong.response.get_source()`): the upstream,
@@ -69,8 +76,11 @@ export type PluginHooks = {
     response: Response,
     source: ResponseSource,
   ): Response | undefined | Promise<Response | undefined>;
-  /** After the response was handed to the client; never delays it. */
-  log?(ctx: PluginContext, summary: ResponseSummary): void;
+  /**
+   * After the response was handed to the client (a streamed body: after its last byte); never delays it.
+   * Runs for every plugin of the chain, also when an earlier plugin answered the request (as Kong).
+   */
+  log?(ctx: PluginContext, entry: LogEntry): void;
 };
 
 /** A compiled configuration: its hooks, and what to release when no snapshot uses it any more. */
@@ -124,7 +134,7 @@ export function definePlugin<C>(
       source: ResponseSource,
       config: C,
     ): Response | undefined | Promise<Response | undefined>;
-    log?(ctx: PluginContext, summary: ResponseSummary, config: C): void;
+    log?(ctx: PluginContext, entry: LogEntry, config: C): void;
   },
 ): PluginDescriptor<C> {
   const { access, response, log, scoping, ...rest } = descriptor;
@@ -135,7 +145,7 @@ export function definePlugin<C>(
       const instance: PluginInstance = {};
       if (access) instance.access = (ctx) => access(ctx, config);
       if (response) instance.response = (ctx, res, source) => response(ctx, res, source, config);
-      if (log) instance.log = (ctx, summary) => log(ctx, summary, config);
+      if (log) instance.log = (ctx, entry) => log(ctx, entry, config);
       return instance;
     },
   };

@@ -2,7 +2,7 @@
 // name and config did not change keeps its instance (and whatever it holds — counters, caches, clients)
 // across rebuilds; one that changed or went away is cleaned up once no live snapshot uses it any more.
 import type { Plugin } from "../schemas/plugins.ts";
-import { PLUGIN_CATALOG } from "./catalog.ts";
+import { PLUGIN_CATALOG, type PluginCatalog } from "./catalog.ts";
 import type { PluginContext, PluginEnv, PluginInstance } from "./contract.ts";
 
 /** A plugin that could not be compiled: left out of nothing (that could open a protected route) — it fails closed. */
@@ -30,16 +30,19 @@ function fingerprint(plugin: Plugin): string {
 export class PluginInstancePool {
   readonly #current = new Map<string, Entry>();
   readonly #env: PluginEnv;
+  /** The descriptors instances are compiled from (the bundled plugins; tests may add their own). */
+  readonly catalog: PluginCatalog;
 
-  constructor(env: PluginEnv) {
+  constructor(env: PluginEnv, catalog: PluginCatalog = PLUGIN_CATALOG) {
     this.#env = env;
+    this.catalog = catalog;
   }
 
   lease(plugins: readonly Plugin[]): PluginLease {
     const leased = new Map<string, Entry>();
     const faults: PluginFault[] = [];
     for (const plugin of plugins) {
-      const descriptor = PLUGIN_CATALOG.get(plugin.name);
+      const descriptor = this.catalog.get(plugin.name);
       if (!descriptor || !plugin.enabled) continue;
       const print = fingerprint(plugin);
       let entry = this.#current.get(plugin.id);
@@ -64,7 +67,7 @@ export class PluginInstancePool {
   }
 
   #compile(plugin: Plugin, print: string): Entry {
-    const descriptor = PLUGIN_CATALOG.get(plugin.name)!;
+    const descriptor = this.catalog.get(plugin.name)!;
     try {
       return {
         fingerprint: print,

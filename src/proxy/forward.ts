@@ -2,6 +2,7 @@
 // (duplex half, none for GET/HEAD), no redirect following, no decompression, the client's hang-up aborts the
 // upstream call, the read timeout covers only the wait for response headers (a body still streaming is never
 // cut), and connection failures are retried for idempotent requests.
+import type { LogTry } from "../plugins/contract.ts";
 import type { UpstreamTarget } from "./snapshot.ts";
 
 /** Methods that may be sent again after a connection failure (RFC 9110 §9.2.2). */
@@ -24,7 +25,12 @@ export type ForwardCall = {
   upstream: UpstreamTarget;
   /** A body a plugin already read (key_in_body), rewritten or as received; sent instead of the stream. */
   bufferedBody?: string | Uint8Array<ArrayBuffer>;
+  /** When the request is logged: each attempt is recorded, and a chunked upload's bytes counted. */
+  tx?: Recorder | null;
 };
+
+/** What forwarding tells the log phase. */
+export type Recorder = { tries: LogTry[] | null; requestBodySize: number };
 
 const TIMEOUT = Symbol("timeout");
 const CLIENT_GONE = Symbol("client-gone");
@@ -44,6 +50,7 @@ function watchBody(
   writeTimeout: number,
   abort: (reason: symbol) => void,
   sent: () => void,
+  recorder: Recorder | null,
 ): ReadableStream<Uint8Array> {
   let total = 0;
   const idle = setTimeout(() => abort(TIMEOUT), writeTimeout);
@@ -59,6 +66,7 @@ function watchBody(
           return;
         }
         total += value.byteLength;
+        if (recorder !== null) recorder.requestBodySize = total;
         if (limit !== null && total > limit) {
           clearTimeout(idle);
           abort(TOO_LARGE);
@@ -120,7 +128,14 @@ export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
   } else if (call.hasBody && request.body !== null) {
     init.duplex = "half";
     if (call.streamLimit !== null)
-      init.body = watchBody(request.body, call.streamLimit, upstream.writeTimeout, abort, armReadTimer);
+      init.body = watchBody(
+        request.body,
+        call.streamLimit,
+        upstream.writeTimeout,
+        abort,
+        armReadTimer,
+        call.tx ?? null,
+      );
     else {
       // A body of known length is piped natively (backpressure holds end to end), which gives no signal when
       // the upload ends: the wait for headers is bounded by write and read timeouts together.
@@ -130,15 +145,43 @@ export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
     }
   } else armReadTimer();
 
+  const startedAt = call.tx?.tries ? performance.now() : 0;
   try {
     const response = await fetch(call.url, init);
     clearTimeout(readTimer);
+    if (call.tx?.tries) record(call.tx.tries, upstream, startedAt, null);
     return { ok: true, response };
   } catch (error) {
     clearTimeout(readTimer);
     clientSignal.removeEventListener("abort", onClientAbort);
-    return { ok: false, failure: classify(error, reason) };
+    const failure = classify(error, reason);
+    if (call.tx?.tries) record(call.tx.tries, upstream, startedAt, FAILURE_STATUS[failure]);
+    return { ok: false, failure };
   }
+}
+
+/** The status each failure is answered with (Kong records it on the failed try). */
+const FAILURE_STATUS: Record<ForwardFailure, number> = {
+  timeout: 504,
+  refused: 502,
+  dns: 503,
+  "too-large": 413,
+  "client-gone": 499,
+};
+
+function record(tries: LogTry[], upstream: UpstreamTarget, startedAt: number, failed: number | null): void {
+  const now = performance.now();
+  const entry: LogTry = {
+    ip: upstream.host,
+    port: upstream.port,
+    balancer_start: Math.round(performance.timeOrigin + startedAt),
+    balancer_latency: Math.round(now - startedAt),
+  };
+  if (failed !== null) {
+    entry.state = "failed";
+    entry.code = failed;
+  }
+  tries.push(entry);
 }
 
 /**

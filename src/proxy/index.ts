@@ -1,6 +1,7 @@
 // The data plane's public face: runtime/ creates one Proxy, feeds it snapshots, and mounts its handlers on
 // the proxy listener. Nothing here imports store/, admin/ or runtime/.
 import type { Server, WebSocketHandler } from "bun";
+import { LogPhase } from "./log-phase.ts";
 import { handle, type PipelineEnv } from "./pipeline.ts";
 import { createRequestIds } from "./request-id.ts";
 import { gatewayResponse, MESSAGES } from "./responses.ts";
@@ -33,6 +34,8 @@ export type ProxyOptions = {
   trustedIps?: TrustedIps | null;
   /** Header a trusted proxy puts the client's address in (default X-Real-IP, as Kong). */
   realIpHeader?: string;
+  /** Where a failing plugin (access or log hook) is reported; default stderr. */
+  report?: (line: string) => void;
 };
 
 export type Proxy = {
@@ -52,6 +55,7 @@ export const DEFAULT_BUFFER_MAX = 1024 * 1024;
 export function createProxy(options: ProxyOptions): Proxy {
   let current = buildSnapshot({ version: 0, services: [], routes: [] });
   const version = options.version ?? "dev";
+  const report = options.report ?? ((line: string) => console.error(line));
   const env: PipelineEnv = {
     bodyLimit: options.bodyLimit,
     uriLimit: options.uriLimit ?? DEFAULT_URI_LIMIT,
@@ -62,6 +66,8 @@ export function createProxy(options: ProxyOptions): Proxy {
     trustedIps: options.trustedIps ?? null,
     realIpHeader: (options.realIpHeader ?? "x-real-ip").toLowerCase(),
     port: "",
+    report,
+    logPhase: new LogPhase(report),
   };
   return {
     fetch(request, server) {

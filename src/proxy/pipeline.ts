@@ -2,17 +2,19 @@
 // protocol checks → rewrite headers → forward → relay the response. Gateway answers are synchronous;
 // only forwarding awaits. Reads nothing but the snapshot it was given.
 import type { Server } from "bun";
-import { type PluginChain, runAccess, runLog, runResponse } from "../plugins/chain.ts";
+import { type PluginChain, runAccess, runResponse } from "../plugins/chain.ts";
 import type { ResponseSource } from "../plugins/contract.ts";
 import { normalizePath } from "../schemas/normalize-path.ts";
 import { attempt, type ForwardCall, type ForwardOutcome, retry } from "./forward.ts";
 import { setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
+import { finish, type LogPhase } from "./log-phase.ts";
 import { joinUpstreamPath } from "./path-join.ts";
 import { BodyTooLarge, ProxyPluginContext } from "./plugin-context.ts";
 import { relay } from "./relay.ts";
 import { gatewayResponse, MESSAGES, NAME_RESOLUTION_FAILED, redirectResponse } from "./responses.ts";
 import type { RequestFacts, RouteMatch, Router } from "./router.ts";
 import type { RouteTarget, Snapshot, UpstreamTarget } from "./snapshot.ts";
+import { Transaction } from "./transaction.ts";
 import { realClientIp, type TrustedIps } from "./trusted-ips.ts";
 import { upgradeWebSocket } from "./websocket.ts";
 
@@ -33,6 +35,10 @@ export type PipelineEnv = {
   realIpHeader: string;
   /** The listener's port as a string, learnt from the first request. */
   port: string;
+  /** Where finished requests that something logs go (plugin log hooks). */
+  logPhase: LogPhase;
+  /** Reports a failing plugin. */
+  report: (line: string) => void;
 };
 
 const DIGITS = /^\d+$/;
@@ -136,7 +142,7 @@ export function handle(
     start,
   };
   if (route.plugins !== null) return runPlugins(state, route.plugins, snapshot);
-  return forwardMatched(state, null);
+  return forwardMatched(state, null, null);
 }
 
 /**
@@ -181,7 +187,14 @@ type Matched = {
   start: number;
 };
 
-type PluginRun = { chain: PluginChain; ctx: ProxyPluginContext };
+type PluginRun = {
+  chain: PluginChain;
+  ctx: ProxyPluginContext;
+  /** The request's log record, when a plugin of the chain logs. */
+  tx: Transaction | null;
+  /** Reports a failing plugin. */
+  report: (line: string) => void;
+};
 
 /** Runs the route's access plugins; the first one that answers ends the request. */
 function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Response | Promise<Response> {
@@ -203,9 +216,12 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
     state.start,
     state.streamLimit,
   );
-  const run: PluginRun = { chain, ctx };
+  // Only a chain with log hooks needs the request's log record.
+  const tx = chain.hasLog ? newTransaction(state) : null;
+  const run: PluginRun = { chain, ctx, tx, report: state.env.report };
+  if (tx !== null) tx.plugins = run;
   const proceed = (answer: Response | undefined) =>
-    answer === undefined ? forwardMatched(state, run) : withResponseHooks(run, answer, "exit");
+    answer === undefined ? forwardMatched(state, run, tx) : withResponseHooks(run, answer, "exit");
   // A plugin read a chunked body (key_in_body) that outgrew the limit: the same 413 as the streaming path.
   // Anything else a hook throws is Kong's answer to a failing plugin: logged, and a 500.
   const failed = (error: unknown) => {
@@ -217,8 +233,8 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
       );
     return pluginFailure(run, error);
   };
-  // The snapshot's plugin instances stay alive while this request may still call them. Timers of one delay
-  // run in order, so this runs after the log hooks runLog scheduled while the response was produced.
+  // The snapshot's plugin instances stay alive while this request may still call them: until its answer is
+  // produced, or, when plugins log, until their log hooks have run.
   const lifecycle = snapshot.lifecycle;
   lifecycle.enter();
   const leave = () => setTimeout(() => lifecycle.leave(), 0);
@@ -227,8 +243,11 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
     const access = runAccess(chain, ctx);
     answer = access instanceof Promise ? access.then(proceed, failed) : proceed(access);
   } catch (error) {
-    leave();
-    return failed(error);
+    answer = failed(error);
+  }
+  if (tx !== null) {
+    tx.onLogged = () => lifecycle.leave();
+    return finish(tx, answer, state.env.logPhase);
   }
   if (!(answer instanceof Promise)) {
     leave();
@@ -237,18 +256,45 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
   return answer.finally(leave);
 }
 
-/** Kong's answer to a plugin that fails: the error is logged, the client gets a 500 (no hooks run on it). */
-function pluginFailure(run: PluginRun, error: unknown): Response {
-  console.error(`proxy: plugin failed on request ${run.ctx.requestId}: ${(error as Error)?.stack ?? error}`);
-  return run.ctx.respond(500, MESSAGES[500]);
+function newTransaction(state: Matched): Transaction {
+  const tx = new Transaction(
+    state.request,
+    state.requestId,
+    state.method,
+    state.start,
+    state.rawPath + state.query,
+    state.clientIp,
+    "http",
+    state.env.port,
+  );
+  tx.route = state.route;
+  tx.upstream = state.upstream;
+  return tx;
 }
 
-/** Runs the response hooks on a response about to go out; a hook that throws turns it into a 500. */
+/**
+ * Kong's answer to a plugin that fails: the error is reported, the client gets a 500 (no hooks run on it,
+ * but it carries the headers plugins set).
+ */
+function pluginFailure(run: PluginRun, error: unknown): Response {
+  run.report(`proxy: plugin failed on request ${run.ctx.requestId}: ${(error as Error)?.stack ?? error}`);
+  const response = run.ctx.respond(500, MESSAGES[500]);
+  run.ctx.applyResponseHeaders(response.headers);
+  if (run.tx !== null) run.tx.source = "kong";
+  return response;
+}
+
+/**
+ * Adds the headers plugins set to a response about to go out, then runs the response hooks on it; a hook
+ * that throws turns it into a 500.
+ */
 function withResponseHooks(
   run: PluginRun,
   response: Response,
   source: ResponseSource,
 ): Response | Promise<Response> {
+  run.ctx.applyResponseHeaders(response.headers);
+  if (run.tx !== null) run.tx.source = source === "service" ? "upstream" : "kong";
   try {
     const out = runResponse(run.chain, run.ctx, response, source);
     return out instanceof Promise ? out.catch((error) => pluginFailure(run, error)) : out;
@@ -257,7 +303,11 @@ function withResponseHooks(
   }
 }
 
-function forwardMatched(state: Matched, plugins: PluginRun | null): Response | Promise<Response> {
+function forwardMatched(
+  state: Matched,
+  plugins: PluginRun | null,
+  tx: Transaction | null,
+): Response | Promise<Response> {
   const { request, server, env, route, upstream, host, requestId, start } = state;
   const headers = request.headers;
   const upstreamPath = joinUpstreamPath(upstream.basePath, state.matched, state.path, route.stripPath);
@@ -266,6 +316,7 @@ function forwardMatched(state: Matched, plugins: PluginRun | null): Response | P
   const websocket = state.websocket;
   // Rewritten in place for plain requests; an upgrade still needs the client's handshake headers intact.
   const upstreamHeaders = plugins?.ctx.upstreamHeaders ?? (websocket ? new Headers(headers) : headers);
+  if (tx !== null) tx.upstreamUri = upstreamPath + query;
   setForwardedHeaders(upstreamHeaders, route.preserveHost ? null : upstream.hostHeader, {
     peerIp: state.peerIp,
     clientIp: state.clientIp,
@@ -285,12 +336,7 @@ function forwardMatched(state: Matched, plugins: PluginRun | null): Response | P
       `${upstream.wsOrigin}${upstreamPath}${query}`,
       upstreamHeaders,
       upstream,
-      {
-        requestId,
-        start,
-        env,
-        plugins,
-      },
+      { requestId, start, env, plugins, tx },
     );
   return proxyHttp(
     request,
@@ -300,11 +346,17 @@ function forwardMatched(state: Matched, plugins: PluginRun | null): Response | P
     state.hasBody,
     state.streamLimit,
     upstream,
-    { requestId, start, env, plugins },
+    { requestId, start, env, plugins, tx },
   );
 }
 
-type Context = { requestId: string; start: number; env: PipelineEnv; plugins: PluginRun | null };
+type Context = {
+  requestId: string;
+  start: number;
+  env: PipelineEnv;
+  plugins: PluginRun | null;
+  tx: Transaction | null;
+};
 
 function failureResponse(
   outcome: ForwardOutcome & { ok: false },
@@ -339,16 +391,22 @@ async function proxyHttp(
 ): Promise<Response> {
   const sent = performance.now();
   const proxyMs = Math.round(sent - ctx.start);
+  const tx = ctx.tx;
+  if (tx !== null) {
+    tx.sentAt = sent;
+    tx.tries = [];
+  }
   try {
     // A body a plugin read goes upstream from its buffer: as the plugin rewrote it, or as the bytes received.
     const bufferedBody = ctx.plugins?.ctx.bodyText ?? ctx.plugins?.ctx.receivedBody;
     const call: ForwardCall =
       bufferedBody === undefined
-        ? { request, method, url, headers, hasBody, streamLimit, upstream }
-        : { request, method, url, headers, hasBody: false, streamLimit: null, upstream, bufferedBody };
+        ? { request, method, url, headers, hasBody, streamLimit, upstream, tx }
+        : { request, method, url, headers, hasBody: false, streamLimit: null, upstream, bufferedBody, tx };
     let outcome = await attempt(call);
     if (!outcome.ok && outcome.failure === "refused") outcome = await retry(call, outcome);
-    const upstreamMs = Math.round(performance.now() - sent);
+    const received = performance.now();
+    const upstreamMs = Math.round(received - sent);
     if (!outcome.ok) {
       const failure = failureResponse(outcome, ctx, {
         "x-portico-upstream-latency": String(upstreamMs),
@@ -362,19 +420,21 @@ async function proxyHttp(
     stripResponseHopByHop(response.headers);
     setResponseHeaders(response.headers, ctx.env.via, ctx.requestId, upstreamMs, proxyMs);
     if (ctx.plugins === null) {
-      const relayed = relay(response, method, ctx.env.bufferMax);
+      const relayed = relay(response, method, ctx.env.bufferMax, null);
       return relayed instanceof Promise ? await relayed : relayed;
     }
-    const { chain, ctx: pluginCtx } = ctx.plugins;
+    if (tx !== null) {
+      tx.headersAt = received;
+      tx.upstreamStatus = String(response.status);
+    }
     let answer = withResponseHooks(ctx.plugins, response, "service");
     if (answer instanceof Promise) answer = await answer;
-    const relayed = await relay(answer, method, ctx.env.bufferMax);
-    runLog(chain, pluginCtx, { status: relayed.status, latencyMs: performance.now() - ctx.start });
-    return relayed;
+    return await relay(answer, method, ctx.env.bufferMax, tx);
   } catch {
     // The response body failed while being buffered: the client went away or the upstream broke off.
     if (request.signal.aborted) return new Response(null, { status: 499 });
-    return gatewayResponse(502, MESSAGES[502], ctx.requestId, ctx.env.serverToken, ctx.start);
+    const failure = gatewayResponse(502, MESSAGES[502], ctx.requestId, ctx.env.serverToken, ctx.start);
+    return ctx.plugins === null ? failure : await withResponseHooks(ctx.plugins, failure, "error");
   }
 }
 
@@ -386,11 +446,21 @@ async function proxyWebSocket(
   upstream: UpstreamTarget,
   ctx: Context,
 ): Promise<Response> {
+  const tx = ctx.tx;
+  if (tx !== null) tx.sentAt = performance.now();
   const result = await upgradeWebSocket(request, server, url, headers, upstream.connectTimeout, {
     "x-portico-request-id": ctx.requestId,
   });
   // After a successful upgrade Bun ignores the returned value.
-  if (result.ok) return undefined as unknown as Response;
+  if (result.ok) {
+    if (tx !== null) {
+      tx.headersAt = performance.now();
+      tx.source = "upstream";
+      tx.upstreamStatus = "101";
+    }
+    return undefined as unknown as Response;
+  }
   const status = result.failure === "timeout" ? 504 : 502;
-  return gatewayResponse(status, MESSAGES[status], ctx.requestId, ctx.env.serverToken, ctx.start);
+  const failure = gatewayResponse(status, MESSAGES[status], ctx.requestId, ctx.env.serverToken, ctx.start);
+  return ctx.plugins === null ? failure : withResponseHooks(ctx.plugins, failure, "error");
 }

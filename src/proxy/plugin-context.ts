@@ -16,6 +16,8 @@ export class ProxyPluginContext implements PluginContext {
    * these exact bytes: decoding to text and back would corrupt bytes that are not UTF-8 (a latin-1 form).
    */
   receivedBody: Uint8Array<ArrayBuffer> | undefined;
+  /** Headers for whatever response goes out (setResponseHeader), in the order they were set. */
+  responseHeaders: [string, string][] | null = null;
   #decoded: string | undefined;
 
   constructor(
@@ -76,16 +78,30 @@ export class ProxyPluginContext implements PluginContext {
     headers: Record<string, string> = {},
   ): Response {
     const payload = typeof body === "string" ? { message: body, request_id: this.requestId } : body;
-    return new Response(JSON.stringify(payload), {
+    const text = JSON.stringify(payload);
+    return new Response(text, {
       status,
       headers: {
         "content-type": "application/json; charset=utf-8",
+        // Bun would send the same; set here, the log phase knows the size without reading the body.
+        "content-length": String(Buffer.byteLength(text)),
         server: this.serverToken,
         "x-portico-request-id": this.requestId,
         "x-portico-response-latency": String(Math.round(performance.now() - this.start)),
         ...headers,
       },
     });
+  }
+
+  setResponseHeader(name: string, value: string): void {
+    this.responseHeaders ??= [];
+    this.responseHeaders.push([name, value]);
+  }
+
+  /** Adds the headers plugins asked for to the response that goes out. */
+  applyResponseHeaders(headers: Headers): void {
+    if (this.responseHeaders === null) return;
+    for (const [name, value] of this.responseHeaders) headers.set(name, value);
   }
 }
 

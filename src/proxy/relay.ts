@@ -16,22 +16,35 @@ function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
+/** Where a logged request notes the body it buffered (its size, and when it was read). */
+export type BufferRecorder = { bodySize: number; bodyReadAt: number };
+
 /**
  * @param bufferMax largest Content-Length that is buffered; 0 turns the workaround off
+ * @param recorder set when the request is logged
  */
-export function relay(response: Response, method: string, bufferMax: number): Response | Promise<Response> {
+export function relay(
+  response: Response,
+  method: string,
+  bufferMax: number,
+  recorder: BufferRecorder | null,
+): Response | Promise<Response> {
   if (bufferMax === 0 || method === "HEAD") return response;
   const header = response.headers.get("content-length");
   if (header === null) return response;
   const length = Number(header);
   if (!(length >= CORK_THRESHOLD && length <= bufferMax)) return response;
   // Only responses in the window pay for an await.
-  return buffered(response);
+  return buffered(response, recorder);
 }
 
-async function buffered(response: Response): Promise<Response> {
+async function buffered(response: Response, recorder: BufferRecorder | null): Promise<Response> {
   const bytes = await response.bytes();
   const headers = response.headers;
   headers.delete("content-length");
+  if (recorder !== null) {
+    recorder.bodySize = bytes.byteLength;
+    recorder.bodyReadAt = performance.now();
+  }
   return new Response(oneChunk(bytes), { status: response.status, statusText: response.statusText, headers });
 }

@@ -23,14 +23,17 @@ export function gatewayResponse(
   start: number,
   extra?: Record<string, string>,
 ): Response {
+  const body = JSON.stringify({ message, request_id: requestId });
   const headers: Record<string, string> = {
     "content-type": "application/json; charset=utf-8",
+    // Bun would send the same; set here, the log phase knows the size without reading the body.
+    "content-length": String(Buffer.byteLength(body)),
     server: serverToken,
     "x-portico-request-id": requestId,
     "x-portico-response-latency": String(Math.round(performance.now() - start)),
     ...extra,
   };
-  return new Response(JSON.stringify({ message, request_id: requestId }), { status, headers });
+  return new Response(body, { status, headers });
 }
 
 /** The answer to a redirect-status https-only route: no body, a Location to the https URL. */

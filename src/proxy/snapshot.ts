@@ -21,6 +21,9 @@ export type ConfigFault = Readonly<{ entity: EntityName; id: string; name: strin
 export type UpstreamTarget = Readonly<{
   id: string;
   name: string | null;
+  /** The service's host (metrics label a service by its name, else by this) and port. */
+  host: string;
+  port: number;
   /** `http://host:port`, ready to be followed by the path. */
   origin: string;
   /** `ws://host:port` or `wss://…` for WebSocket upgrades. */
@@ -101,6 +104,8 @@ function compileUpstream(service: Service): UpstreamTarget {
   return Object.freeze({
     id: service.id,
     name: service.name,
+    host: service.host,
+    port: service.port,
     origin: `${scheme}://${host}:${service.port}`,
     wsOrigin: `${secure ? "wss" : "ws"}://${host}:${service.port}`,
     basePath: service.path ?? "/",
@@ -151,7 +156,7 @@ export function buildSnapshot(input: SnapshotInput, pool: PluginInstancePool = p
   const lease: PluginLease = pool.lease(plugins);
   for (const f of lease.faults)
     faults.push({ entity: "plugins", id: f.id, name: f.name, message: f.message });
-  const chains = chainCompiler(plugins, lease.instanceFor);
+  const chains = chainCompiler(plugins, lease.instanceFor, pool.catalog);
   const compiled: { route: Route; value: RouteTarget }[] = [];
   for (const route of input.routes ?? []) {
     let upstream: UpstreamTarget | null = null;

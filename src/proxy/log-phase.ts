@@ -1,0 +1,148 @@
+// The log phase: once a response is handed over, its transaction learns the status and size and is queued;
+// the queue is drained on the next turn of the event loop (many requests per turn under load), running the
+// plugins' log hooks and then any request logger. Nothing here delays a response.
+import { runLog } from "../plugins/chain.ts";
+import type { Transaction } from "./transaction.ts";
+
+export class LogPhase {
+  #queue: Transaction[] = [];
+  #scheduled = false;
+  readonly #report: (line: string) => void;
+
+  constructor(report: (line: string) => void) {
+    this.#report = report;
+  }
+
+  push(tx: Transaction): void {
+    this.#queue.push(tx);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#drain);
+  }
+
+  readonly #drain = (): void => {
+    this.#scheduled = false;
+    const queue = this.#queue;
+    this.#queue = [];
+    for (const tx of queue) {
+      const plugins = tx.plugins;
+      if (plugins?.chain.hasLog)
+        runLog(plugins.chain, plugins.ctx, tx, (name, error) =>
+          this.#report(`plugin ${name} log hook failed: ${(error as Error)?.stack ?? error}`),
+        );
+      tx.onLogged?.();
+    }
+  };
+}
+
+/** Statuses whose responses carry no body. */
+function bodiless(status: number, method: string): boolean {
+  return method === "HEAD" || status < 200 || status === 204 || status === 304;
+}
+
+/**
+ * Hands the answer on to the client and queues the transaction for its log phase once its size is known:
+ * at once when the length is declared, after the last byte for a streamed upstream body (counted as it
+ * passes), or after measuring a copy for a gateway-made body of undeclared length.
+ */
+export function finish(
+  tx: Transaction,
+  answer: Response | Promise<Response>,
+  phase: LogPhase,
+): Response | Promise<Response> {
+  if (answer instanceof Promise)
+    return answer.then(
+      (response) => complete(tx, response, phase),
+      (error) => {
+        tx.status = 500;
+        tx.doneAt = performance.now();
+        phase.push(tx);
+        throw error;
+      },
+    );
+  return complete(tx, answer, phase);
+}
+
+function complete(tx: Transaction, response: Response | undefined, phase: LogPhase): Response {
+  // A WebSocket upgrade hands Bun nothing back.
+  if (response === undefined) {
+    tx.status = 101;
+    tx.doneAt = performance.now();
+    phase.push(tx);
+    return response as unknown as Response;
+  }
+  tx.status = response.status;
+  tx.responseHeaders = response.headers;
+  const declared = response.headers.get("content-length");
+  if (bodiless(response.status, tx.method) || declared !== null || tx.bodyReadAt >= 0) {
+    if (declared !== null && !bodiless(response.status, tx.method)) tx.bodySize = Number(declared) || 0;
+    tx.doneAt = performance.now();
+    phase.push(tx);
+    return response;
+  }
+  if (tx.source === "upstream" && response.body !== null) {
+    const counted = countBody(response.body, tx, () => {
+      tx.doneAt = tx.bodyReadAt = performance.now();
+      phase.push(tx);
+    });
+    return new Response(counted, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  }
+  // A plugin's own answer without Content-Length: measure a copy (its body is in memory).
+  tx.doneAt = performance.now();
+  response
+    .clone()
+    .arrayBuffer()
+    .then(
+      (bytes) => {
+        tx.bodySize = bytes.byteLength;
+      },
+      () => {},
+    )
+    .finally(() => phase.push(tx));
+  return response;
+}
+
+/** Passes a streamed body through, counting its bytes; `done` runs once, at its end, error or cancel. */
+function countBody(
+  body: ReadableStream<Uint8Array>,
+  tx: Transaction,
+  done: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    done();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          end();
+          controller.error(error);
+          return;
+        }
+        if (chunk.done) {
+          controller.close();
+          end();
+          return;
+        }
+        tx.bodySize += chunk.value.byteLength;
+        controller.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        end();
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

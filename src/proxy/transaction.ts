@@ -1,0 +1,171 @@
+// The log phase's view of one request: filled in by the pipeline as the request goes (route, upstream
+// attempts, timings, status, sizes) and read once it is finished by the plugins' log hooks (and the access
+// log). Created only when something will read it, so a request nobody logs pays nothing.
+import type { PluginChain } from "../plugins/chain.ts";
+import type { ConsumerIdentity, LogEntry, LogLatencies, LogRecord, LogTry } from "../plugins/contract.ts";
+import type { ProxyPluginContext } from "./plugin-context.ts";
+import type { RouteTarget, UpstreamTarget } from "./snapshot.ts";
+
+/** `HTTP/1.1 200 OK\r\n` plus `\r\n` after the headers, roughly: what nginx counts besides the headers. */
+const STATUS_LINE_BYTES = 17;
+
+export class Transaction implements LogEntry {
+  readonly startedAt = Date.now();
+  /** The client's headers as received (plugins and forwarding rewrite the live ones in place). */
+  readonly requestHeaders: Record<string, string>;
+  route: RouteTarget | null = null;
+  upstream: UpstreamTarget | null = null;
+  plugins: { chain: PluginChain; ctx: ProxyPluginContext } | null = null;
+  /** Path and query sent upstream. */
+  upstreamUri = "";
+  upstreamStatus = "";
+  tries: LogTry[] | null = null;
+  /** performance.now() marks: upstream call started, its response head arrived, its body was read. */
+  sentAt = -1;
+  headersAt = -1;
+  bodyReadAt = -1;
+  /** When the response was handed over (or, streamed, when its last byte passed). */
+  doneAt = -1;
+  status = 0;
+  source: "upstream" | "kong" = "kong";
+  responseHeaders: Headers | null = null;
+  /** Body bytes sent to the client. */
+  bodySize = 0;
+  /** Body bytes received from the client (a chunked upload is counted while it streams). */
+  requestBodySize = 0;
+  /** Runs once the log hooks are done (releases the snapshot's plugin instances). */
+  onLogged: (() => void) | null = null;
+  #latencies: LogLatencies | null = null;
+
+  constructor(
+    readonly request: Request,
+    readonly requestId: string,
+    readonly method: string,
+    /** performance.now() when the request arrived. */
+    readonly start: number,
+    /** The request target as received (path and query). */
+    readonly uri: string,
+    readonly clientIp: string,
+    readonly scheme: string,
+    readonly port: string,
+  ) {
+    this.requestHeaders = request.headers.toJSON();
+    const length = this.requestHeaders["content-length"];
+    if (length !== undefined) this.requestBodySize = Number(length) || 0;
+  }
+
+  get service(): LogEntry["service"] {
+    return this.upstream;
+  }
+
+  get consumer(): ConsumerIdentity | null {
+    return this.plugins?.ctx.consumer ?? null;
+  }
+
+  get latencies(): LogLatencies {
+    if (this.#latencies === null) {
+      const proxied = this.sentAt >= 0;
+      this.#latencies = {
+        kong: Math.round((proxied ? this.sentAt : this.doneAt) - this.start),
+        proxy: proxied && this.headersAt >= 0 ? Math.round(this.headersAt - this.sentAt) : -1,
+        request: Math.round(this.doneAt - this.start),
+        receive:
+          this.bodyReadAt >= 0 && this.headersAt >= 0 ? Math.round(this.bodyReadAt - this.headersAt) : 0,
+      };
+    }
+    return this.#latencies;
+  }
+
+  get requestSize(): number {
+    // Request line (`GET /x HTTP/1.1\r\n`), each `name: value\r\n`, the blank line and the body.
+    let size = this.method.length + this.uri.length + 12;
+    for (const name in this.requestHeaders) size += name.length + this.requestHeaders[name]!.length + 4;
+    return size + 2 + this.requestBodySize;
+  }
+
+  get responseSize(): number {
+    let size = STATUS_LINE_BYTES;
+    if (this.responseHeaders !== null)
+      for (const [name, value] of this.responseHeaders) size += name.length + value.length + 4;
+    return size + this.bodySize;
+  }
+
+  serialize(): LogRecord {
+    const headers = { ...this.requestHeaders };
+    if (headers.authorization !== undefined) headers.authorization = "REDACTED";
+    if (headers["proxy-authorization"] !== undefined) headers["proxy-authorization"] = "REDACTED";
+    const host = hostWithoutPort(this.requestHeaders.host ?? "");
+    const query = queryIndex(this.uri);
+    const ctx = this.plugins?.ctx ?? null;
+    const record: LogRecord = {
+      request: {
+        id: this.requestId,
+        uri: this.uri,
+        url: `${this.scheme}://${host}:${this.port}${this.uri}`,
+        querystring: parseQuery(query < 0 ? "" : this.uri.slice(query + 1)),
+        method: this.method,
+        headers,
+        size: this.requestSize,
+      },
+      upstream_uri: this.upstreamUri,
+      upstream_status: this.upstreamStatus,
+      response: {
+        status: this.status,
+        headers: this.responseHeaders === null ? {} : this.responseHeaders.toJSON(),
+        size: this.responseSize,
+      },
+      latencies: { ...this.latencies },
+      tries: this.tries === null ? [] : this.tries.map((t) => ({ ...t })),
+      client_ip: this.clientIp,
+      started_at: this.startedAt,
+      source: this.source,
+      workspace: DEFAULT_WORKSPACE_ID,
+      workspace_name: "default",
+    };
+    if (ctx?.credential)
+      record.authenticated_entity = { id: ctx.credential.id, consumer_id: ctx.credential.consumerId };
+    if (this.route !== null) record.route = { id: this.route.id, name: this.route.name };
+    if (this.upstream !== null)
+      record.service = { id: this.upstream.id, name: this.upstream.name, host: this.upstream.host };
+    if (ctx?.consumer) record.consumer = { ...ctx.consumer };
+    return record;
+  }
+}
+
+/** Kong OSS has one workspace, `default`; its id is fixed per installation, ours is a constant. */
+const DEFAULT_WORKSPACE_ID = "00000000-0000-0000-0000-000000000000";
+
+function queryIndex(uri: string): number {
+  return uri.indexOf("?");
+}
+
+/** Kong's `var.host`: the Host header without its port, lower-cased. */
+function hostWithoutPort(host: string): string {
+  const end = host.startsWith("[") ? host.indexOf("]") + 1 : host.indexOf(":");
+  return (end > 0 ? host.slice(0, end) : host).toLowerCase();
+}
+
+/** Kong's kong.request.get_query(): repeated names become arrays, a name without `=` is `true`. */
+function parseQuery(query: string): Record<string, string | string[] | true> {
+  const out: Record<string, string | string[] | true> = {};
+  if (query === "") return out;
+  for (const part of query.split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const name = decode(eq < 0 ? part : part.slice(0, eq));
+    const value: string | true = eq < 0 ? true : decode(part.slice(eq + 1));
+    const existing = out[name];
+    if (existing === undefined) out[name] = value;
+    else if (Array.isArray(existing)) existing.push(String(value));
+    else out[name] = [String(existing), String(value)];
+  }
+  return out;
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll("+", " "));
+  } catch {
+    return text;
+  }
+}
