@@ -8,7 +8,8 @@ export function typeError(expected: string) {
     issue.input === undefined || issue.input === null ? "required field missing" : expected;
 }
 
-function refineWith<T>(validate: (value: T) => string | null) {
+/** A zod refinement from a validator that returns Kong's message, or null when the value is valid. */
+export function refineWith<T>(validate: (value: T) => string | null) {
   return (value: T, ctx: z.RefinementCtx) => {
     const message = validate(value);
     if (message !== null) ctx.addIssue({ code: "custom", message });

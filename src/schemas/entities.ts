@@ -5,6 +5,8 @@ import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "./c
 import type { Plugin } from "./plugins.ts";
 import type { Route } from "./routes.ts";
 import type { Service } from "./services.ts";
+import type { Target } from "./targets.ts";
+import type { Upstream } from "./upstreams.ts";
 
 export type EntityMap = {
   services: Service;
@@ -15,6 +17,8 @@ export type EntityMap = {
   basicauth_credentials: BasicAuthCredential;
   jwt_secrets: JwtSecret;
   acls: Acl;
+  upstreams: Upstream;
+  targets: Target;
 };
 
 export type EntityName = keyof EntityMap;

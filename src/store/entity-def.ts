@@ -39,7 +39,10 @@ export type EntityDefinition<N extends EntityName = EntityName> = {
   foreignKeys: readonly ForeignKey[];
   /** Groups of fields that must be unique together (foreign fields compare by id; null is a value). */
   uniques: readonly (readonly string[])[];
-  /** Kong stamps most entities in seconds; targets in float milliseconds. Credentials have no updated_at. */
+  /**
+   * Kong stamps most entities in whole seconds; targets with its auto_timestamp_ms, seconds with millisecond
+   * precision (1732400000.123). Credentials have no updated_at.
+   */
   timestamps: { unit: "seconds" | "milliseconds"; updatedAt: boolean };
   /** Never echoed in error messages (a duplicate API key must not leak the key). */
   secretFields?: readonly string[];
@@ -112,9 +115,10 @@ export function describeKey(key: EntityKey): string {
   return `{${key.column}="${key.value}"}`;
 }
 
-/** A timestamp in the entity's unit: whole seconds, or float milliseconds (Kong's auto_timestamp_ms). */
+/** A timestamp in the entity's unit: whole seconds, or seconds with milliseconds (Kong's ngx.now()). */
 export function timestampNow(def: EntityDefinition): number {
-  return def.timestamps.unit === "seconds" ? Math.floor(Date.now() / 1000) : Date.now();
+  const now = Date.now();
+  return def.timestamps.unit === "seconds" ? Math.floor(now / 1000) : now / 1000;
 }
 
 /** Kong's offsets are opaque base64; ours encode the last primary key of the page. */

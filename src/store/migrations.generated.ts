@@ -4,8 +4,10 @@ import sqliteJournal from "../../drizzle/sqlite/meta/_journal.json" with { type:
 import sqlite0 from "../../drizzle/sqlite/0000_init.sql" with { type: "text" };
 import sqlite1 from "../../drizzle/sqlite/0001_plugins_consumers_credentials.sql" with { type: "text" };
 import sqlite2 from "../../drizzle/sqlite/0002_routes_sources_destinations.sql" with { type: "text" };
+import sqlite3 from "../../drizzle/sqlite/0003_upstreams_targets.sql" with { type: "text" };
 import postgresJournal from "../../drizzle/postgres/meta/_journal.json" with { type: "json" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
+import postgres1 from "../../drizzle/postgres/0001_upstreams_targets.sql" with { type: "text" };
 
 export const sqliteMigrations = {
   journal: sqliteJournal,
@@ -13,6 +15,7 @@ export const sqliteMigrations = {
     "0000_init": sqlite0,
     "0001_plugins_consumers_credentials": sqlite1,
     "0002_routes_sources_destinations": sqlite2,
+    "0003_upstreams_targets": sqlite3,
   } as Record<string, string>,
 };
 
@@ -20,5 +23,6 @@ export const postgresMigrations = {
   journal: postgresJournal,
   files: {
     "0000_init": postgres0,
+    "0001_upstreams_targets": postgres1,
   } as Record<string, string>,
 };

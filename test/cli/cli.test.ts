@@ -87,6 +87,8 @@ describe("portico CLI", () => {
       "plugins",
       "routes",
       "services",
+      "targets",
+      "upstreams",
     ]);
     expect(journal?.journal_mode).toBe("wal");
     // Running it again is a no-op.

@@ -6,6 +6,7 @@ import { registerLegacyEndpoints } from "./legacy.ts";
 import { registerNodeEndpoints } from "./node-endpoints.ts";
 import { registerPluginEndpoints } from "./plugin-endpoints.ts";
 import { AdminRouter } from "./router.ts";
+import { registerUpstreamEndpoints } from "./upstream-endpoints.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -14,6 +15,7 @@ export function createRestHandler(context: AdminContext): (request: Request) => 
   registerNodeEndpoints(router, context);
   registerEntityEndpoints(router, context.store);
   registerPluginEndpoints(router);
+  registerUpstreamEndpoints(router, context.store);
   if (context.node.service_management) registerLegacyEndpoints(router, context);
 
   return async (request) => {

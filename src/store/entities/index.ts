@@ -6,6 +6,7 @@ import { acls, basicauthCredentials, jwtSecrets, keyauthCredentials } from "./cr
 import { plugins } from "./plugins.ts";
 import { routes } from "./routes.ts";
 import { services } from "./services.ts";
+import { targets, upstreams } from "./upstreams.ts";
 
 export const ENTITIES: { readonly [N in EntityName]: EntityDefinition<N> } = {
   services,
@@ -16,6 +17,8 @@ export const ENTITIES: { readonly [N in EntityName]: EntityDefinition<N> } = {
   basicauth_credentials: basicauthCredentials,
   jwt_secrets: jwtSecrets,
   acls,
+  upstreams,
+  targets,
 };
 
 export const ENTITY_NAMES = Object.keys(ENTITIES) as EntityName[];

@@ -7,6 +7,7 @@ import {
   bigint,
   boolean,
   customType,
+  doublePrecision,
   index,
   integer,
   pgTable,
@@ -18,7 +19,9 @@ import {
 import type { JwtSecret } from "../../schemas/credentials.ts";
 import type { Plugin } from "../../schemas/plugins.ts";
 import type { Route } from "../../schemas/routes.ts";
+import type { Healthchecks } from "../../schemas/healthchecks.ts";
 import type { Service } from "../../schemas/services.ts";
+import type { Upstream } from "../../schemas/upstreams.ts";
 import type { EntityName } from "../entity-def.ts";
 import type { sqliteTables } from "../sqlite/tables.ts";
 
@@ -179,6 +182,48 @@ export const acls = pgTable(
   (t) => [uniqueIndex("acls_consumer_group_unique").on(t.consumer_id, t.group)],
 );
 
+export const upstreams = pgTable("upstreams", {
+  id: uuid("id").primaryKey(),
+  created_at: seconds("created_at").notNull(),
+  updated_at: seconds("updated_at").notNull(),
+  name: text("name").notNull().unique(),
+  algorithm: text("algorithm").$type<Upstream["algorithm"]>().notNull(),
+  hash_on: text("hash_on").$type<Upstream["hash_on"]>().notNull(),
+  hash_fallback: text("hash_fallback").$type<Upstream["hash_fallback"]>().notNull(),
+  hash_on_header: text("hash_on_header"),
+  hash_fallback_header: text("hash_fallback_header"),
+  hash_on_cookie: text("hash_on_cookie"),
+  hash_on_cookie_path: text("hash_on_cookie_path").notNull(),
+  hash_on_query_arg: text("hash_on_query_arg"),
+  hash_fallback_query_arg: text("hash_fallback_query_arg"),
+  hash_on_uri_capture: text("hash_on_uri_capture"),
+  hash_fallback_uri_capture: text("hash_fallback_uri_capture"),
+  slots: integer("slots").notNull(),
+  healthchecks: json<Healthchecks>("healthchecks").notNull(),
+  tags: json<string[]>("tags"),
+  host_header: text("host_header"),
+  client_certificate: json<{ id: string }>("client_certificate"),
+  use_srv_name: bool("use_srv_name").notNull(),
+});
+
+export const targets = pgTable(
+  "targets",
+  {
+    id: uuid("id").primaryKey(),
+    // Kong's auto_timestamp_ms: seconds with millisecond precision.
+    created_at: doublePrecision("created_at").notNull(),
+    updated_at: doublePrecision("updated_at").notNull(),
+    upstream_id: uuid("upstream_id")
+      .notNull()
+      .references(() => upstreams.id, { onDelete: "cascade" }),
+    target: text("target").notNull(),
+    weight: integer("weight").notNull(),
+    tags: json<string[]>("tags"),
+  },
+  // The same host:port twice in one upstream is refused (Kong's cache key), by the database too.
+  (t) => [uniqueIndex("targets_upstream_target_unique").on(t.upstream_id, t.target)],
+);
+
 /** One row: the configuration version, bumped in the same transaction as every write. */
 export const configState = pgTable("config_state", {
   id: integer("id").primaryKey(),
@@ -195,6 +240,8 @@ export const postgresTables = {
   basicauth_credentials: basicauthCredentials,
   jwt_secrets: jwtSecrets,
   acls,
+  upstreams,
+  targets,
   config_state: configState,
 } satisfies Record<EntityName | "config_state", unknown>;
 

@@ -1,12 +1,15 @@
 // drizzle tables (SQLite) mirroring schemas/. Wire names are column names, so rows map to entities 1:1;
 // the type checks at the bottom fail the build when a column drifts from its zod schema.
 import { type InferSelectModel, sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Consumer } from "../../schemas/consumers.ts";
 import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "../../schemas/credentials.ts";
+import type { Healthchecks } from "../../schemas/healthchecks.ts";
 import type { Plugin } from "../../schemas/plugins.ts";
 import type { Route } from "../../schemas/routes.ts";
 import type { Service } from "../../schemas/services.ts";
+import type { Target } from "../../schemas/targets.ts";
+import type { Upstream } from "../../schemas/upstreams.ts";
 import type { EntityName } from "../entity-def.ts";
 
 const json = <T>(name: string) => text(name, { mode: "json" }).$type<T>();
@@ -156,6 +159,48 @@ export const acls = sqliteTable(
   (t) => [uniqueIndex("acls_consumer_group_unique").on(t.consumer_id, t.group)],
 );
 
+export const upstreams = sqliteTable("upstreams", {
+  id: text("id").primaryKey(),
+  created_at: integer("created_at").notNull(),
+  updated_at: integer("updated_at").notNull(),
+  name: text("name").notNull().unique(),
+  algorithm: text("algorithm").$type<Upstream["algorithm"]>().notNull(),
+  hash_on: text("hash_on").$type<Upstream["hash_on"]>().notNull(),
+  hash_fallback: text("hash_fallback").$type<Upstream["hash_fallback"]>().notNull(),
+  hash_on_header: text("hash_on_header"),
+  hash_fallback_header: text("hash_fallback_header"),
+  hash_on_cookie: text("hash_on_cookie"),
+  hash_on_cookie_path: text("hash_on_cookie_path").notNull(),
+  hash_on_query_arg: text("hash_on_query_arg"),
+  hash_fallback_query_arg: text("hash_fallback_query_arg"),
+  hash_on_uri_capture: text("hash_on_uri_capture"),
+  hash_fallback_uri_capture: text("hash_fallback_uri_capture"),
+  slots: integer("slots").notNull(),
+  healthchecks: json<Healthchecks>("healthchecks").notNull(),
+  tags: json<string[]>("tags"),
+  host_header: text("host_header"),
+  client_certificate: json<{ id: string }>("client_certificate"),
+  use_srv_name: bool("use_srv_name").notNull(),
+});
+
+export const targets = sqliteTable(
+  "targets",
+  {
+    id: text("id").primaryKey(),
+    // Kong's auto_timestamp_ms: seconds with millisecond precision.
+    created_at: real("created_at").notNull(),
+    updated_at: real("updated_at").notNull(),
+    upstream_id: text("upstream_id")
+      .notNull()
+      .references(() => upstreams.id, { onDelete: "cascade" }),
+    target: text("target").notNull(),
+    weight: integer("weight").notNull(),
+    tags: json<string[]>("tags"),
+  },
+  // The same host:port twice in one upstream is refused (Kong's cache key), by the database too.
+  (t) => [uniqueIndex("targets_upstream_target_unique").on(t.upstream_id, t.target)],
+);
+
 /** One row: the configuration version, bumped in the same transaction as every write. */
 export const configState = sqliteTable("config_state", {
   id: integer("id").primaryKey(),
@@ -172,6 +217,8 @@ export const sqliteTables = {
   basicauth_credentials: basicauthCredentials,
   jwt_secrets: jwtSecrets,
   acls,
+  upstreams,
+  targets,
   config_state: configState,
 } satisfies Record<EntityName | "config_state", unknown>;
 
@@ -204,3 +251,7 @@ export type _JwtRowMatchesSchema = Assert<
   Exact<InferSelectModel<typeof jwtSecrets>, WithConsumerId<JwtSecret>>
 >;
 export type _AclRowMatchesSchema = Assert<Exact<InferSelectModel<typeof acls>, WithConsumerId<Acl>>>;
+export type _UpstreamRowMatchesSchema = Assert<Exact<InferSelectModel<typeof upstreams>, Upstream>>;
+export type _TargetRowMatchesSchema = Assert<
+  Exact<InferSelectModel<typeof targets>, Omit<Target, "upstream"> & { upstream_id: string }>
+>;
