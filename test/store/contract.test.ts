@@ -232,6 +232,28 @@ for (const dialect of dialects)
       expect(again.sources).toBeNull();
     });
 
+    test("targets: float-second timestamps and the healthchecks record round-trip; unique per upstream; cascade", async () => {
+      const upstream = await store.entity("upstreams").insert({
+        name: "contract.upstream",
+        healthchecks: { active: { healthy: { interval: 0.5 } }, threshold: 33.5 },
+      });
+      expect((await store.entity("upstreams").get("contract.upstream"))!.healthchecks).toEqual(
+        upstream.healthchecks,
+      );
+      const targets = store.entity("targets");
+      const scope = { upstream: upstream.id };
+      const target = await targets.insert({ target: "a.test", weight: 0 }, scope);
+      expect(target.target).toBe("a.test:8000");
+      expect(Math.round(target.created_at * 1000) / 1000).toBe(target.created_at);
+      expect(await targets.get("a.test:8000", scope)).toEqual(target);
+      expect(await kongError(targets.insert({ target: "a.test:8000" }, scope))).toMatchObject({
+        status: 409,
+        code: 5,
+      });
+      await store.entity("upstreams").delete(upstream.id);
+      expect(await targets.get(target.id)).toBeNull();
+    });
+
     test("a batch commits together or not at all", async () => {
       const before = await store.configVersion();
       await expect(

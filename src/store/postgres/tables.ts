@@ -17,9 +17,9 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { JwtSecret } from "../../schemas/credentials.ts";
+import type { Healthchecks } from "../../schemas/healthchecks.ts";
 import type { Plugin } from "../../schemas/plugins.ts";
 import type { Route } from "../../schemas/routes.ts";
-import type { Healthchecks } from "../../schemas/healthchecks.ts";
 import type { Service } from "../../schemas/services.ts";
 import type { Upstream } from "../../schemas/upstreams.ts";
 import type { EntityName } from "../entity-def.ts";
