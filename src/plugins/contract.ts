@@ -53,6 +53,11 @@ export interface PluginContext {
    * response hooks see it. A later value for the same name replaces an earlier one.
    */
   setResponseHeader(name: string, value: string): void;
+  /**
+   * A gateway answer with exactly the body and headers given (Kong's kong.response.exit), plus the gateway's
+   * own Server, request id and latency headers.
+   */
+  exit(status: number, body?: string | Uint8Array<ArrayBuffer> | null, headers?: HeadersInit): Response;
 }
 
 /**

@@ -103,6 +103,18 @@ export class ProxyPluginContext implements PluginContext {
     if (this.responseHeaders === null) return;
     for (const [name, value] of this.responseHeaders) headers.set(name, value);
   }
+
+  exit(
+    status: number,
+    body: string | Uint8Array<ArrayBuffer> | null = null,
+    headers?: HeadersInit,
+  ): Response {
+    const all = new Headers(headers);
+    all.set("server", this.serverToken);
+    all.set("x-portico-request-id", this.requestId);
+    all.set("x-portico-response-latency", String(Math.round(performance.now() - this.start)));
+    return new Response(body, { status, headers: all });
+  }
 }
 
 /** Thrown by readBodyText when a body of unannounced length grows past the limit; the proxy answers 413. */

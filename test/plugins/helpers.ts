@@ -121,3 +121,72 @@ export function expected(
 ): Record<string, string | undefined> {
   return Object.fromEntries(CONSUMER_HEADERS.map((h) => [h, headers[h]]));
 }
+
+/** POSTs a plugin that must be refused; returns Kong's schema-violation `fields` after checking code and status. */
+export async function refusedConfig(
+  w: PluginWorld,
+  body: Record<string, unknown>,
+  path = "/plugins",
+): Promise<Record<string, unknown>> {
+  const res = await w.tg.admin(path, { method: "POST", body });
+  const answer = await res.json();
+  expect({ status: res.status, code: answer.code, name: answer.name }).toEqual({
+    status: 400,
+    code: 2,
+    name: "schema violation",
+  });
+  return answer.fields;
+}
+
+type Scope = "global" | "service" | "route" | "consumer";
+
+/**
+ * Kong's precedence for one plugin, observed through the proxy: a configuration is added at each scope from
+ * the least to the most specific (global → service → route → consumer), and each must take over from the
+ * previous; removing them again falls back step by step. `observe` sends a request on the route (as the
+ * consumer, whose key it is given) and says which configuration acted. Uses a service and route of its own.
+ */
+export async function expectPrecedence(
+  w: PluginWorld,
+  plugin: string,
+  configs: Partial<Record<Scope, Record<string, unknown>>>,
+  observe: (path: string, headers: Record<string, string>) => Promise<Scope | "none">,
+): Promise<void> {
+  const tag = `${plugin}-precedence`;
+  const { id: serviceId, routes } = await w.service(tag, [`/${tag}`]);
+  const routeId = routes[0]!;
+  const consumer = await w.consumer({ username: `${tag}-consumer` });
+  await admin(w.tg, "POST", `/consumers/${consumer.id}/key-auth`, { key: `${tag}-key` });
+  // The consumer is identified by key-auth on the route (consumer-scoped configurations need it).
+  await admin(w.tg, "POST", `/routes/${routeId}/plugins`, { name: "key-auth" });
+  const headers = { apikey: `${tag}-key` };
+  const where: Record<Scope, string> = {
+    global: "/plugins",
+    service: `/services/${serviceId}/plugins`,
+    route: `/routes/${routeId}/plugins`,
+    consumer: `/consumers/${consumer.id}/plugins`,
+  };
+  const added: { scope: Scope; id: string }[] = [];
+  const order: Scope[] = ["global", "service", "route", "consumer"];
+  for (const scope of order) {
+    const config = configs[scope];
+    if (config === undefined) continue;
+    const created = await admin(w.tg, "POST", where[scope], { name: plugin, config });
+    added.push({ scope, id: created.id });
+    await w.synced();
+    expect({ added: scope, acted: await observe(`/${tag}`, headers) }).toEqual({
+      added: scope,
+      acted: scope,
+    });
+  }
+  while (added.length > 0) {
+    const removed = added.pop()!;
+    await admin(w.tg, "DELETE", `/plugins/${removed.id}`);
+    await w.synced();
+    const expected = added.at(-1)?.scope ?? "none";
+    expect({ removed: removed.scope, acted: await observe(`/${tag}`, headers) }).toEqual({
+      removed: removed.scope,
+      acted: expected,
+    });
+  }
+}
