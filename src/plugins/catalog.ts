@@ -4,6 +4,7 @@ import { acl } from "./acl/index.ts";
 import { basicAuth } from "./basic-auth/index.ts";
 import type { AnyPluginDescriptor } from "./contract.ts";
 import { cors } from "./cors/index.ts";
+import { ipRestriction } from "./ip-restriction/index.ts";
 import { jwt } from "./jwt/index.ts";
 import { keyAuth } from "./key-auth/index.ts";
 
@@ -11,7 +12,7 @@ import { keyAuth } from "./key-auth/index.ts";
 export type PluginCatalog = ReadonlyMap<string, AnyPluginDescriptor>;
 
 export const PLUGIN_CATALOG: PluginCatalog = new Map(
-  ([jwt, keyAuth, basicAuth, acl, cors] as AnyPluginDescriptor[]).map((p) => [p.name, p]),
+  ([jwt, keyAuth, basicAuth, acl, cors, ipRestriction] as AnyPluginDescriptor[]).map((p) => [p.name, p]),
 );
 
 /** The bundled plugins' names, sorted (for messages and `GET /plugins/enabled`). */
