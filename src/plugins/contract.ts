@@ -58,6 +58,13 @@ export interface PluginContext {
    * own Server, request id and latency headers.
    */
   exit(status: number, body?: string | Uint8Array<ArrayBuffer> | null, headers?: HeadersInit): Response;
+  /**
+   * Refuses a request body over `limit` bytes with `status` and "Request size limit exceeded": at once when its
+   * length is announced or it was already read; otherwise while it streams — the upstream call is cut off the
+   * moment the count passes the limit, so the body is never buffered to be measured. Returns the refusal
+   * when it is due now.
+   */
+  limitBody(limit: number, status: number): Response | undefined;
 }
 
 /**

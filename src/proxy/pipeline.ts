@@ -228,7 +228,13 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
     if (error instanceof BodyTooLarge)
       return withResponseHooks(
         run,
-        gatewayResponse(413, MESSAGES[413], state.requestId, state.env.serverToken, state.start),
+        gatewayResponse(
+          ctx.tooLargeStatus,
+          MESSAGES[413],
+          state.requestId,
+          state.env.serverToken,
+          state.start,
+        ),
         "error",
       );
     return pluginFailure(run, error);
@@ -344,7 +350,8 @@ function forwardMatched(
     `${upstream.origin}${upstreamPath}${query}`,
     upstreamHeaders,
     state.hasBody,
-    state.streamLimit,
+    // A plugin may have lowered the limit on a body of unannounced length (request-size-limiting).
+    plugins === null ? state.streamLimit : plugins.ctx.streamLimit,
     upstream,
     { requestId, start, env, plugins, tx },
   );
@@ -369,8 +376,10 @@ function failureResponse(
       return gatewayResponse(504, MESSAGES[504], requestId, env.serverToken, start, latency);
     case "dns":
       return gatewayResponse(503, NAME_RESOLUTION_FAILED, requestId, env.serverToken, start, latency);
-    case "too-large":
-      return gatewayResponse(413, MESSAGES[413], requestId, env.serverToken, start, latency);
+    case "too-large": {
+      const status = ctx.plugins?.ctx.tooLargeStatus ?? 413;
+      return gatewayResponse(status, MESSAGES[413], requestId, env.serverToken, start, latency);
+    }
     case "refused":
       return gatewayResponse(502, MESSAGES[502], requestId, env.serverToken, start, latency);
     case "client-gone":

@@ -2,6 +2,7 @@
 // have a plugin chain, so requests without plugins pay nothing.
 import type { ConsumerIdentity, CredentialIdentity, PluginContext } from "../plugins/contract.ts";
 import type { CredentialIndex } from "../plugins/credential-index.ts";
+import { MESSAGES } from "./responses.ts";
 
 export class ProxyPluginContext implements PluginContext {
   consumer: ConsumerIdentity | null = null;
@@ -16,6 +17,8 @@ export class ProxyPluginContext implements PluginContext {
    * these exact bytes: decoding to text and back would corrupt bytes that are not UTF-8 (a latin-1 form).
    */
   receivedBody: Uint8Array<ArrayBuffer> | undefined;
+  /** The status a body over `streamLimit` gets (a plugin's limit may ask for 417). */
+  tooLargeStatus = 413;
   /** Headers for whatever response goes out (setResponseHeader), in the order they were set. */
   responseHeaders: [string, string][] | null = null;
   #decoded: string | undefined;
@@ -34,8 +37,11 @@ export class ProxyPluginContext implements PluginContext {
     readonly credentials: CredentialIndex,
     private readonly serverToken: string,
     private readonly start: number,
-    /** Most bytes a body of unannounced length may have (null: its Content-Length was already checked). */
-    private readonly streamLimit: number | null = null,
+    /**
+     * Most bytes a body of unannounced length may have (null: its Content-Length was already checked); a
+     * plugin may lower it (limitBody).
+     */
+    public streamLimit: number | null = null,
   ) {}
 
   setUpstreamQuery(query: string): void {
@@ -70,6 +76,21 @@ export class ProxyPluginContext implements PluginContext {
     const length = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
     this.upstreamHeaders.set("content-length", String(length));
     if (contentType !== undefined) this.upstreamHeaders.set("content-type", contentType);
+  }
+
+  limitBody(limit: number, status: number): Response | undefined {
+    const refuse = () => this.respond(status, MESSAGES[413]);
+    if (this.receivedBody !== undefined) return this.receivedBody.byteLength > limit ? refuse() : undefined;
+    const announced = this.request.headers.get("content-length");
+    if (announced !== null) return Number(announced) > limit ? refuse() : undefined;
+    // No length and no chunked framing: there is no body.
+    if (this.streamLimit === null) return undefined;
+    // A GET's or HEAD's body never reaches the upstream (Bun's server drops it), so only others count.
+    if (limit < this.streamLimit) {
+      this.streamLimit = limit;
+      this.tooLargeStatus = status;
+    }
+    return undefined;
   }
 
   respond(

@@ -32,7 +32,7 @@ afterAll(() => w.stop());
 describe("plugin validation", () => {
   test("an unknown plugin name: Kong's 'not enabled' schema violation", async () => {
     const message =
-      "plugin 'rate-limiting-xl' not enabled; bundled plugins: acl, basic-auth, cors, ip-restriction, jwt, key-auth";
+      "plugin 'rate-limiting-xl' not enabled; bundled plugins: acl, basic-auth, cors, ip-restriction, jwt, key-auth, request-size-limiting";
     expect(await failing("POST", "/plugins", { name: "rate-limiting-xl" }, 400)).toEqual(
       schemaViolation(`schema violation (name: ${message})`, { name: message }),
     );
@@ -206,7 +206,15 @@ describe("plugin validation", () => {
 describe("plugin discovery", () => {
   test("/plugins/enabled lists the bundled plugins", async () => {
     expect(await admin(w.tg, "GET", "/plugins/enabled")).toEqual({
-      enabled_plugins: ["acl", "basic-auth", "cors", "ip-restriction", "jwt", "key-auth"],
+      enabled_plugins: [
+        "acl",
+        "basic-auth",
+        "cors",
+        "ip-restriction",
+        "jwt",
+        "key-auth",
+        "request-size-limiting",
+      ],
     });
   });
 
