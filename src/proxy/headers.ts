@@ -1,9 +1,14 @@
 // Header rules of a faithful proxy. The client's Headers object is rewritten in place and handed to fetch
 // (no copy); the upstream's response Headers likewise. Every name and constant is precomputed.
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy Keep-Alive/Proxy-Connection): never forwarded. */
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy Keep-Alive/Proxy-Connection): never forwarded. `Proxy`
+ * is not hop-by-hop, but CGI-style upstreams turn it into HTTP_PROXY, the variable their HTTP clients take
+ * their outgoing proxy from (httpoxy); Kong clears it too.
+ */
 const REQUEST_HOP_BY_HOP = [
   "keep-alive",
+  "proxy",
   "proxy-connection",
   "proxy-authorization",
   "te",
@@ -21,6 +26,32 @@ const RESPONSE_HOP_BY_HOP = [
   "transfer-encoding",
   "upgrade",
 ] as const;
+
+/**
+ * Characters a Host header may carry: RFC 3986's reg-name (unreserved, sub-delims, %-escapes), `:` for the
+ * port and `[]` for IPv6. A comma is left out: Bun joins repeated Host headers with ", ", so it means two.
+ */
+const HOST_CHARS = (() => {
+  const allowed = new Uint8Array(128);
+  for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+;=%:[]")
+    allowed[ch.charCodeAt(0)] = 1;
+  return allowed;
+})();
+
+/**
+ * A Host header the gateway can route by and repeat upstream: non-empty, only the characters above. Bun's
+ * server refuses NUL and most control characters itself but lets tab, space, DEL, `/` and the rest through;
+ * nginx (so Kong) answers 400 to those. `\`, `@`, `?`, `#` and bytes above 0x7F (which nginx lets pass) are
+ * refused too: none can be part of a host, and https redirects build `https://<host><path>` from this header.
+ */
+export function isValidHost(host: string): boolean {
+  if (host.length === 0) return false;
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c > 127 || HOST_CHARS[c] === 0) return false;
+  }
+  return true;
+}
 
 /** Removes `Connection` and every header it names. */
 function stripConnectionTokens(headers: Headers): void {

@@ -4,9 +4,9 @@
 import type { Server } from "bun";
 import { type PluginChain, runAccess, runResponse } from "../plugins/chain.ts";
 import type { ResponseSource } from "../plugins/contract.ts";
-import { normalizePath } from "../schemas/normalize-path.ts";
+import { normalizeRequestPath } from "../schemas/normalize-path.ts";
 import { attempt, type ForwardCall, type ForwardOutcome, retry } from "./forward.ts";
-import { setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
+import { isValidHost, setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
 import { finish, type LogPhase } from "./log-phase.ts";
 import { joinUpstreamPath } from "./path-join.ts";
 import { BodyTooLarge, ProxyPluginContext } from "./plugin-context.ts";
@@ -64,16 +64,21 @@ export function handle(
     if (pathStart < 0) pathStart = url.length;
   }
   if (url.length - pathStart > env.uriLimit) return fail(414);
-  const queryStart = url.indexOf("?", pathStart);
-  const rawPath =
-    pathStart === url.length ? "/" : url.slice(pathStart, queryStart < 0 ? undefined : queryStart);
-  const query = queryStart < 0 ? "" : url.slice(queryStart);
+  // Bun keeps a `#fragment` a raw client sent (no request target may carry one); fetch would drop it on the
+  // way upstream, so it is cut here, before routing, as nginx's $uri (and so Kong) does.
+  const hash = url.indexOf("#", pathStart);
+  const end = hash < 0 ? url.length : hash;
+  let queryStart = url.indexOf("?", pathStart);
+  if (queryStart >= end) queryStart = -1;
+  const rawPath = pathStart === end ? "/" : url.slice(pathStart, queryStart < 0 ? end : queryStart);
+  const query = queryStart < 0 ? "" : url.slice(queryStart, end);
 
   const headers = request.headers;
   const hostHeader = headers.get("host");
-  // Bun joins repeated headers with ", "; a Host never contains a comma, so this is a second Host.
-  if (hostHeader?.includes(",")) return fail(400);
+  if (hostHeader !== null && !isValidHost(hostHeader)) return fail(400);
   const method = request.method;
+  // nginx (so Kong) refuses both; fetch cannot send them upstream anyway.
+  if (method === "TRACE" || method === "CONNECT") return fail(405);
   let hasBody = false;
   let streamLimit: number | null = null;
   const contentLength = headers.get("content-length");
@@ -97,7 +102,8 @@ export function handle(
   host = host.toLowerCase();
   if (env.port === "") env.port = String(server.port);
 
-  const path = normalizePath(rawPath);
+  const path = normalizeRequestPath(rawPath);
+  if (path === null) return fail(400);
   const facts: RequestFacts = { method, host, port: Number(env.port), path, headers, sni: null };
   const match =
     snapshot.router.match(facts) ?? (method === "OPTIONS" ? matchPreflight(snapshot.router, facts) : null);

@@ -4,6 +4,7 @@
 export const MESSAGES = {
   400: "Bad request",
   404: "no Route matched with those values",
+  405: "Method not allowed",
   413: "Request size limit exceeded",
   414: "URI too long",
   426: "Please use HTTPS protocol",

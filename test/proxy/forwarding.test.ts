@@ -210,11 +210,13 @@ describe("upstream request", () => {
   test("traversal attempts cannot reach another route or climb above the service path", async () => {
     await configure(tg, { name: "public", url: `${up.url}/public-api` }, [{ paths: ["/public"] }]);
     const before = up.received.length;
-    for (const attempt of ["/public/../admin", "/public/%2e%2e/admin", "/public/..%2f..%2fadmin"]) {
-      const res = await tg.proxy(attempt);
-      if (res.status === 200) expect(lastReceived().target.startsWith("/public-api")).toBe(true);
-      else expect(res.status).toBe(404);
-    }
+    // Resolved before routing (no route for /admin), or refused: a dot segment next to an encoded slash.
+    for (const [attempt, status] of [
+      ["/public/../admin", 404],
+      ["/public/%2e%2e/admin", 404],
+      ["/public/..%2f..%2fadmin", 400],
+    ] as const)
+      expect({ attempt, status: (await tg.proxy(attempt)).status }).toEqual({ attempt, status });
     const answer = await rawRequest(
       proxyPort,
       "GET /public../admin HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",

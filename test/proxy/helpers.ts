@@ -66,11 +66,14 @@ export function startUpstream(handler?: Handler, options: { readBody?: boolean }
   };
 }
 
-/** Sends raw bytes to a listener and collects the whole answer until the server closes or `ms` passes. */
+/**
+ * Sends raw bytes (each character of `bytes` is one byte, latin1) to a listener and collects the whole
+ * answer until the server closes or `ms` passes.
+ */
 export function rawRequest(port: number, bytes: string, ms = 1000): Promise<string> {
   return new Promise((resolve, reject) => {
     let answer = "";
-    const socket = net.connect(port, "127.0.0.1", () => socket.write(bytes));
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(bytes, "latin1"));
     const timer = setTimeout(() => socket.destroy(), ms);
     socket.on("data", (d) => {
       answer += d.toString("latin1");
