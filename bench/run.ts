@@ -1,10 +1,11 @@
-// Benchmark: Portico (the compiled binary) against nginx as a reverse proxy, same upstream, same machine.
+// Benchmark: Portico (the compiled binary) against nginx as a reverse proxy and against Bun's own floor
+// (floor-passthrough.ts, floor-headers.ts), same upstream, same machine.
 //
 //   bun bench/run.ts [--rounds 3] [--duration 5] [--no-build]
 //
 // Layout on this 2-core machine: wrk and the upstream nginx share core 0; the proxy under test runs alone on
-// core 1 (taskset). Each scenario alternates nginx and Portico within a round; ratios compare the two in the
-// same round. CPU per request comes from /proc/<pid>/stat (utime + stime of the whole proxy process, all
+// core 1 (taskset). Each scenario measures every target within a round, starting with a different one each
+// round; ratios compare targets in the same round. CPU per request comes from /proc/<pid>/stat (utime + stime of the whole proxy process, all
 // threads) before and after each wrk run. Prints a Markdown table. Not a test: nothing here asserts.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,7 +23,16 @@ const { values: flags } = parseArgs({
 const ROUNDS = Number(flags.rounds);
 const DURATION = Number(flags.duration);
 const ROOT = join(import.meta.dir, "..");
-const PORTS = { upstream: 18080, nginx: 18081, portico: 18000, admin: 18001, big: 18002, bigAdmin: 18003 };
+const PORTS = {
+  upstream: 18080,
+  nginx: 18081,
+  portico: 18000,
+  admin: 18001,
+  big: 18002,
+  bigAdmin: 18003,
+  floor: 18004,
+  floorHeaders: 18005,
+};
 const CLK_TCK = 100;
 const LOAD_CORE = "0";
 const PROXY_CORE = "1";
@@ -145,6 +155,21 @@ function startNginxProxy(): Bun.Subprocess {
   return spawn(["taskset", "-c", PROXY_CORE, "/usr/sbin/nginx", "-p", join(work, "proxy"), "-c", conf]);
 }
 
+// --- Bun's floor: the same upstream through minimal Bun.serve + fetch scripts ----------------------------
+
+function startFloor(script: string, port: number): Bun.Subprocess {
+  const upstream = `http://127.0.0.1:${PORTS.upstream}`;
+  return spawn([
+    "taskset",
+    "-c",
+    PROXY_CORE,
+    process.execPath,
+    join(ROOT, "bench", script),
+    String(port),
+    upstream,
+  ]);
+}
+
 // --- Portico -------------------------------------------------------------------------------------------
 
 const ADMIN = `http://127.0.0.1:${PORTS.admin}`;
@@ -216,8 +241,8 @@ function wrk(
   if (errors) throw new Error(`wrk saw ${errors[1]} error responses from ${url}`);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50: parseDuration(/50%\s+(\S+)/.exec(out)?.[1] ?? ""),
-    p99: parseDuration(/99%\s+(\S+)/.exec(out)?.[1] ?? ""),
+    p50: parseDuration(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ""),
+    p99: parseDuration(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ""),
     requests: Number(/(\d+) requests in/.exec(out)?.[1]),
   };
 }
@@ -247,7 +272,18 @@ const SCENARIOS: Scenario[] = [
   { name: "POST 1 MiB, c10", path: "/upload", connections: 10, script: postScript },
 ];
 
-type Row = { scenario: string; round: number; nginx: Sample; portico: Sample };
+/** The proxies compared in every scenario; efficiency is nginx's CPU µs ÷ the target's, in the same round. */
+const TARGETS = ["nginx", "floor", "floorHeaders", "portico"] as const;
+type TargetName = (typeof TARGETS)[number];
+const LABELS: Record<TargetName, string> = {
+  nginx: "nginx",
+  floor: "Bun floor (pass-through)",
+  floorHeaders: "Bun floor + header work",
+  portico: "Portico",
+};
+type Target = { pid: number; base: string };
+
+type Row = { scenario: string; round: number; samples: Record<TargetName, Sample> };
 
 function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : "–";
@@ -275,25 +311,33 @@ async function main() {
   await waitFor(`http://127.0.0.1:${PORTS.upstream}/100b`);
   const nginx = startNginxProxy();
   await waitFor(`http://127.0.0.1:${PORTS.nginx}/100b`);
+  const floor = startFloor("floor-passthrough.ts", PORTS.floor);
+  await waitFor(`http://127.0.0.1:${PORTS.floor}/100b`);
+  const floorHeaders = startFloor("floor-headers.ts", PORTS.floorHeaders);
+  await waitFor(`http://127.0.0.1:${PORTS.floorHeaders}/100b`);
   const portico = await startPortico(binary);
   await waitFor(`http://127.0.0.1:${PORTS.portico}/bench/100b`);
+  const targets: Record<TargetName, Target> = {
+    nginx: { pid: nginx.pid, base: `http://127.0.0.1:${PORTS.nginx}` },
+    floor: { pid: floor.pid, base: `http://127.0.0.1:${PORTS.floor}` },
+    floorHeaders: { pid: floorHeaders.pid, base: `http://127.0.0.1:${PORTS.floorHeaders}` },
+    portico: { pid: portico.pid, base: `http://127.0.0.1:${PORTS.portico}/bench` },
+  };
 
   const rows: Row[] = [];
   const scenarios = flags.only ? SCENARIOS.filter((s) => s.name.includes(flags.only!)) : SCENARIOS;
-  // Warm both proxies (JIT, keep-alive pools).
-  wrk(`http://127.0.0.1:${PORTS.nginx}/100b`, 50);
-  wrk(`http://127.0.0.1:${PORTS.portico}/bench/100b`, 50);
+  // Warm every proxy (JIT, keep-alive pools).
+  for (const name of TARGETS) wrk(`${targets[name].base}/100b`, 50);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const s of scenarios) {
       log(`bench: round ${round} ${s.name}`);
-      const n = measure(nginx.pid, `http://127.0.0.1:${PORTS.nginx}${s.path}`, s.connections, s.script);
-      const p = measure(
-        portico.pid,
-        `http://127.0.0.1:${PORTS.portico}/bench${s.path}`,
-        s.connections,
-        s.script,
-      );
-      rows.push({ scenario: s.name, round, nginx: n, portico: p });
+      const samples = {} as Record<TargetName, Sample>;
+      // Each round starts with another target, so a drift in the machine's load does not always hit one.
+      for (let k = 0; k < TARGETS.length; k++) {
+        const name = TARGETS[(k + round) % TARGETS.length]!;
+        samples[name] = measure(targets[name].pid, targets[name].base + s.path, s.connections, s.script);
+      }
+      rows.push({ scenario: s.name, round, samples });
     }
   }
 
@@ -365,30 +409,44 @@ async function main() {
 
   const out: string[] = [];
   const nginxVersion = Bun.spawnSync(["/usr/sbin/nginx", "-v"]).stderr.toString().trim();
-  out.push(`Portico vs ${nginxVersion} — ${ROUNDS} rounds × ${DURATION} s per run, wrk -t1`);
+  out.push(
+    `Portico vs ${nginxVersion} and Bun ${Bun.version}'s floor — ${ROUNDS} rounds × ${DURATION} s per run, wrk -t1`,
+  );
   out.push("");
   out.push(
-    "| scenario | round | nginx rps | Portico rps | nginx p50/p99 ms | Portico p50/p99 ms | nginx CPU µs/req | Portico CPU µs/req | efficiency (nginx µs ÷ Portico µs) | nginx RSS MiB | Portico RSS MiB |",
+    "| scenario | round | target | rps | p50/p99 ms | CPU µs/req | efficiency (nginx µs ÷ target µs) | RSS MiB |",
   );
-  out.push("|---|---|---|---|---|---|---|---|---|---|---|");
+  out.push("|---|---|---|---|---|---|---|---|");
   for (const r of rows)
-    out.push(
-      `| ${r.scenario} | ${r.round} | ${fmt(r.nginx.rps)} | ${fmt(r.portico.rps)} | ${fmt(r.nginx.p50, 3)}/${fmt(r.nginx.p99, 3)} | ${fmt(r.portico.p50, 3)}/${fmt(r.portico.p99, 3)} | ${fmt(r.nginx.cpuUs, 1)} | ${fmt(r.portico.cpuUs, 1)} | ${fmt(r.nginx.cpuUs / r.portico.cpuUs, 2)} | ${fmt(r.nginx.rss, 1)} | ${fmt(r.portico.rss, 1)} |`,
-    );
+    for (const name of TARGETS) {
+      const t = r.samples[name];
+      out.push(
+        `| ${r.scenario} | ${r.round} | ${LABELS[name]} | ${fmt(t.rps)} | ${fmt(t.p50, 3)}/${fmt(t.p99, 3)} | ${fmt(t.cpuUs, 1)} | ${fmt(r.samples.nginx.cpuUs / t.cpuUs, 2)} | ${fmt(t.rss, 1)} |`,
+      );
+    }
   if (rows.length > 0) {
-    out.push("");
-    out.push("Medians over rounds:");
+    // Every ratio is taken within a round (targets measured minutes apart are not compared), then the
+    // median over rounds.
+    const ratio = (rs: Row[], top: TargetName, bottom: TargetName) =>
+      median(rs.map((r) => r.samples[top].cpuUs / r.samples[bottom].cpuUs));
     out.push("");
     out.push(
-      "| scenario | nginx CPU µs/req | Portico CPU µs/req | efficiency | rps ratio (Portico ÷ nginx) |",
+      "Medians over rounds: CPU µs/req, (efficiency = nginx µs ÷ target µs), and Portico's cost over each floor:",
     );
-    out.push("|---|---|---|---|---|");
+    out.push("");
+    out.push(
+      `| scenario | ${TARGETS.map((name) => LABELS[name]).join(" | ")} | Portico ÷ floor | Portico ÷ floor + headers | rps ratio (Portico ÷ nginx) |`,
+    );
+    out.push(`|---|${TARGETS.map(() => "---|").join("")}---|---|---|`);
     for (const s of scenarios) {
       const rs = rows.filter((r) => r.scenario === s.name);
-      const eff = median(rs.map((r) => r.nginx.cpuUs / r.portico.cpuUs));
-      const rps = median(rs.map((r) => r.portico.rps / r.nginx.rps));
+      const cells = TARGETS.map(
+        (name) =>
+          `${fmt(median(rs.map((r) => r.samples[name].cpuUs)), 1)} (${fmt(ratio(rs, "nginx", name), 2)})`,
+      );
+      const rps = median(rs.map((r) => r.samples.portico.rps / r.samples.nginx.rps));
       out.push(
-        `| ${s.name} | ${fmt(median(rs.map((r) => r.nginx.cpuUs)), 1)} | ${fmt(median(rs.map((r) => r.portico.cpuUs)), 1)} | ${fmt(eff, 2)} | ${fmt(rps, 2)} |`,
+        `| ${s.name} | ${cells.join(" | ")} | ${fmt(ratio(rs, "portico", "floor"), 2)} | ${fmt(ratio(rs, "portico", "floorHeaders"), 2)} | ${fmt(rps, 2)} |`,
       );
     }
     out.push("");
