@@ -53,6 +53,29 @@ export type BatchStep =
 
 export type StoreInfo = { dialect: "sqlite" | "postgres"; location: string };
 
+/** A node serving this configuration, as it last reported itself (Kong's clustering_data_planes). */
+export type NodeRecord = {
+  id: string;
+  hostname: string;
+  /** Portico's version. */
+  version: string;
+  /** The configuration version its proxy serves. */
+  config_version: number;
+  /** Unix seconds. */
+  started_at: number;
+  last_seen: number;
+  workers: number;
+};
+
+/** The nodes that share this database. */
+export interface NodeRegistry {
+  /** Records (or refreshes) a node's row. */
+  heartbeat(node: NodeRecord): Promise<void>;
+  page(query: { size: number; offset?: string | undefined }): Promise<Page<NodeRecord>>;
+  /** Forgets nodes not seen since `before` (Unix seconds). */
+  purge(before: number): Promise<number>;
+}
+
 export interface Store {
   readonly info: StoreInfo;
   /** Any entity's repository by its DAO name. */
@@ -63,6 +86,24 @@ export interface Store {
   configVersion(): Promise<number>;
   /** True when the database answers. */
   ping(): Promise<boolean>;
+  /**
+   * Every committed change, wherever it was written (this node, another node, another process on the same
+   * SQLite file), in version order. This node's own writes arrive right after they commit; others' once
+   * `sync` has read them.
+   */
   subscribe(listener: (event: ChangeEvent) => void): () => void;
+  /** Reads the changes committed since the last one delivered and delivers them (cheap when there are none). */
+  sync(): Promise<void>;
+  /** Calls `listener` when another connection may have committed (PostgreSQL NOTIFY, SQLite data_version). */
+  watch(listener: () => void): () => void;
+  readonly nodes: NodeRegistry;
   close(): Promise<void>;
 }
+
+export type StoreOptions = {
+  /**
+   * Called synchronously after a write commits, in the caller's async context, with the events it produced
+   * (the runtime uses it to answer a write once the proxy serves it).
+   */
+  onCommit?(events: readonly ChangeEvent[]): void;
+};

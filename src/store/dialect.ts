@@ -1,6 +1,6 @@
 // The small part of the store that differs between databases: connecting, migrating, transactions, and the
 // few primitive table operations Kong's rules (store.ts) are written against. Rows use wire column names.
-import type { StoreInfo, TagFilter } from "./contract.ts";
+import type { ChangeEvent, NodeRecord, StoreInfo, TagFilter } from "./contract.ts";
 import type { EntityName, Row } from "./entity-def.ts";
 
 /** Column equality filters; null matches NULL. */
@@ -25,8 +25,12 @@ export interface WriteAccess extends TableAccess {
   /** Inserts the row, or replaces the one with its id. */
   save(entity: EntityName, row: Row): Promise<void>;
   remove(entity: EntityName, id: string): Promise<void>;
-  /** Bumps the configuration version inside the transaction and returns the new value. */
-  bumpVersion(): Promise<number>;
+  /** Raises the configuration version by `count` inside the transaction and returns the new value. */
+  bumpVersion(count: number): Promise<number>;
+  /** Records committed changes for the other nodes (one row per version). */
+  recordEvents(events: readonly ChangeEvent[], at: number): Promise<void>;
+  /** Forgets recorded changes older than `before` (ms). */
+  pruneEvents(before: number): Promise<void>;
 }
 
 export interface Dialect {
@@ -39,6 +43,13 @@ export interface Dialect {
    */
   transaction<T>(work: (tx: WriteAccess) => Promise<T>): Promise<T>;
   configVersion(): Promise<number>;
+  /** Recorded changes after `version`, in order, at most `limit`. */
+  eventsSince(version: number, limit: number): Promise<ChangeEvent[]>;
+  /** Calls `listener` when another connection may have committed; returns a function that stops it. */
+  watch(listener: () => void): () => void;
+  upsertNode(node: NodeRecord): Promise<void>;
+  listNodes(after: string | undefined, limit: number): Promise<NodeRecord[]>;
+  deleteNodesBefore(lastSeen: number): Promise<number>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

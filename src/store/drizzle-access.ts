@@ -1,7 +1,7 @@
 // The primitive table operations, written once with drizzle's query builder: SQLite's and PostgreSQL's
 // builders take the same calls, so the dialects differ only in their tables and in how tags are searched.
-import { and, asc, count, eq, gt, isNull, type SQL, sql } from "drizzle-orm";
-import type { TagFilter } from "./contract.ts";
+import { and, asc, count, eq, gt, isNull, lt, type SQL, sql } from "drizzle-orm";
+import type { ChangeEvent, NodeRecord, TagFilter } from "./contract.ts";
 import type { Filter, ListQuery, TableAccess, WriteAccess } from "./dialect.ts";
 import type { EntityName, Row } from "./entity-def.ts";
 
@@ -15,7 +15,12 @@ export type AnyTable = { [column: string]: unknown };
 // biome-ignore lint/suspicious/noExplicitAny: the two dialects' builder types are not assignable to one another.
 export type AnyDb = any;
 
-export type DrizzleTables = Readonly<Record<EntityName, AnyTable> & { config_state: AnyTable }>;
+export type DrizzleTables = Readonly<
+  Record<EntityName, AnyTable> & { config_state: AnyTable; config_events: AnyTable; cluster_nodes: AnyTable }
+>;
+
+/** Rows per INSERT statement when many are written at once (well under both databases' parameter limits). */
+const INSERT_CHUNK = 500;
 
 /** `tags` contains `tag`, in the dialect's JSON dialect. */
 export type TagCondition = (column: unknown, tag: string) => SQL;
@@ -88,16 +93,86 @@ export function writeAccess(db: AnyDb, tables: DrizzleTables, hasTag: TagConditi
       const table = tables[entity];
       await db.delete(table).where(eq(column(table, "id"), id));
     },
-    async bumpVersion() {
+    async bumpVersion(by) {
       const version = column(state, "version");
       const rows: { version: number }[] = await db
         .update(state)
-        .set({ version: sql`${version} + 1` })
+        .set({ version: sql`${version} + ${by}` })
         .where(eq(column(state, "id"), 1))
         .returning({ version });
       return Number(rows[0]!.version);
     },
+    async recordEvents(events, at) {
+      const rows = events.map((e) => ({
+        version: e.version,
+        entity: e.entity,
+        action: e.action,
+        entity_id: e.id,
+        at,
+      }));
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+        await db.insert(tables.config_events).values(rows.slice(i, i + INSERT_CHUNK));
+    },
+    async pruneEvents(before) {
+      await db.delete(tables.config_events).where(lt(column(tables.config_events, "at"), before));
+    },
   };
+}
+
+export async function readEvents(db: AnyDb, tables: DrizzleTables, after: number, limit: number) {
+  const events = tables.config_events;
+  const rows: { version: number; entity: string; action: string; entity_id: string }[] = await db
+    .select()
+    .from(events)
+    .where(gt(column(events, "version"), after))
+    .orderBy(asc(column(events, "version")))
+    .limit(limit);
+  return rows.map(
+    (row): ChangeEvent => ({
+      entity: row.entity as ChangeEvent["entity"],
+      action: row.action as ChangeEvent["action"],
+      id: row.entity_id,
+      version: Number(row.version),
+    }),
+  );
+}
+
+export async function upsertNode(db: AnyDb, tables: DrizzleTables, node: NodeRecord): Promise<void> {
+  const { id: _id, ...rest } = node;
+  await db
+    .insert(tables.cluster_nodes)
+    .values(node)
+    .onConflictDoUpdate({ target: column(tables.cluster_nodes, "id"), set: rest });
+}
+
+export async function listNodes(
+  db: AnyDb,
+  tables: DrizzleTables,
+  after: string | undefined,
+  limit: number,
+): Promise<NodeRecord[]> {
+  const nodes = tables.cluster_nodes;
+  const rows: NodeRecord[] = await db
+    .select()
+    .from(nodes)
+    .where(after === undefined ? undefined : gt(column(nodes, "id"), after))
+    .orderBy(asc(column(nodes, "id")))
+    .limit(limit);
+  return rows.map((row) => ({
+    ...row,
+    config_version: Number(row.config_version),
+    started_at: Number(row.started_at),
+    last_seen: Number(row.last_seen),
+  }));
+}
+
+export async function deleteNodesBefore(db: AnyDb, tables: DrizzleTables, lastSeen: number): Promise<number> {
+  const nodes = tables.cluster_nodes;
+  const gone: unknown[] = await db
+    .delete(nodes)
+    .where(lt(column(nodes, "last_seen"), lastSeen))
+    .returning({ id: column(nodes, "id") });
+  return gone.length;
 }
 
 export async function readVersion(db: AnyDb, tables: DrizzleTables): Promise<number> {

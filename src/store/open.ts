@@ -1,6 +1,6 @@
 // Opens the configured database: a file path (or `:memory:`) is the embedded SQLite, a postgres:// URL is
 // PostgreSQL. Both get their embedded migrations applied before anything else.
-import type { Store } from "./contract.ts";
+import type { Store, StoreOptions } from "./contract.ts";
 import { openPostgres } from "./postgres/dialect.ts";
 import { openSqlite } from "./sqlite/dialect.ts";
 import { createStore } from "./store.ts";
@@ -11,6 +11,6 @@ export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }
 
-export async function openStore(location: string): Promise<Store> {
-  return createStore(isPostgresUrl(location) ? await openPostgres(location) : openSqlite(location));
+export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
+  return createStore(isPostgresUrl(location) ? await openPostgres(location) : openSqlite(location), options);
 }

@@ -9,9 +9,11 @@ import type {
   BatchStep,
   ChangeEvent,
   EntityRepository,
+  NodeRegistry,
   Page,
   PageQuery,
   Store,
+  StoreOptions,
   TagFilter,
 } from "./contract.ts";
 import type { Dialect, Filter, TableAccess, WriteAccess } from "./dialect.ts";
@@ -32,22 +34,54 @@ import {
   timestampNow,
   toRow,
 } from "./entity-def.ts";
+import { Serial } from "./serial.ts";
 
 type WriteResult = { entity: Row | null; events: ChangeEvent[] };
 
-export function createStore(dialect: Dialect): Store {
-  return new KongStore(dialect);
+/** Recorded changes are kept this long for nodes that were briefly away (a full rebuild covers longer gaps). */
+const EVENT_RETENTION_MS = 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 1000;
+const SYNC_PAGE = 1000;
+/** How long a read waits for the database before the admin API answers 503. */
+const READ_DEADLINE_MS = 1000;
+
+export async function createStore(dialect: Dialect, options: StoreOptions = {}): Promise<Store> {
+  const store = new KongStore(dialect, options);
+  await store.start();
+  return store;
 }
 
 class KongStore implements Store {
   readonly info;
+  readonly nodes: NodeRegistry;
   readonly #dialect: Dialect;
+  readonly #options: StoreOptions;
   readonly #feed = new ChangeFeed();
   readonly #repositories = new Map<EntityName, EntityRepository<unknown>>();
+  /** Deliveries happen one at a time, so subscribers see versions in order. */
+  readonly #delivery = new Serial();
+  /** The last version delivered to subscribers. */
+  #delivered = 0;
+  #prunedAt = 0;
 
-  constructor(dialect: Dialect) {
+  constructor(dialect: Dialect, options: StoreOptions) {
     this.#dialect = dialect;
+    this.#options = options;
     this.info = dialect.info;
+    this.nodes = {
+      heartbeat: (node) => this.#guard(() => dialect.upsertNode(node)),
+      page: async ({ size, offset }) => {
+        const after = offset !== undefined ? decodeOffset(offset) : undefined;
+        const rows = await this.#guard(() => dialect.listNodes(after, size + 1));
+        const data = rows.slice(0, size);
+        return { data, offset: rows.length > size ? encodeOffset(data[data.length - 1]!.id) : null };
+      },
+      purge: (before) => this.#guard(() => dialect.deleteNodesBefore(before)),
+    };
+  }
+
+  async start(): Promise<void> {
+    this.#delivered = await this.#dialect.configVersion();
   }
 
   entity<N extends EntityName>(name: N): EntityRepository<EntityMap[N]> {
@@ -59,36 +93,124 @@ class KongStore implements Store {
     return repository as EntityRepository<EntityMap[N]>;
   }
 
-  /** Runs the steps in one transaction, bumps the version once per changed entity, publishes after commit. */
+  /**
+   * Runs the steps in one transaction, which raises the version by one per changed entity and records the
+   * changes for other nodes; after the commit the caller is told (onCommit) and subscribers get the events.
+   */
   async #write(steps: BatchStep[]): Promise<unknown[]> {
     const prepared = await Promise.all(steps.map(prepare));
     const events: ChangeEvent[] = [];
-    const results = await this.#dialect.transaction(async (tx) => {
-      events.length = 0;
-      const rules = new Rules(tx);
-      const out: unknown[] = [];
-      for (const step of prepared) {
-        const result = await rules.step(step);
-        events.push(...result.events);
-        out.push(result.entity);
-      }
-      for (const event of events) event.version = await tx.bumpVersion();
-      return out;
-    });
-    this.#feed.publish(events);
+    const results = await this.#guard(
+      () =>
+        this.#dialect.transaction(async (tx) => {
+          events.length = 0;
+          const rules = new Rules(tx);
+          const out: unknown[] = [];
+          for (const step of prepared) {
+            const result = await rules.step(step);
+            events.push(...result.events);
+            out.push(result.entity);
+          }
+          if (events.length > 0) {
+            const top = await tx.bumpVersion(events.length);
+            events.forEach((event, i) => {
+              event.version = top - events.length + 1 + i;
+            });
+            const now = Date.now();
+            await tx.recordEvents(events, now);
+            if (now - this.#prunedAt > PRUNE_EVERY_MS) {
+              this.#prunedAt = now;
+              await tx.pruneEvents(now - EVENT_RETENTION_MS);
+            }
+          }
+          return out;
+        }),
+      READ_DEADLINE_MS + steps.length * 2,
+    );
+    if (events.length > 0) {
+      this.#options.onCommit?.(events);
+      await this.#deliver(events);
+    }
     return results;
+  }
+
+  /** Delivers this node's own events at once when nothing is pending before them, else reads the gap first. */
+  #deliver(local: ChangeEvent[]): Promise<void> {
+    return this.#delivery.run(async () => {
+      if (local[0]!.version === this.#delivered + 1) return this.#publish(local);
+      try {
+        await this.#readAndPublish();
+      } catch {
+        // The database answered the commit a moment ago; if it fails now, deliver ours rather than nothing.
+        this.#publish(local.filter((e) => e.version > this.#delivered));
+      }
+    });
+  }
+
+  #publish(events: readonly ChangeEvent[]): void {
+    if (events.length === 0) return;
+    this.#delivered = events[events.length - 1]!.version;
+    this.#feed.publish(events);
+  }
+
+  async #readAndPublish(): Promise<void> {
+    for (;;) {
+      const events = await this.#dialect.eventsSince(this.#delivered, SYNC_PAGE);
+      this.#publish(events);
+      if (events.length < SYNC_PAGE) return;
+    }
+  }
+
+  sync(): Promise<void> {
+    return this.#delivery.run(() => this.#guard(() => this.#readAndPublish()));
+  }
+
+  watch(listener: () => void): () => void {
+    return this.#dialect.watch(listener);
+  }
+
+  /**
+   * A database operation, bounded in time: a database that is down or does not answer is Kong's code 8 as a
+   * 503 (the proxy keeps serving), not a masked 500 nor a hanging admin request.
+   */
+  async #guard<T>(operation: () => Promise<T>, deadlineMs = READ_DEADLINE_MS): Promise<T> {
+    // An embedded SQLite file cannot stop answering halfway; only a server can.
+    if (this.info.dialect === "sqlite") deadlineMs = Number.POSITIVE_INFINITY;
+    let timer: Timer | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      if (Number.isFinite(deadlineMs))
+        timer = setTimeout(
+          () => reject(unavailable(`the database did not answer within ${deadlineMs} ms`)),
+          deadlineMs,
+        );
+    });
+    try {
+      return await Promise.race([operation(), deadline]);
+    } catch (error) {
+      if (error instanceof GatewayError) throw error;
+      if (await this.#reachable()) throw error;
+      throw unavailable((error as { cause?: Error }).cause?.message ?? (error as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #reachable(): Promise<boolean> {
+    const timeout = Bun.sleep(500).then(() => false);
+    return Promise.race([this.#dialect.ping().catch(() => false), timeout]);
   }
 
   #repository<N extends EntityName>(name: N): EntityRepository<EntityMap[N]> {
     const def = definitionOf(name) as EntityDefinition;
     const reads = new Rules(this.#dialect.read);
     const one = async (step: BatchStep) => (await this.#write([step]))[0];
+    const read = <T>(operation: () => Promise<T>) => this.#guard(operation);
     return {
       get: (key, scope) =>
-        reads.find(def, parseEntityKey(def, key, scope), scope) as Promise<EntityMap[N] | null>,
-      page: (query) => reads.page(def, query) as Promise<Page<EntityMap[N]>>,
-      count: (scope, tags) => reads.count(def, scope, tags),
-      all: () => reads.all(def) as Promise<EntityMap[N][]>,
+        read(() => reads.find(def, parseEntityKey(def, key, scope), scope)) as Promise<EntityMap[N] | null>,
+      page: (query) => read(() => reads.page(def, query)) as Promise<Page<EntityMap[N]>>,
+      count: (scope, tags) => read(() => reads.count(def, scope, tags)),
+      all: () => read(() => reads.all(def)) as Promise<EntityMap[N][]>,
       insert: (input, scope) =>
         one({ entity: name, action: "insert", input, scope }) as Promise<EntityMap[N]>,
       update: (key, input, scope) =>
@@ -105,11 +227,11 @@ class KongStore implements Store {
   }
 
   configVersion(): Promise<number> {
-    return this.#dialect.configVersion();
+    return this.#guard(() => this.#dialect.configVersion());
   }
 
   ping(): Promise<boolean> {
-    return this.#dialect.ping();
+    return this.#reachable();
   }
 
   subscribe(listener: (event: ChangeEvent) => void): () => void {
@@ -119,6 +241,10 @@ class KongStore implements Store {
   close(): Promise<void> {
     return this.#dialect.close();
   }
+}
+
+function unavailable(reason: string): GatewayError {
+  return new GatewayError("DATABASE_UNAVAILABLE", `database unavailable: ${reason}`);
 }
 
 /** Async preparation (hashing) of a step's input, done before the transaction. */

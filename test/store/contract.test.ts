@@ -302,3 +302,74 @@ for (const dialect of dialects)
       expect(cred.password.startsWith("$argon2id$")).toBe(true);
     });
   });
+
+for (const dialect of dialects)
+  describe(`two stores on one ${dialect.name} database (two nodes, or two processes on one file)`, () => {
+    let a: Store;
+    let b: Store;
+    let cleanup: () => Promise<void>;
+    const seenByB: ChangeEvent[] = [];
+
+    beforeAll(async () => {
+      const opened = await dialect.open();
+      a = opened.store;
+      cleanup = opened.cleanup;
+      b = await openStore(opened.location);
+      b.subscribe((event) => seenByB.push(event));
+    });
+    afterAll(async () => {
+      await a.close();
+      await b.close();
+      await cleanup();
+    });
+
+    test("a write on one is noticed by the other (watch) and delivered in order by sync", async () => {
+      const noticed = new Promise<void>((resolve) => {
+        const stop = b.watch(() => {
+          stop();
+          resolve();
+        });
+      });
+      const svc = await a.entity("services").insert({ name: "from-a", host: "a.test" });
+      await a.entity("routes").insert({ name: "from-a", paths: ["/a"], service: { id: svc.id } });
+      await Promise.race([noticed, Bun.sleep(2000).then(() => Promise.reject(new Error("not noticed")))]);
+      await b.sync();
+      expect(seenByB.map((e) => [e.entity, e.action, e.version])).toEqual([
+        ["services", "create", 1],
+        ["routes", "create", 2],
+      ]);
+      expect(seenByB[0]!.id).toBe(svc.id);
+    });
+
+    test("the other's own later write is delivered after the first one's, never before", async () => {
+      seenByB.length = 0;
+      await a.entity("consumers").insert({ username: "from-a" });
+      // b has not synced a's write yet: its own commit must first deliver what came before it.
+      await b.entity("consumers").insert({ username: "from-b" });
+      expect(seenByB.map((e) => e.version)).toEqual([3, 4]);
+      await b.sync();
+      expect(seenByB.map((e) => e.version)).toEqual([3, 4]);
+    });
+
+    test("nodes: heartbeats upsert, pages list them by id, purge forgets the silent ones", async () => {
+      const node = (id: string, lastSeen: number) => ({
+        id,
+        hostname: `host-${id.slice(-1)}`,
+        version: "0.1.0",
+        config_version: 4,
+        started_at: 1000,
+        last_seen: lastSeen,
+        workers: 2,
+      });
+      const ids = ["00000000-0000-4000-8000-000000000011", "00000000-0000-4000-8000-000000000012"];
+      await a.nodes.heartbeat(node(ids[0]!, 2000));
+      await b.nodes.heartbeat(node(ids[1]!, 3000));
+      await a.nodes.heartbeat({ ...node(ids[0]!, 2500), config_version: 5 });
+      const first = await b.nodes.page({ size: 1 });
+      expect(first.data).toEqual([{ ...node(ids[0]!, 2500), config_version: 5 }]);
+      const second = await b.nodes.page({ size: 1, offset: first.offset! });
+      expect(second).toEqual({ data: [node(ids[1]!, 3000)], offset: null });
+      expect(await a.nodes.purge(2800)).toBe(1);
+      expect((await a.nodes.page({ size: 10 })).data.map((n) => n.id)).toEqual([ids[1]]);
+    });
+  });

@@ -9,9 +9,13 @@ import type { MigrationMeta } from "drizzle-orm/migrator";
 import type { Dialect } from "../dialect.ts";
 import {
   type DrizzleTables,
+  deleteNodesBefore,
+  listNodes,
+  readEvents,
   readVersion,
   type TagCondition,
   tableAccess,
+  upsertNode,
   writeAccess,
 } from "../drizzle-access.ts";
 import { embeddedMigrations } from "../embedded-migrations.ts";
@@ -25,6 +29,9 @@ const hasTag: TagCondition = (tags, tag) => sql`(${tags})::jsonb @> jsonb_build_
 /** Advisory lock keys (any constants; they only have to differ from each other and from other apps'). */
 const WRITE_LOCK = 0x706f7274; // "port"
 const MIGRATION_LOCK = 0x6d696772; // "migr"
+
+/** Every committed configuration write is announced here (delivered at commit, dropped on rollback). */
+const CHANNEL = "portico_config";
 
 /** The URL without its password, for logs, `GET /` and `/status`. */
 export function redactUrl(url: string): string {
@@ -59,9 +66,38 @@ export async function openPostgres(url: string): Promise<Dialect> {
     transaction: (work) =>
       db.transaction(async (tx) => {
         await tx.execute(sql`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
-        return work(writeAccess(tx, tables, hasTag));
+        const access = writeAccess(tx, tables, hasTag);
+        let wrote = false;
+        const result = await work({
+          ...access,
+          async recordEvents(events, at) {
+            wrote ||= events.length > 0;
+            await access.recordEvents(events, at);
+          },
+        });
+        // Other nodes hear about it the moment it commits (NOTIFY inside the transaction is sent at commit).
+        if (wrote) await tx.execute(sql`SELECT pg_notify(${CHANNEL}, '')`);
+        return result;
       }),
     configVersion: () => readVersion(db, tables),
+    eventsSince: (version, limit) => readEvents(db, tables, version, limit),
+    watch(listener) {
+      // Bun.SQL keeps one dedicated LISTEN connection and re-subscribes after a reconnect; the store's periodic
+      // sync covers notifications lost while it was down.
+      const subscription = client
+        .listen(
+          CHANNEL,
+          () => listener(),
+          () => listener(),
+        )
+        .catch(() => null);
+      return () => {
+        void subscription.then((s) => s?.unlisten()).catch(() => {});
+      };
+    },
+    upsertNode: (node) => upsertNode(db, tables, node),
+    listNodes: (after, limit) => listNodes(db, tables, after, limit),
+    deleteNodesBefore: (lastSeen) => deleteNodesBefore(db, tables, lastSeen),
     async ping() {
       try {
         await db.execute(sql`SELECT 1`);

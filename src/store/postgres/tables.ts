@@ -230,6 +230,29 @@ export const configState = pgTable("config_state", {
   version: bigint("version", { mode: "number" }).notNull().default(0),
 });
 
+/**
+ * Every committed change, one row per configuration version (Kong's cluster_events, but read on a push):
+ * other nodes replay them in order for subscriptions.
+ */
+export const configEvents = pgTable("config_events", {
+  version: bigint("version", { mode: "number" }).primaryKey(),
+  entity: text("entity").notNull(),
+  action: text("action").notNull(),
+  entity_id: text("entity_id").notNull(),
+  at: bigint("at", { mode: "number" }).notNull(),
+});
+
+/** The nodes serving this configuration, each refreshing its row (Kong's clustering_data_planes). */
+export const clusterNodes = pgTable("cluster_nodes", {
+  id: text("id").primaryKey(),
+  hostname: text("hostname").notNull(),
+  version: text("version").notNull(),
+  config_version: bigint("config_version", { mode: "number" }).notNull(),
+  started_at: bigint("started_at", { mode: "number" }).notNull(),
+  last_seen: bigint("last_seen", { mode: "number" }).notNull(),
+  workers: integer("workers").notNull(),
+});
+
 /** The table of each entity, by Kong's DAO name (a missing entity is a type error). */
 export const postgresTables = {
   services,
@@ -243,7 +266,9 @@ export const postgresTables = {
   upstreams,
   targets,
   config_state: configState,
-} satisfies Record<EntityName | "config_state", unknown>;
+  config_events: configEvents,
+  cluster_nodes: clusterNodes,
+} satisfies Record<EntityName | "config_state" | "config_events" | "cluster_nodes", unknown>;
 
 // --- drift check: both dialects store exactly the same rows ------------------------------------------------
 type Rows<T> = { [K in keyof T]: T[K] extends Table ? InferSelectModel<T[K]> : never };

@@ -9,9 +9,13 @@ import type { MigrationMeta } from "drizzle-orm/migrator";
 import type { Dialect, TableAccess, WriteAccess } from "../dialect.ts";
 import {
   type DrizzleTables,
+  deleteNodesBefore,
+  listNodes,
+  readEvents,
   readVersion,
   type TagCondition,
   tableAccess,
+  upsertNode,
   writeAccess,
 } from "../drizzle-access.ts";
 import { embeddedMigrations } from "../embedded-migrations.ts";
@@ -23,6 +27,9 @@ import { sqliteTables } from "./tables.ts";
 export type SqliteDb = ReturnType<typeof drizzle<Record<string, never>>>;
 
 const tables = sqliteTables as unknown as DrizzleTables;
+
+/** How often another process's commits on the same file are looked for. */
+const DATA_VERSION_POLL_MS = 100;
 const hasTag: TagCondition = (tags, tag) =>
   sql`EXISTS (SELECT 1 FROM json_each(${tags}) WHERE value = ${tag})`;
 
@@ -71,6 +78,26 @@ export function openSqlite(location: string): Dialect {
         }
       }),
     configVersion: () => serial.run(() => readVersion(db, tables)),
+    eventsSince: (version, limit) => serial.run(() => readEvents(db, tables, version, limit)),
+    watch(listener) {
+      // data_version moves when another connection (another process on this file) commits; our own commits
+      // are delivered by the store directly. Reading it touches no page, so polling it often is cheap.
+      const dataVersion = () =>
+        (sqlite.query("PRAGMA data_version").get() as { data_version: number }).data_version;
+      let seen = dataVersion();
+      const timer = setInterval(() => {
+        void serial.run(async () => {
+          const now = dataVersion();
+          if (now === seen) return;
+          seen = now;
+          listener();
+        });
+      }, DATA_VERSION_POLL_MS);
+      return () => clearInterval(timer);
+    },
+    upsertNode: (node) => serial.run(() => upsertNode(db, tables, node)),
+    listNodes: (after, limit) => serial.run(() => listNodes(db, tables, after, limit)),
+    deleteNodesBefore: (lastSeen) => serial.run(() => deleteNodesBefore(db, tables, lastSeen)),
     async ping() {
       try {
         sqlite.query("SELECT 1").get();

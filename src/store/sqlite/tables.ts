@@ -207,6 +207,29 @@ export const configState = sqliteTable("config_state", {
   version: integer("version").notNull().default(sql`0`),
 });
 
+/**
+ * Every committed change, one row per configuration version (Kong's cluster_events, but read on a push):
+ * other nodes (and processes sharing a SQLite file) replay them in order for subscriptions.
+ */
+export const configEvents = sqliteTable("config_events", {
+  version: integer("version").primaryKey(),
+  entity: text("entity").notNull(),
+  action: text("action").notNull(),
+  entity_id: text("entity_id").notNull(),
+  at: integer("at").notNull(),
+});
+
+/** The nodes serving this configuration, each refreshing its row (Kong's clustering_data_planes). */
+export const clusterNodes = sqliteTable("cluster_nodes", {
+  id: text("id").primaryKey(),
+  hostname: text("hostname").notNull(),
+  version: text("version").notNull(),
+  config_version: integer("config_version").notNull(),
+  started_at: integer("started_at").notNull(),
+  last_seen: integer("last_seen").notNull(),
+  workers: integer("workers").notNull(),
+});
+
 /** The table of each entity, by Kong's DAO name (a missing entity is a type error). */
 export const sqliteTables = {
   services,
@@ -220,7 +243,9 @@ export const sqliteTables = {
   upstreams,
   targets,
   config_state: configState,
-} satisfies Record<EntityName | "config_state", unknown>;
+  config_events: configEvents,
+  cluster_nodes: clusterNodes,
+} satisfies Record<EntityName | "config_state" | "config_events" | "cluster_nodes", unknown>;
 
 // --- drift checks: a column that no longer matches its zod schema is a type error here -------------
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
