@@ -370,6 +370,6 @@ for (const dialect of dialects)
       const second = await b.nodes.page({ size: 1, offset: first.offset! });
       expect(second).toEqual({ data: [node(ids[1]!, 3000)], offset: null });
       expect(await a.nodes.purge(2800)).toBe(1);
-      expect((await a.nodes.page({ size: 10 })).data.map((n) => n.id)).toEqual([ids[1]]);
+      expect((await a.nodes.page({ size: 10 })).data.map((n) => n.id)).toEqual([ids[1]!]);
     });
   });
