@@ -15,6 +15,8 @@ const args = [
   "--no-compile-autoload-bunfig",
   ...process.argv.slice(2),
   "src/main.ts",
+  // Proxy worker threads start from their own entry, which the binary must carry.
+  "src/runtime/proxy-worker.ts",
   "--outfile",
   outfile,
 ];

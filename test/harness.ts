@@ -39,6 +39,8 @@ export async function startTestGateway(
       "127.0.0.1:0",
       "--admin-listen",
       "127.0.0.1:0",
+      // One proxy worker (in the test's own thread) unless the suite asks for more.
+      ...(extraArgs.includes("--workers") ? [] : ["--workers", "1"]),
       ...extraArgs,
     ],
     {},

@@ -15,6 +15,8 @@ export type NodeInfo = {
   listeners: { proxy: string; admin: string };
   database: { dialect: string; location: string };
   service_management: boolean;
+  /** Proxy workers serving this node's proxy listener. */
+  workers: number;
 };
 
 export type ConfigurationFault = Readonly<{

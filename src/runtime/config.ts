@@ -1,5 +1,6 @@
 // Boot configuration: the ONLY module that reads flags and environment variables. Flags win over env;
 // defaults follow Kong (proxy 0.0.0.0:8000, admin 127.0.0.1:8001). Dynamic config lives in the store.
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { compileTrustedIps, type TrustedIps, TrustedIpsError } from "../proxy/index.ts";
@@ -16,6 +17,10 @@ export type BootConfig = Readonly<{
   proxyBodyLimit: number;
   /** Peers (load balancers) whose X-Forwarded-* and real-IP header are believed; null: nobody. */
   trustedIps: TrustedIps | null;
+  /** The same as written (proxy worker threads compile it themselves). */
+  trustedIpsSpec: string;
+  /** Proxy workers (threads sharing the proxy port); 1 serves the proxy from the main thread. */
+  workers: number;
   /** Header in which a trusted peer names the client's address. */
   realIpHeader: string;
 }>;
@@ -29,6 +34,7 @@ export const DEFAULTS = {
   database: "./portico.db",
   proxyBodyLimit: 128 * 1024 * 1024,
   realIpHeader: "X-Real-IP",
+  workers: "auto",
 } as const;
 
 const listenSchema = z.string().transform((value, ctx): Listen => {
@@ -72,6 +78,17 @@ const headerNameSchema = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: (issue) => `'${issue.input}' is not a header name` });
 
+/** `auto` (one per core) or a count from 1 to 64. */
+const workersSchema = z.string().transform((value, ctx) => {
+  if (value.toLowerCase() === "auto") return availableParallelism();
+  const count = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(count) || count < 1 || count > 64) {
+    ctx.addIssue({ code: "custom", message: `expected auto or a number from 1 to 64, got '${value}'` });
+    return z.NEVER;
+  }
+  return count;
+});
+
 const COMMANDS = ["start", "migrate", "help", "version"] as const;
 
 export const USAGE = `Usage: portico [command] [options]
@@ -91,6 +108,8 @@ Options (each also as an environment variable):
                                                        PORTICO_PROXY_BODY_LIMIT (default 128m)
   --trusted-ips LIST           addresses/CIDR ranges of load balancers whose X-Forwarded-* headers are kept,
                                e.g. 10.0.0.0/8,::1  PORTICO_TRUSTED_IPS      (default: none)
+  --workers N|auto             proxy workers sharing the proxy port (threads; auto = one per core)
+                                                       PORTICO_WORKERS          (default auto)
   --real-ip-header NAME        where a trusted peer names the client's address
                                                        PORTICO_REAL_IP_HEADER   (default ${DEFAULTS.realIpHeader})
   -h, --help                   show this help
@@ -137,6 +156,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   );
   const trustedIps = pick(values["trusted-ips"], "PORTICO_TRUSTED_IPS", "");
   const realIpHeader = pick(values["real-ip-header"], "PORTICO_REAL_IP_HEADER", DEFAULTS.realIpHeader);
+  const workers = pick(values.workers, "PORTICO_WORKERS", DEFAULTS.workers);
   if (database.value === "")
     throw new ConfigError(`${database.source}: expected a path or a postgres:// URL`);
 
@@ -153,6 +173,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     serviceManagement,
     proxyBodyLimit: parse(byteSizeSchema, bodyLimit.value, bodyLimit.source),
     trustedIps: parse(trustedIpsSchema, trustedIps.value, trustedIps.source),
+    trustedIpsSpec: trustedIps.value,
+    workers: parse(workersSchema, workers.value, workers.source),
     realIpHeader: parse(headerNameSchema, realIpHeader.value, realIpHeader.source),
   });
 }
@@ -170,6 +192,7 @@ function parseFlags(argv: readonly string[]) {
       "proxy-body-limit": { type: "string" },
       "trusted-ips": { type: "string" },
       "real-ip-header": { type: "string" },
+      workers: { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },

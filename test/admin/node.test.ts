@@ -350,7 +350,7 @@ describe("restart persistence", () => {
         expect((await call(second, "/services/durable")).body.port).toBe(8080);
         expect((await call(second, "/status")).body.configuration_version).toBe(version);
         // the proxy starts on the stored configuration
-        expect(second.gateway.proxy.current().version).toBe(version);
+        expect(second.gateway.servedVersion()).toBe(version);
         await createService(second, { name: "after-restart", host: "a.example" });
         expect(await second.gateway.store.configVersion()).toBe(version + 1);
         const dup = await call(second, "/services", {

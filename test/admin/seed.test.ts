@@ -381,7 +381,7 @@ describe("PATCH /services (refresh)", () => {
       ].sort((a, b) => (a.id < b.id ? -1 : 1));
       expect(list).toEqual(expected.map((e, i) => ({ ...e, latency_ms: list[i]!.latency_ms })));
       // the proxy serves the store's configuration once the refresh has answered
-      expect(own.gateway.proxy.current().version).toBe(await own.gateway.store.configVersion());
+      expect(own.gateway.servedVersion()).toBe(await own.gateway.store.configVersion());
     } finally {
       upstream.stop(true);
       await own.stop();

@@ -80,6 +80,8 @@ describe("portico CLI", () => {
       "__drizzle_migrations",
       "acls",
       "basicauth_credentials",
+      "cluster_nodes",
+      "config_events",
       "config_state",
       "consumers",
       "jwt_secrets",
@@ -102,7 +104,9 @@ describe("portico CLI", () => {
         join(dir, `${signal}.db`),
         ...LOOPBACK,
       ]);
-      expect(gateway.output()).toMatch(/^portico .+: proxy listening on http:\/\/127\.0\.0\.1:\d+\n/);
+      expect(gateway.output()).toMatch(
+        /^portico .+: proxy listening on http:\/\/127\.0\.0\.1:\d+ \(\d+ workers\)\n/,
+      );
       expect(gateway.output()).toMatch(/admin API listening on http:\/\/127\.0\.0\.1:\d+\n/);
       const status = await fetch(`${gateway.adminUrl}/status`);
       expect(status.status).toBe(200);

@@ -1,5 +1,6 @@
 // Boot configuration: flags, environment variables, precedence and errors (pure logic).
 import { describe, expect, test } from "bun:test";
+import { availableParallelism } from "node:os";
 import { ConfigError, DEFAULTS, loadConfig } from "../../src/runtime/config.ts";
 
 describe("loadConfig", () => {
@@ -13,8 +14,17 @@ describe("loadConfig", () => {
       serviceManagement: true,
       proxyBodyLimit: DEFAULTS.proxyBodyLimit,
       trustedIps: null,
+      trustedIpsSpec: "",
+      workers: availableParallelism(),
       realIpHeader: "X-Real-IP",
     });
+  });
+
+  test("--workers: auto is one per core, a count from 1 to 64, PORTICO_WORKERS likewise", () => {
+    expect(loadConfig(["--workers", "auto"], {}).workers).toBe(availableParallelism());
+    expect(loadConfig(["--workers", "3"], {}).workers).toBe(3);
+    expect(loadConfig([], { PORTICO_WORKERS: "1" }).workers).toBe(1);
+    expect(loadConfig(["--workers", "2"], { PORTICO_WORKERS: "1" }).workers).toBe(2);
   });
 
   test("every flag has an environment variable, and flags win over env", () => {
@@ -69,6 +79,8 @@ describe("loadConfig", () => {
     [["--admin-listen", "127.0.0.1:70000"], "--admin-listen: expected HOST:PORT, got '127.0.0.1:70000'"],
     [["--database", ""], "--database: expected a path or a postgres:// URL"],
     [["--proxy-body-limit", "lots"], "--proxy-body-limit: expected a size such as 128m, got 'lots'"],
+    [["--workers", "0"], "--workers: expected auto or a number from 1 to 64, got '0'"],
+    [["--workers", "many"], "--workers: expected auto or a number from 1 to 64, got 'many'"],
     [
       ["--trusted-ips", "10.0.0.0/8,intranet"],
       "--trusted-ips: 'intranet' is not an IP address or CIDR range",

@@ -32,6 +32,7 @@ function binary(): string {
       "--no-compile-autoload-dotenv",
       "--no-compile-autoload-bunfig",
       "src/main.ts",
+      "src/runtime/proxy-worker.ts",
       "--outfile",
       outfile,
     ],

@@ -9,6 +9,7 @@ import "./credentials.ts";
 import "./health.ts";
 import "./config-events.ts";
 import "./status.ts";
+import "./cluster.ts";
 
 export const schema = builder.toSchema();
 

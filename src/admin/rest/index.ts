@@ -1,5 +1,6 @@
 // The REST admin: Kong-compatible endpoints plus the seed library's URLs, behind one router.
 import type { AdminContext } from "../context.ts";
+import { registerClusterEndpoints } from "./cluster-endpoints.ts";
 import { registerEntityEndpoints } from "./entity-endpoints.ts";
 import { errorResponse, HttpError, methodNotAllowed, notFound } from "./http.ts";
 import { registerLegacyEndpoints } from "./legacy.ts";
@@ -14,6 +15,7 @@ export function createRestHandler(context: AdminContext): (request: Request) => 
   const router = new AdminRouter();
   registerNodeEndpoints(router, context);
   registerEntityEndpoints(router, context.store);
+  registerClusterEndpoints(router, context.store);
   registerPluginEndpoints(router);
   registerUpstreamEndpoints(router, context.store);
   if (context.node.service_management) registerLegacyEndpoints(router, context);

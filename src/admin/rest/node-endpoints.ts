@@ -31,7 +31,7 @@ export function registerNodeEndpoints(router: AdminRouter, context: AdminContext
       return json(
         {
           database: { reachable },
-          configuration_version: reachable ? await context.store.configVersion() : null,
+          configuration_version: reachable ? await context.store.configVersion().catch(() => null) : null,
           proxy_configuration_version: context.proxyConfigVersion(),
           // Entities the proxy could not build (left out, or failing closed): the rest is served.
           configuration_faults: context.configurationFaults(),
@@ -45,7 +45,8 @@ export function registerNodeEndpoints(router: AdminRouter, context: AdminContext
           },
           memory: { rss_bytes: memory.rss, heap_used_bytes: memory.heapUsed },
         },
-        reachable ? 200 : 503,
+        // Kong answers 200 with `reachable: false`: the node is up and proxying; /status/ready says more.
+        200,
       );
     },
   });

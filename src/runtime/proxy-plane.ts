@@ -1,0 +1,89 @@
+// A proxy plane: the proxy listener plus the snapshots it serves. One runs in the main thread (--workers 1)
+// or in each worker thread (worker-plane.ts); both build snapshots with the same code.
+import type { Server } from "bun";
+import { PluginInstancePool } from "../plugins/instances.ts";
+import {
+  buildSnapshot,
+  type ConfigFault,
+  compileTrustedIps,
+  createProxy,
+  type SnapshotInput,
+} from "../proxy/index.ts";
+import type { Listen } from "./config.ts";
+import { listen } from "./listen.ts";
+
+/** What a plane needs to know; plain data, so it can be posted to a worker thread. */
+export type ProxyPlaneOptions = {
+  listen: Listen;
+  bodyLimit: number;
+  version: string;
+  trustedIpsSpec: string;
+  realIpHeader: string;
+  /** Several planes share the port (worker threads, SO_REUSEPORT). */
+  reusePort: boolean;
+};
+
+export type ServedState = { version: number; faults: readonly ConfigFault[] };
+
+export type Traffic = { active: number; total: number };
+
+export interface ProxyPlane {
+  readonly port: number;
+  /** Builds and serves a snapshot of `input` everywhere; resolves with what is served then. */
+  apply(input: SnapshotInput): Promise<ServedState>;
+  /** The version every part of the plane serves (the lowest), and the faults of the latest build. */
+  served(): ServedState;
+  /** Called whenever `served()` may have changed. */
+  onServed(listener: () => void): () => void;
+  traffic(): Traffic;
+  stop(): Promise<void>;
+}
+
+/** A plane in this thread. `counters` (total, active) is where a worker thread shares its traffic. */
+export function startLocalPlane(
+  options: ProxyPlaneOptions,
+  log: (line: string) => void,
+  counters: Float64Array = new Float64Array(2),
+): ProxyPlane & { readonly server: Server<unknown> } {
+  const proxy = createProxy({
+    bodyLimit: options.bodyLimit,
+    version: options.version,
+    trustedIps: compileTrustedIps(options.trustedIpsSpec),
+    realIpHeader: options.realIpHeader,
+    report: log,
+  });
+  const pool = new PluginInstancePool({ log });
+  const listeners = new Set<() => void>();
+  const server = listen("proxy", options.listen, {
+    // Upstream calls, long-poll and SSE may take longer than Bun's 10 s default idle timeout.
+    idleTimeout: 0,
+    // The proxy enforces the body limit itself, to answer 413 in JSON (Bun's own 413 has no body).
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    reusePort: options.reusePort,
+    fetch(request, srv) {
+      counters[0]!++;
+      return proxy.fetch(request, srv);
+    },
+    websocket: proxy.websocket,
+  });
+  const state = (): ServedState => ({ version: proxy.current().version, faults: proxy.current().faults });
+  return {
+    server,
+    port: server.port!,
+    async apply(input) {
+      proxy.swap(buildSnapshot(input, pool));
+      for (const listener of listeners) listener();
+      return state();
+    },
+    served: state,
+    onServed(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    traffic() {
+      counters[1] = server.pendingRequests;
+      return { active: counters[1], total: counters[0]! };
+    },
+    stop: () => server.stop(false),
+  };
+}

@@ -1,0 +1,189 @@
+// N proxy workers on one port: worker threads, each with its own snapshot, sharing the port through
+// SO_REUSEPORT (Linux). Threads rather than processes: counters the node must share (local rate limits,
+// metrics, traffic) live in SharedArrayBuffers instead of per-request IPC, and the snapshot's entities are
+// loaded once by the main thread and posted. A worker that dies is replaced and given the latest snapshot.
+import type { SnapshotInput } from "../proxy/index.ts";
+import { StartupError } from "./listen.ts";
+import type { ProxyPlane, ProxyPlaneOptions, ServedState, Traffic } from "./proxy-plane.ts";
+import type { FromWorker, ToWorker } from "./proxy-worker.ts";
+
+/**
+ * The worker's entry. From source it sits next to this file; in the compiled binary (where it is a second
+ * build entrypoint) everything is one bundle at the root of the entrypoints' common folder, src/, so the
+ * worker is `runtime/proxy-worker` beside it. The binary test suite starts workers, so a wrong path fails it.
+ */
+const WORKER_ENTRY = import.meta.url.endsWith("/worker-plane.ts")
+  ? new URL("./proxy-worker.ts", import.meta.url).href
+  : new URL("./runtime/proxy-worker.ts", import.meta.url).href;
+
+const RESTART_MIN_MS = 100;
+const RESTART_MAX_MS = 5000;
+
+type Slot = {
+  index: number;
+  worker: Worker;
+  served: ServedState;
+  alive: boolean;
+  stopped?: () => void;
+};
+
+export type WorkerControl = {
+  readonly count: number;
+  /** Ends a worker at once, as a crash would (tests and operators); it is replaced like a crashed one. */
+  terminate(index: number): void;
+  /** Times a worker was replaced since start. */
+  restarts(): number;
+};
+
+export async function startWorkerPlane(
+  options: ProxyPlaneOptions,
+  count: number,
+  log: (line: string) => void,
+): Promise<ProxyPlane & WorkerControl> {
+  const counters = new SharedArrayBuffer(count * 16);
+  const totals = new Float64Array(counters);
+  const listeners = new Set<() => void>();
+  const slots: Slot[] = [];
+  let latest: SnapshotInput | undefined;
+  let port = options.listen.port;
+  let stopping = false;
+  let restarts = 0;
+  const notify = () => {
+    for (const listener of listeners) listener();
+  };
+
+  /** Starts worker `index`; resolves once it listens (rejects when it cannot). */
+  function spawn(index: number): Promise<Slot> {
+    const worker = new Worker(WORKER_ENTRY);
+    const slot: Slot = { index, worker, served: { version: -1, faults: [] }, alive: true };
+    slots[index] = slot;
+    return new Promise<Slot>((resolve, reject) => {
+      let listening = false;
+      worker.onmessage = (event: MessageEvent<FromWorker>) => {
+        const message = event.data;
+        switch (message.type) {
+          case "listening":
+            listening = true;
+            port = message.port;
+            if (latest) worker.postMessage({ type: "snapshot", input: latest } satisfies ToWorker);
+            resolve(slot);
+            return;
+          case "failed":
+            reject(new StartupError(message.message));
+            return;
+          case "served":
+            slot.served = { version: message.version, faults: message.faults };
+            notify();
+            return;
+          case "log":
+            log(message.line);
+            return;
+          case "stopped":
+            slot.stopped?.();
+            return;
+        }
+      };
+      const died = (reason: string) => {
+        if (!slot.alive) return;
+        slot.alive = false;
+        notify();
+        if (!listening) {
+          reject(new StartupError(`proxy worker ${index} failed to start: ${reason}`));
+          return;
+        }
+        if (stopping) return;
+        restarts++;
+        const delay = Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** Math.min(restarts, 6));
+        log(`proxy worker ${index} stopped (${reason}); starting a new one in ${delay} ms`);
+        setTimeout(() => {
+          if (!stopping)
+            spawn(index).catch((error) => log(`proxy worker ${index}: ${(error as Error).message}`));
+        }, delay);
+      };
+      worker.addEventListener("error", (event) => died((event as ErrorEvent).message ?? "error"));
+      worker.addEventListener("close", () => died("exited"));
+      worker.postMessage({
+        type: "init",
+        options: { ...options, listen: { host: options.listen.host, port }, reusePort: true },
+        counters,
+        slot: index,
+      } satisfies ToWorker);
+    });
+  }
+
+  // The first worker picks the port (it may be 0 in tests); the others join it.
+  try {
+    await spawn(0);
+    await Promise.all(Array.from({ length: count - 1 }, (_, i) => spawn(i + 1)));
+  } catch (error) {
+    stopping = true;
+    for (const slot of slots) slot?.worker.terminate();
+    throw error;
+  }
+
+  const served = (): ServedState => {
+    const live = slots.filter((s) => s.alive);
+    if (live.length === 0) return { version: -1, faults: [] };
+    const lowest = live.reduce((a, b) => (b.served.version < a.served.version ? b : a));
+    return { version: lowest.served.version, faults: live[0]!.served.faults };
+  };
+
+  return {
+    get port() {
+      return port;
+    },
+    count,
+    async apply(input) {
+      latest = input;
+      const target = input.version;
+      await new Promise<void>((resolve) => {
+        const check = () => {
+          if (slots.every((s) => !s.alive || s.served.version >= target)) {
+            unsubscribe();
+            resolve();
+          }
+        };
+        listeners.add(check);
+        const unsubscribe = () => listeners.delete(check);
+        for (const slot of slots)
+          if (slot.alive) slot.worker.postMessage({ type: "snapshot", input } satisfies ToWorker);
+        check();
+      });
+      return served();
+    },
+    served,
+    onServed(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    traffic(): Traffic {
+      let total = 0;
+      let active = 0;
+      for (let i = 0; i < count; i++) {
+        total += totals[i * 2]!;
+        active += totals[i * 2 + 1]!;
+      }
+      return { total, active };
+    },
+    terminate(index) {
+      slots[index]?.worker.terminate();
+    },
+    restarts: () => restarts,
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        slots
+          .filter((s) => s.alive)
+          .map(
+            (slot) =>
+              new Promise<void>((resolve) => {
+                slot.stopped = resolve;
+                slot.worker.addEventListener("close", () => resolve());
+                slot.worker.postMessage({ type: "stop" } satisfies ToWorker);
+              }),
+          ),
+      );
+      for (const slot of slots) slot.worker.terminate();
+    },
+  };
+}
