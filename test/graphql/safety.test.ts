@@ -256,7 +256,11 @@ describe("masked errors", () => {
     const original = console.error;
     console.error = (...args: unknown[]) => logged.push(args);
     try {
-      await broken.gateway.store.close();
+      // A bug, not an outage (a database that is down is code 8, answered as such): the store breaks.
+      const store = broken.gateway.store as { entity: unknown };
+      store.entity = () => {
+        throw new Error("secret internals of sqlite at store.ts:42");
+      };
       const response = await broken.admin("/graphql", {
         method: "POST",
         body: { query: "{ services { totalCount } }" },
@@ -267,7 +271,7 @@ describe("masked errors", () => {
       expect(body.errors).toHaveLength(1);
       expect(body.errors[0]!.message).toBe("An unexpected error occurred");
       expect(body.errors[0]!.extensions).toBeUndefined();
-      expect(text).not.toMatch(/closed|database|sqlite|\.ts:|\bat /i);
+      expect(text).not.toMatch(/secret|internals|sqlite|\.ts:|\bat /i);
       // The real error is logged for the operator.
       expect(logged.length).toBeGreaterThan(0);
     } finally {
