@@ -12,21 +12,29 @@ export function startHeartbeat(
   onServed: (listener: () => void) => () => void,
 ): { stop(): Promise<void> } {
   let beating: Promise<void> | undefined;
+  let again = false;
   let purgedAt = 0;
   const beat = () => {
-    beating ??= (async () => {
-      try {
-        const record = node();
-        await store.nodes.heartbeat(record);
-        if (record.last_seen - purgedAt > 3600) {
-          purgedAt = record.last_seen;
-          await store.nodes.purge(record.last_seen - PURGE_AFTER_S);
+    // A beat asked for while one is under way runs right after it, so the last state is always recorded.
+    if (beating) {
+      again = true;
+      return;
+    }
+    beating = (async () => {
+      do {
+        again = false;
+        try {
+          const record = node();
+          await store.nodes.heartbeat(record);
+          if (record.last_seen - purgedAt > 3600) {
+            purgedAt = record.last_seen;
+            await store.nodes.purge(record.last_seen - PURGE_AFTER_S);
+          }
+        } catch {
+          // The database is away; the watcher says so once. The next beat records the node again.
         }
-      } catch {
-        // The database is away; the watcher says so once. The next beat records the node again.
-      } finally {
-        beating = undefined;
-      }
+      } while (again);
+      beating = undefined;
     })();
   };
   beat();

@@ -42,8 +42,8 @@ type WriteResult = { entity: Row | null; events: ChangeEvent[] };
 const EVENT_RETENTION_MS = 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 1000;
 const SYNC_PAGE = 1000;
-/** How long a read waits for the database before the admin API answers 503. */
-const READ_DEADLINE_MS = 1000;
+/** How long a read waits for the database before the admin API answers 503 (well within a second). */
+const READ_DEADLINE_MS = 750;
 
 export async function createStore(dialect: Dialect, options: StoreOptions = {}): Promise<Store> {
   const store = new KongStore(dialect, options);
@@ -100,9 +100,16 @@ class KongStore implements Store {
   async #write(steps: BatchStep[]): Promise<unknown[]> {
     const prepared = await Promise.all(steps.map(prepare));
     const events: ChangeEvent[] = [];
+    // Past the deadline the caller is told 503: a transaction that only gets to run later (the connection
+    // came back) must then roll back rather than apply a write that was answered as refused.
+    let abandoned = false;
+    const giveUpIfAbandoned = () => {
+      if (abandoned) throw unavailable("the write was abandoned after its deadline");
+    };
     const results = await this.#guard(
       () =>
         this.#dialect.transaction(async (tx) => {
+          giveUpIfAbandoned();
           events.length = 0;
           const rules = new Rules(tx);
           const out: unknown[] = [];
@@ -123,9 +130,13 @@ class KongStore implements Store {
               await tx.pruneEvents(now - EVENT_RETENTION_MS);
             }
           }
+          giveUpIfAbandoned();
           return out;
         }),
       READ_DEADLINE_MS + steps.length * 2,
+      () => {
+        abandoned = true;
+      },
     );
     if (events.length > 0) {
       this.#options.onCommit?.(events);
@@ -173,16 +184,20 @@ class KongStore implements Store {
    * A database operation, bounded in time: a database that is down or does not answer is Kong's code 8 as a
    * 503 (the proxy keeps serving), not a masked 500 nor a hanging admin request.
    */
-  async #guard<T>(operation: () => Promise<T>, deadlineMs = READ_DEADLINE_MS): Promise<T> {
+  async #guard<T>(
+    operation: () => Promise<T>,
+    deadlineMs = READ_DEADLINE_MS,
+    onDeadline: () => void = () => {},
+  ): Promise<T> {
     // An embedded SQLite file cannot stop answering halfway; only a server can.
     if (this.info.dialect === "sqlite") deadlineMs = Number.POSITIVE_INFINITY;
     let timer: Timer | undefined;
     const deadline = new Promise<never>((_, reject) => {
       if (Number.isFinite(deadlineMs))
-        timer = setTimeout(
-          () => reject(unavailable(`the database did not answer within ${deadlineMs} ms`)),
-          deadlineMs,
-        );
+        timer = setTimeout(() => {
+          onDeadline();
+          reject(unavailable(`the database did not answer within ${deadlineMs} ms`));
+        }, deadlineMs);
     });
     try {
       return await Promise.race([operation(), deadline]);
