@@ -7,15 +7,25 @@ import { cors } from "./cors/index.ts";
 import { ipRestriction } from "./ip-restriction/index.ts";
 import { jwt } from "./jwt/index.ts";
 import { keyAuth } from "./key-auth/index.ts";
+import { rateLimiting } from "./rate-limiting/index.ts";
 import { requestSizeLimiting } from "./request-size-limiting/index.ts";
 
 /** Plugin descriptors by name. */
 export type PluginCatalog = ReadonlyMap<string, AnyPluginDescriptor>;
 
 export const PLUGIN_CATALOG: PluginCatalog = new Map(
-  ([jwt, keyAuth, basicAuth, acl, cors, ipRestriction, requestSizeLimiting] as AnyPluginDescriptor[]).map(
-    (p) => [p.name, p],
-  ),
+  (
+    [
+      jwt,
+      keyAuth,
+      basicAuth,
+      acl,
+      cors,
+      ipRestriction,
+      requestSizeLimiting,
+      rateLimiting,
+    ] as AnyPluginDescriptor[]
+  ).map((p) => [p.name, p]),
 );
 
 /** The bundled plugins' names, sorted (for messages and `GET /plugins/enabled`). */

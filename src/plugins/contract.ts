@@ -4,6 +4,7 @@
 // `response` sees (and may replace) whatever response then goes out; `log` runs after it is sent. The proxy
 // builds one PluginContext per request that has a plugin chain.
 import type { z } from "zod";
+import type { RateCounters } from "../schemas/rate-windows.ts";
 import type { CredentialIndex } from "./credential-index.ts";
 import type { LogEntry } from "./log-entry.ts";
 
@@ -104,6 +105,21 @@ export type PluginInstance = PluginHooks & {
 /** Node facilities a plugin may use when it compiles (the data plane never reaches for them itself). */
 export type PluginEnv = {
   log(line: string): void;
+  /**
+   * Rate-limit counters of this node, shared by all of its workers (rate-limiting's `local` policy): a node
+   * with several workers supplies one implementation they all see, atomic across them.
+   */
+  localCounters: RateCounters;
+  /** Rate-limit counters in the gateway's database, shared by every node (`cluster`); null without one. */
+  clusterCounters: RateCounters | null;
+};
+
+/** Where a plugin is configured: its id, and the route, service and consumer it is scoped to (null: any). */
+export type PluginScope = {
+  id: string;
+  route: string | null;
+  service: string | null;
+  consumer: string | null;
 };
 
 /** Where Kong lets a plugin be applied (its `no_consumer` / `no_route` / `no_service` typedefs). */
@@ -128,7 +144,7 @@ export type PluginDescriptor<C = unknown> = {
    */
   handlesPreflight?: boolean;
   /** Resolves the options once when a snapshot is built (like a middleware factory) and returns the hooks. */
-  compile(config: C, env: PluginEnv): PluginInstance;
+  compile(config: C, env: PluginEnv, scope: PluginScope): PluginInstance;
 };
 
 /** Type-erased for the catalog; each descriptor keeps its own config type. */

@@ -1,9 +1,15 @@
 // Compiled plugin instances and their lifecycle. Each snapshot leases the instances it needs: a plugin whose
-// name and config did not change keeps its instance (and whatever it holds — counters, caches, clients)
+// name, scope and config did not change keeps its instance (and whatever it holds — counters, caches, clients)
 // across rebuilds; one that changed or went away is cleaned up once no live snapshot uses it any more.
 import type { Plugin } from "../schemas/plugins.ts";
 import { PLUGIN_CATALOG, type PluginCatalog } from "./catalog.ts";
 import type { PluginContext, PluginEnv, PluginInstance } from "./contract.ts";
+import { SharedCounters } from "./rate-counters.ts";
+
+/** The node facilities of a gateway that runs alone in this process, without a database (tools, tests). */
+export function standaloneEnv(log: (line: string) => void): PluginEnv {
+  return { log, localCounters: new SharedCounters(SharedCounters.allocate(1 << 12)), clusterCounters: null };
+}
 
 /** A plugin that could not be compiled: left out of nothing (that could open a protected route) — it fails closed. */
 export type PluginFault = { id: string; name: string; message: string };
@@ -23,8 +29,10 @@ function failClosed(): PluginInstance {
   return { access: (ctx: PluginContext) => ctx.respond(500, "An unexpected error occurred") };
 }
 
+/** An instance is reused while its name, config and scope are the same (compile may depend on all three). */
 function fingerprint(plugin: Plugin): string {
-  return `${plugin.name}\u0000${JSON.stringify(plugin.config)}`;
+  const scope = `${plugin.route?.id ?? ""}\u0000${plugin.service?.id ?? ""}\u0000${plugin.consumer?.id ?? ""}`;
+  return `${plugin.name}\u0000${scope}\u0000${JSON.stringify(plugin.config)}`;
 }
 
 export class PluginInstancePool {
@@ -71,7 +79,12 @@ export class PluginInstancePool {
     try {
       return {
         fingerprint: print,
-        instance: descriptor.compile(plugin.config, this.#env),
+        instance: descriptor.compile(plugin.config, this.#env, {
+          id: plugin.id,
+          route: plugin.route?.id ?? null,
+          service: plugin.service?.id ?? null,
+          consumer: plugin.consumer?.id ?? null,
+        }),
         leases: 0,
         fault: null,
       };

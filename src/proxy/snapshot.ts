@@ -3,7 +3,7 @@
 // request needs (compiled router, upstream origins, Host values, timeouts) is computed here, once.
 import { type ChainCompiler, chainCompiler, type PluginChain } from "../plugins/chain.ts";
 import { CredentialIndex } from "../plugins/credential-index.ts";
-import { PluginInstancePool, type PluginLease } from "../plugins/instances.ts";
+import { PluginInstancePool, type PluginLease, standaloneEnv } from "../plugins/instances.ts";
 import type { EntityMap, EntityName } from "../schemas/entities.ts";
 import type { Route } from "../schemas/routes.ts";
 import type { Service } from "../schemas/services.ts";
@@ -132,7 +132,7 @@ function compileRoute(route: Route, upstream: UpstreamTarget | null, chains: Cha
 }
 
 /** Plugins compiled for a snapshot nobody else shares (tests, tools): a pool of its own. */
-const privatePool = () => new PluginInstancePool({ log: (line) => console.error(line) });
+const privatePool = () => new PluginInstancePool(standaloneEnv((line) => console.error(line)));
 
 /**
  * Builds a snapshot. Never throws for one bad entity: a route that cannot be compiled is left out and a

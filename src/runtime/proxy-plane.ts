@@ -2,6 +2,7 @@
 // or in each worker thread (worker-plane.ts); both build snapshots with the same code.
 import type { Server } from "bun";
 import { PluginInstancePool } from "../plugins/instances.ts";
+import { SharedCounters } from "../plugins/rate-counters.ts";
 import {
   buildSnapshot,
   type ConfigFault,
@@ -9,6 +10,7 @@ import {
   createProxy,
   type SnapshotInput,
 } from "../proxy/index.ts";
+import type { RateCounters } from "../schemas/rate-windows.ts";
 import type { Listen } from "./config.ts";
 import { listen } from "./listen.ts";
 
@@ -21,6 +23,8 @@ export type ProxyPlaneOptions = {
   realIpHeader: string;
   /** Several planes share the port (worker threads, SO_REUSEPORT). */
   reusePort: boolean;
+  /** The node's rate-limit counters (SharedCounters' memory), shared by every plane of the node. */
+  rateCounters: SharedArrayBuffer;
 };
 
 export type ServedState = { version: number; faults: readonly ConfigFault[] };
@@ -39,11 +43,15 @@ export interface ProxyPlane {
   stop(): Promise<void>;
 }
 
-/** A plane in this thread. `counters` (total, active) is where a worker thread shares its traffic. */
+/**
+ * A plane in this thread. `counters` (total, active) is where a worker thread shares its traffic;
+ * `clusterCounters` are rate-limiting's database counters (a worker thread reaches them through the main one).
+ */
 export function startLocalPlane(
   options: ProxyPlaneOptions,
   log: (line: string) => void,
-  counters: Float64Array = new Float64Array(2),
+  counters: Float64Array,
+  clusterCounters: RateCounters | null,
 ): ProxyPlane & { readonly server: Server<unknown> } {
   const proxy = createProxy({
     bodyLimit: options.bodyLimit,
@@ -52,7 +60,11 @@ export function startLocalPlane(
     realIpHeader: options.realIpHeader,
     report: log,
   });
-  const pool = new PluginInstancePool({ log });
+  const pool = new PluginInstancePool({
+    log,
+    localCounters: new SharedCounters(options.rateCounters),
+    clusterCounters,
+  });
   const listeners = new Set<() => void>();
   const server = listen("proxy", options.listen, {
     // Upstream calls, long-poll and SSE may take longer than Bun's 10 s default idle timeout.

@@ -1,11 +1,13 @@
 // Entry of a proxy worker thread: one proxy plane on the shared port (SO_REUSEPORT), fed snapshots by the
 // main thread, which owns the database, the admin API and everything else of the node.
 import type { SnapshotInput } from "../proxy/index.ts";
+import type { RateCounters, RateUsage, RateWindow } from "../schemas/rate-windows.ts";
 import { type ProxyPlane, type ProxyPlaneOptions, type ServedState, startLocalPlane } from "./proxy-plane.ts";
 
 export type ToWorker =
-  | { type: "init"; options: ProxyPlaneOptions; counters: SharedArrayBuffer; slot: number }
+  | { type: "init"; options: ProxyPlaneOptions; counters: SharedArrayBuffer; slot: number; cluster: boolean }
   | { type: "snapshot"; input: SnapshotInput }
+  | { type: "took"; id: number; usage: RateUsage | null; error: string | null }
   | { type: "stop" };
 
 export type FromWorker =
@@ -13,12 +15,37 @@ export type FromWorker =
   | { type: "failed"; message: string }
   | { type: "served"; version: number; faults: ServedState["faults"] }
   | { type: "log"; line: string }
+  | { type: "take"; id: number; windows: readonly RateWindow[] }
   | { type: "stopped" };
 
 declare const self: Worker;
 
 let plane: ProxyPlane | undefined;
 const send = (message: FromWorker) => self.postMessage(message);
+
+/** rate-limiting's database counters, asked of the main thread (which owns the database). */
+class RemoteCounters implements RateCounters {
+  #next = 0;
+  readonly pending = new Map<number, { resolve(usage: RateUsage): void; reject(error: Error): void }>();
+
+  take(windows: readonly RateWindow[]): Promise<RateUsage> {
+    const id = ++this.#next;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      send({ type: "take", id, windows });
+    });
+  }
+
+  settle(message: ToWorker & { type: "took" }): void {
+    const waiting = this.pending.get(message.id);
+    if (!waiting) return;
+    this.pending.delete(message.id);
+    if (message.usage !== null) waiting.resolve(message.usage);
+    else waiting.reject(new Error(message.error ?? "the database counters failed"));
+  }
+}
+
+const remote = new RemoteCounters();
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const message = event.data;
@@ -29,6 +56,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
           message.options,
           (line) => send({ type: "log", line }),
           new Float64Array(message.counters, message.slot * 16, 2),
+          message.cluster ? remote : null,
         );
         send({ type: "listening", port: plane.port });
       } catch (error) {
@@ -41,6 +69,9 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       send({ type: "served", version: state.version, faults: state.faults });
       return;
     }
+    case "took":
+      remote.settle(message);
+      return;
     case "stop":
       await plane?.stop();
       send({ type: "stopped" });

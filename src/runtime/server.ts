@@ -6,6 +6,7 @@ import type { Server } from "bun";
 import { createAdminHandler } from "../admin/app.ts";
 import type { AdminContext, TrafficCounts } from "../admin/context.ts";
 import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
+import { SharedCounters } from "../plugins/rate-counters.ts";
 import type { Store } from "../store/contract.ts";
 import { openStore } from "../store/open.ts";
 import type { BootConfig } from "./config.ts";
@@ -38,6 +39,9 @@ export type Gateway = {
 
 type GatewayOptions = { log?: (line: string) => void };
 
+/** How often expired `cluster` rate-limit counters are deleted from the database. */
+const COUNTER_PURGE_MS = 60_000;
+
 /** SO_REUSEPORT, which lets several workers share the port, is Linux's in Bun. */
 function workerCount(config: BootConfig, log: (line: string) => void): number {
   if (config.workers > 1 && process.platform !== "linux") {
@@ -59,20 +63,28 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     trustedIpsSpec: config.trustedIpsSpec,
     realIpHeader: config.realIpHeader,
     reusePort: false,
+    // One table of node-local rate-limit counters for every worker (and every snapshot) of the node.
+    rateCounters: SharedCounters.allocate(),
   };
   let plane: ProxyPlane;
   let workerControl: WorkerControl | null = null;
   try {
     if (workers > 1) {
-      const pool = await startWorkerPlane(planeOptions, workers, log);
+      const pool = await startWorkerPlane(planeOptions, workers, log, store.rateCounters);
       plane = pool;
       workerControl = pool;
-    } else plane = startLocalPlane(planeOptions, log);
+    } else plane = startLocalPlane(planeOptions, log, new Float64Array(2), store.rateCounters);
   } catch (error) {
     await store.close();
     throw error;
   }
   const rebuilder = new SnapshotRebuilder(store, plane, log);
+  const purgeCounters = setInterval(() => {
+    store.rateCounters
+      .purgeExpired()
+      .catch((error) => log(`rate-limiting counters: purge failed: ${(error as Error).message}`));
+  }, COUNTER_PURGE_MS);
+  purgeCounters.unref();
   await rebuilder.rebuildNow();
   const unsubscribe = store.subscribe(() => rebuilder.schedule());
   const watcher = watchConfiguration(store, rebuilder, log);
@@ -135,6 +147,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   } catch (error) {
     watcher.stop();
     unsubscribe();
+    clearInterval(purgeCounters);
     await plane.stop();
     await store.close();
     throw error;
@@ -174,6 +187,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       stopping ??= (async () => {
         watcher.stop();
         unsubscribe();
+        clearInterval(purgeCounters);
         admin.close();
         await Promise.all([plane.stop(), adminServer!.stop(false), heartbeat.stop()]);
         await rebuilder.idle();

@@ -3,6 +3,7 @@
 // metrics, traffic) live in SharedArrayBuffers instead of per-request IPC, and the snapshot's entities are
 // loaded once by the main thread and posted. A worker that dies is replaced and given the latest snapshot.
 import type { SnapshotInput } from "../proxy/index.ts";
+import type { RateCounters } from "../schemas/rate-windows.ts";
 import { StartupError } from "./listen.ts";
 import type { ProxyPlane, ProxyPlaneOptions, ServedState, Traffic } from "./proxy-plane.ts";
 import type { FromWorker, ToWorker } from "./proxy-worker.ts";
@@ -35,10 +36,12 @@ export type WorkerControl = {
   restarts(): number;
 };
 
+/** `clusterCounters`: rate-limiting's database counters, which workers reach through this thread. */
 export async function startWorkerPlane(
   options: ProxyPlaneOptions,
   count: number,
   log: (line: string) => void,
+  clusterCounters: RateCounters | null,
 ): Promise<ProxyPlane & WorkerControl> {
   const counters = new SharedArrayBuffer(count * 16);
   const totals = new Float64Array(counters);
@@ -51,6 +54,26 @@ export async function startWorkerPlane(
   const notify = () => {
     for (const listener of listeners) listener();
   };
+
+  /** A worker's rate-limit step on the database counters, answered by this thread. */
+  function answerTake(worker: Worker, id: number, windows: Parameters<RateCounters["take"]>[0]): void {
+    const reply = (message: ToWorker) => {
+      try {
+        worker.postMessage(message);
+      } catch {
+        // The worker is gone; its request went with it.
+      }
+    };
+    Promise.resolve()
+      .then(() => {
+        if (clusterCounters === null) throw new Error("no database counters on this node");
+        return clusterCounters.take(windows);
+      })
+      .then(
+        (usage) => reply({ type: "took", id, usage, error: null }),
+        (error) => reply({ type: "took", id, usage: null, error: (error as Error).message ?? String(error) }),
+      );
+  }
 
   /** Starts worker `index`; resolves once it listens (rejects when it cannot). */
   function spawn(index: number): Promise<Slot> {
@@ -77,6 +100,9 @@ export async function startWorkerPlane(
             return;
           case "log":
             log(message.line);
+            return;
+          case "take":
+            answerTake(worker, message.id, message.windows);
             return;
           case "stopped":
             slot.stopped?.();
@@ -107,6 +133,7 @@ export async function startWorkerPlane(
         options: { ...options, listen: { host: options.listen.host, port }, reusePort: true },
         counters,
         slot: index,
+        cluster: clusterCounters !== null,
       } satisfies ToWorker);
     });
   }

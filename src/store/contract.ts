@@ -1,5 +1,6 @@
 // The dialect-neutral store contract. Admin code (REST, GraphQL) and runtime/ speak only this; the one
 // implementation (store.ts) holds Kong's rules over a small dialect part (SQLite or PostgreSQL).
+import type { RateCounters } from "../schemas/rate-windows.ts";
 import type { EntityMap, EntityName, Scope } from "./entity-def.ts";
 
 export type { EntityMap, EntityName, Scope } from "./entity-def.ts";
@@ -76,6 +77,12 @@ export interface NodeRegistry {
   purge(before: number): Promise<number>;
 }
 
+/** rate-limiting's `cluster` policy counters, kept in the gateway's database (Kong's ratelimiting_metrics). */
+export interface StoredRateCounters extends RateCounters {
+  /** Deletes the counters whose lifetime is over; returns how many. */
+  purgeExpired(): Promise<number>;
+}
+
 export interface Store {
   readonly info: StoreInfo;
   /** Any entity's repository by its DAO name. */
@@ -86,6 +93,8 @@ export interface Store {
   configVersion(): Promise<number>;
   /** True when the database answers. */
   ping(): Promise<boolean>;
+  /** Rate-limit counters shared by every node using this database. */
+  readonly rateCounters: StoredRateCounters;
   /**
    * Every committed change, wherever it was written (this node, another node, another process on the same
    * SQLite file), in version order. This node's own writes arrive right after they commit; others' once

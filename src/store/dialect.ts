@@ -1,6 +1,6 @@
 // The small part of the store that differs between databases: connecting, migrating, transactions, and the
 // few primitive table operations Kong's rules (store.ts) are written against. Rows use wire column names.
-import type { ChangeEvent, NodeRecord, StoreInfo, TagFilter } from "./contract.ts";
+import type { ChangeEvent, NodeRecord, StoredRateCounters, StoreInfo, TagFilter } from "./contract.ts";
 import type { EntityName, Row } from "./entity-def.ts";
 
 /** Column equality filters; null matches NULL. */
@@ -51,5 +51,6 @@ export interface Dialect {
   listNodes(after: string | undefined, limit: number): Promise<NodeRecord[]>;
   deleteNodesBefore(lastSeen: number): Promise<number>;
   ping(): Promise<boolean>;
+  readonly rateCounters: StoredRateCounters;
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import type {
   Page,
   PageQuery,
   Store,
+  StoredRateCounters,
   StoreOptions,
   TagFilter,
 } from "./contract.ts";
@@ -247,6 +248,10 @@ class KongStore implements Store {
 
   ping(): Promise<boolean> {
     return this.#reachable();
+  }
+
+  get rateCounters(): StoredRateCounters {
+    return this.#dialect.rateCounters;
   }
 
   subscribe(listener: (event: ChangeEvent) => void): () => void {

@@ -87,6 +87,7 @@ describe("portico CLI", () => {
       "jwt_secrets",
       "keyauth_credentials",
       "plugins",
+      "ratelimiting_metrics",
       "routes",
       "services",
       "targets",

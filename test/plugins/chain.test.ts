@@ -8,7 +8,7 @@ import {
   runResponse,
 } from "../../src/plugins/chain.ts";
 import type { PluginContext, PluginInstance, ResponseSource } from "../../src/plugins/contract.ts";
-import { PluginInstancePool } from "../../src/plugins/instances.ts";
+import { PluginInstancePool, standaloneEnv } from "../../src/plugins/instances.ts";
 import type { Plugin } from "../../src/schemas/plugins.ts";
 
 const ROUTE = "00000000-0000-4000-8000-00000000000a";
@@ -18,7 +18,7 @@ const CONSUMER = "00000000-0000-4000-8000-00000000000d";
 
 /** Chains over instances compiled from these plugins (configs are used as given). */
 function chainCompiler(plugins: Plugin[]) {
-  return compileChains(plugins, new PluginInstancePool({ log: () => {} }).lease(plugins).instanceFor);
+  return compileChains(plugins, new PluginInstancePool(standaloneEnv(() => {})).lease(plugins).instanceFor);
 }
 
 let next = 0;

@@ -36,8 +36,11 @@ export type PluginWorld = {
   stop(): Promise<void>;
 };
 
-export async function startWorld(gatewayArgs: string[] = []): Promise<PluginWorld> {
-  const tg = await startTestGateway(gatewayArgs);
+export async function startWorld(
+  gatewayArgs: string[] = [],
+  options: { log?: (line: string) => void; database?: string } = {},
+): Promise<PluginWorld> {
+  const tg = await startTestGateway(gatewayArgs, options.database, { log: options.log });
   const upstream = startUpstream();
   const call = async (path: string, init?: RequestInit): Promise<Answer> => {
     const res = await tg.proxy(path, init);
@@ -190,3 +193,17 @@ export async function expectPrecedence(
     });
   }
 }
+
+/** Sends `n` requests at once and returns their statuses (bodies read), in order. */
+export async function burst(n: number, send: (i: number) => Promise<Response>): Promise<number[]> {
+  const answers = await Promise.all(Array.from({ length: n }, (_, i) => send(i)));
+  return Promise.all(
+    answers.map(async (r) => {
+      await r.arrayBuffer();
+      return r.status;
+    }),
+  );
+}
+
+/** How many of `statuses` are `status`. */
+export const countOf = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import type { PluginCatalog } from "../../src/plugins/catalog.ts";
 import type { AnyPluginDescriptor, LogEntry, LogRecord } from "../../src/plugins/contract.ts";
-import { PluginInstancePool } from "../../src/plugins/instances.ts";
+import { PluginInstancePool, standaloneEnv } from "../../src/plugins/instances.ts";
 import { createProxy, type Proxy as ProxyEngine } from "../../src/proxy/index.ts";
 import { buildSnapshot } from "../../src/proxy/snapshot.ts";
 import type { Plugin } from "../../src/schemas/plugins.ts";
@@ -68,8 +68,8 @@ function recorder(
     version: "1",
     config: { parse: (v: unknown) => v } as unknown as AnyPluginDescriptor["config"],
     scoping: { consumer: true, route: true, service: true },
-    compile(config, env) {
-      const instance = access ? access(config, env) : {};
+    compile(config, env, scope) {
+      const instance = access ? access(config, env, scope) : {};
       return {
         ...instance,
         log(_ctx, entry) {
@@ -136,7 +136,10 @@ beforeAll(() => {
   ];
   const plugins = routes.flatMap((r) => [plugin("probe", r), plugin("listener", r)]);
   proxy = createProxy({ bodyLimit: 1024 * 1024, report: (line) => reports.push(line) });
-  const pool = new PluginInstancePool({ log: () => {} }, catalog);
+  const pool = new PluginInstancePool(
+    standaloneEnv(() => {}),
+    catalog,
+  );
   proxy.swap(buildSnapshot({ version: 1, services: [svc, stream, dead], routes, plugins }, pool));
   server = Bun.serve({
     hostname: "127.0.0.1",

@@ -21,6 +21,7 @@ import {
 import { embeddedMigrations } from "../embedded-migrations.ts";
 import { postgresMigrations } from "../migrations.generated.ts";
 import { DatabaseOpenError } from "../open-error.ts";
+import { postgresRateCounters } from "./rate-counters.ts";
 import { postgresTables } from "./tables.ts";
 
 const tables = postgresTables as unknown as DrizzleTables;
@@ -98,6 +99,7 @@ export async function openPostgres(url: string): Promise<Dialect> {
     upsertNode: (node) => upsertNode(db, tables, node),
     listNodes: (after, limit) => listNodes(db, tables, after, limit),
     deleteNodesBefore: (lastSeen) => deleteNodesBefore(db, tables, lastSeen),
+    rateCounters: postgresRateCounters(client),
     async ping() {
       try {
         await db.execute(sql`SELECT 1`);

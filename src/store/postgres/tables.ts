@@ -11,6 +11,7 @@ import {
   index,
   integer,
   pgTable,
+  primaryKey,
   text,
   unique,
   uniqueIndex,
@@ -253,6 +254,24 @@ export const clusterNodes = pgTable("cluster_nodes", {
   workers: integer("workers").notNull(),
 });
 
+/** rate-limiting's `cluster` policy counters (Kong's `ratelimiting_metrics`), as in SQLite. */
+export const ratelimitingMetrics = pgTable(
+  "ratelimiting_metrics",
+  {
+    identifier: text("identifier").notNull(),
+    period: text("period").notNull(),
+    period_date: seconds("period_date").notNull(),
+    service_id: uuid("service_id").notNull(),
+    route_id: uuid("route_id").notNull(),
+    value: integer("value").notNull(),
+    ttl: seconds("ttl").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.identifier, t.period, t.period_date, t.service_id, t.route_id] }),
+    index("ratelimiting_metrics_ttl_idx").on(t.ttl),
+  ],
+);
+
 /** The table of each entity, by Kong's DAO name (a missing entity is a type error). */
 export const postgresTables = {
   services,
@@ -268,7 +287,11 @@ export const postgresTables = {
   config_state: configState,
   config_events: configEvents,
   cluster_nodes: clusterNodes,
-} satisfies Record<EntityName | "config_state" | "config_events" | "cluster_nodes", unknown>;
+  ratelimiting_metrics: ratelimitingMetrics,
+} satisfies Record<
+  EntityName | "config_state" | "config_events" | "cluster_nodes" | "ratelimiting_metrics",
+  unknown
+>;
 
 // --- drift check: both dialects store exactly the same rows ------------------------------------------------
 type Rows<T> = { [K in keyof T]: T[K] extends Table ? InferSelectModel<T[K]> : never };

@@ -22,6 +22,7 @@ import { embeddedMigrations } from "../embedded-migrations.ts";
 import { sqliteMigrations } from "../migrations.generated.ts";
 import { DatabaseOpenError } from "../open-error.ts";
 import { Serial } from "../serial.ts";
+import { sqliteRateCounters } from "./rate-counters.ts";
 import { sqliteTables } from "./tables.ts";
 
 export type SqliteDb = ReturnType<typeof drizzle<Record<string, never>>>;
@@ -98,6 +99,7 @@ export function openSqlite(location: string): Dialect {
     upsertNode: (node) => serial.run(() => upsertNode(db, tables, node)),
     listNodes: (after, limit) => serial.run(() => listNodes(db, tables, after, limit)),
     deleteNodesBefore: (lastSeen) => serial.run(() => deleteNodesBefore(db, tables, lastSeen)),
+    rateCounters: sqliteRateCounters(sqlite, serial),
     async ping() {
       try {
         sqlite.query("SELECT 1").get();

@@ -1,7 +1,7 @@
 // drizzle tables (SQLite) mirroring schemas/. Wire names are column names, so rows map to entities 1:1;
 // the type checks at the bottom fail the build when a column drifts from its zod schema.
 import { type InferSelectModel, sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Consumer } from "../../schemas/consumers.ts";
 import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "../../schemas/credentials.ts";
 import type { Healthchecks } from "../../schemas/healthchecks.ts";
@@ -231,6 +231,27 @@ export const clusterNodes = sqliteTable("cluster_nodes", {
 });
 
 /** The table of each entity, by Kong's DAO name (a missing entity is a type error). */
+/**
+ * rate-limiting's `cluster` policy counters (Kong's `ratelimiting_metrics`): one row per window, keyed as Kong
+ * keys it. `period_date` is the window's start and `ttl` when the row may be deleted, both epoch seconds.
+ */
+export const ratelimitingMetrics = sqliteTable(
+  "ratelimiting_metrics",
+  {
+    identifier: text("identifier").notNull(),
+    period: text("period").notNull(),
+    period_date: integer("period_date").notNull(),
+    service_id: text("service_id").notNull(),
+    route_id: text("route_id").notNull(),
+    value: integer("value").notNull(),
+    ttl: integer("ttl").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.identifier, t.period, t.period_date, t.service_id, t.route_id] }),
+    index("ratelimiting_metrics_ttl_idx").on(t.ttl),
+  ],
+);
+
 export const sqliteTables = {
   services,
   routes,
@@ -245,7 +266,11 @@ export const sqliteTables = {
   config_state: configState,
   config_events: configEvents,
   cluster_nodes: clusterNodes,
-} satisfies Record<EntityName | "config_state" | "config_events" | "cluster_nodes", unknown>;
+  ratelimiting_metrics: ratelimitingMetrics,
+} satisfies Record<
+  EntityName | "config_state" | "config_events" | "cluster_nodes" | "ratelimiting_metrics",
+  unknown
+>;
 
 // --- drift checks: a column that no longer matches its zod schema is a type error here -------------
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -1,0 +1,188 @@
+// Node-local rate-limit counters (rate-limiting's `local` policy), shared by every proxy worker thread of the
+// node: one table in a SharedArrayBuffer (Kong's shared dict), so a limit of 10/s on a 4-worker node admits
+// 10, not 40. A request's windows are read, checked and counted under one lock, so no worker can slip in
+// between. Keys are Kong's strings, stored as two 32-bit hashes (a false match needs a 64-bit collision).
+import { decide, type RateCounters, type RateUsage, type RateWindow } from "../schemas/rate-windows.ts";
+
+/** Kong's counter key: `ratelimit:<route_id>:<service_id>:<identifier>:<window start ms>:<period>`. */
+export function counterKey(window: RateWindow, start = window.start): string {
+  return `ratelimit:${window.routeId}:${window.serviceId}:${window.identifier}:${start}:${window.period}`;
+}
+
+/** Slots of the default table (16 bytes each: 4 MiB), about Kong's 12 MiB shared dict for these counters. */
+export const DEFAULT_COUNTER_SLOTS = 1 << 18;
+
+/** Per slot: two hash words, the count, and the expiry (Unix seconds; 0 = never used). */
+const WORDS = 4;
+/** Header words: the lock, and the Unix second of the last compaction. */
+const HEADER = 4;
+/** A probe longer than this compacts the table (expired slots lengthen every probe that passes them). */
+const LONG_PROBE = 32;
+/** A lock held this long has a dead holder (a worker ended mid-step); it is taken over. */
+const LOCK_STALE_MS = 250;
+
+/** Thrown when the table has no room left for a new counter. */
+export class CountersFull extends Error {}
+
+export class SharedCounters implements RateCounters {
+  readonly buffer: SharedArrayBuffer;
+  readonly #lock: Int32Array;
+  /** Header words as unsigned: [1] is the Unix second of the last compaction. */
+  readonly #meta: Uint32Array;
+  readonly #slots: Uint32Array;
+  readonly #capacity: number;
+  readonly #now: () => number;
+
+  /** A new, empty table's memory (to share with worker threads). */
+  static allocate(slots = DEFAULT_COUNTER_SLOTS): SharedArrayBuffer {
+    return new SharedArrayBuffer((HEADER + slots * WORDS) * 4);
+  }
+
+  constructor(buffer: SharedArrayBuffer = SharedCounters.allocate(), now: () => number = Date.now) {
+    this.buffer = buffer;
+    this.#lock = new Int32Array(buffer, 0, HEADER);
+    this.#meta = new Uint32Array(buffer, 0, HEADER);
+    this.#slots = new Uint32Array(buffer, HEADER * 4);
+    this.#capacity = this.#slots.length / WORDS;
+    this.#now = now;
+  }
+
+  take(windows: readonly RateWindow[]): RateUsage {
+    const nowSeconds = Math.floor(this.#now() / 1000);
+    const current: number[] = [];
+    const previous: number[] = [];
+    const hashes: number[] = [];
+    for (const window of windows) {
+      const key = counterKey(window);
+      hashes.push(Bun.hash.murmur32v3(key, 1) >>> 0, Bun.hash.murmur32v3(key, 2) >>> 0 || 1);
+      if (window.previous) {
+        const prior = counterKey(window, window.previous.start);
+        hashes.push(Bun.hash.murmur32v3(prior, 1) >>> 0, Bun.hash.murmur32v3(prior, 2) >>> 0 || 1);
+      }
+    }
+    this.#acquire();
+    try {
+      let h = 0;
+      for (const window of windows) {
+        current.push(this.#read(hashes[h]!, hashes[h + 1]!, nowSeconds));
+        h += 2;
+        if (window.previous) {
+          previous.push(this.#read(hashes[h]!, hashes[h + 1]!, nowSeconds));
+          h += 2;
+        } else previous.push(0);
+      }
+      const result = decide(windows, current, previous);
+      if (result.admitted) {
+        h = 0;
+        for (const window of windows) {
+          this.#increment(hashes[h]!, hashes[h + 1]!, nowSeconds, window.ttl);
+          h += window.previous ? 4 : 2;
+        }
+      }
+      return result;
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** The slot holding the key, or the slot where it would go (-1: no room). */
+  #find(h1: number, h2: number, nowSeconds: number): { slot: number; free: number; probes: number } {
+    const slots = this.#slots;
+    let index = ((h1 ^ (h2 >>> 7)) >>> 0) % this.#capacity;
+    let free = -1;
+    for (let probes = 0; probes < this.#capacity; probes++) {
+      const base = index * WORDS;
+      const expires = slots[base + 3]!;
+      if (expires === 0) return { slot: -1, free: free >= 0 ? free : index, probes };
+      if (slots[base] === h1 && slots[base + 1] === h2) return { slot: index, free, probes };
+      if (free < 0 && expires <= nowSeconds) free = index;
+      index = index + 1 === this.#capacity ? 0 : index + 1;
+    }
+    return { slot: -1, free, probes: this.#capacity };
+  }
+
+  #read(h1: number, h2: number, nowSeconds: number): number {
+    const { slot } = this.#find(h1, h2, nowSeconds);
+    if (slot < 0) return 0;
+    const base = slot * WORDS;
+    return this.#slots[base + 3]! > nowSeconds ? this.#slots[base + 2]! : 0;
+  }
+
+  #increment(h1: number, h2: number, nowSeconds: number, ttl: number): void {
+    let found = this.#find(h1, h2, nowSeconds);
+    if (found.probes > LONG_PROBE && this.#meta[1] !== nowSeconds) {
+      this.#compact(nowSeconds);
+      found = this.#find(h1, h2, nowSeconds);
+    }
+    const slots = this.#slots;
+    if (found.slot >= 0) {
+      const base = found.slot * WORDS;
+      if (slots[base + 3]! > nowSeconds) slots[base + 2]!++;
+      else {
+        // Its lifetime is over: Kong's counter would have expired and started again.
+        slots[base + 2] = 1;
+        slots[base + 3] = nowSeconds + ttl;
+      }
+      return;
+    }
+    if (found.free < 0)
+      throw new CountersFull(`the node's rate-limit counters are full (${this.#capacity} slots)`);
+    const base = found.free * WORDS;
+    slots[base] = h1;
+    slots[base + 1] = h2;
+    slots[base + 2] = 1;
+    slots[base + 3] = nowSeconds + ttl;
+  }
+
+  /** Rewrites the table with only its live counters (expired slots otherwise pile up in probe chains). */
+  #compact(nowSeconds: number): void {
+    const slots = this.#slots;
+    const live: number[] = [];
+    for (let i = 0; i < this.#capacity; i++) {
+      const base = i * WORDS;
+      if (slots[base + 3]! > nowSeconds)
+        live.push(slots[base]!, slots[base + 1]!, slots[base + 2]!, slots[base + 3]!);
+    }
+    slots.fill(0);
+    for (let i = 0; i < live.length; i += WORDS) {
+      const { free } = this.#find(live[i]!, live[i + 1]!, nowSeconds);
+      slots.set(live.slice(i, i + WORDS), free * WORDS);
+    }
+    this.#meta[1] = nowSeconds;
+  }
+
+  /** Live counters (for tests and status). */
+  get size(): number {
+    const nowSeconds = Math.floor(this.#now() / 1000);
+    let n = 0;
+    for (let i = 0; i < this.#capacity; i++) if (this.#slots[i * WORDS + 3]! > nowSeconds) n++;
+    return n;
+  }
+
+  // A three-state mutex (0 free, 1 held, 2 held with waiters) on the table's first word.
+  #acquire(): void {
+    const lock = this.#lock;
+    let state = Atomics.compareExchange(lock, 0, 0, 1);
+    if (state === 0) return;
+    const since = performance.now();
+    do {
+      if (state === 2 || Atomics.compareExchange(lock, 0, 1, 2) !== 0) {
+        if (
+          Atomics.wait(lock, 0, 2, LOCK_STALE_MS) === "timed-out" &&
+          performance.now() - since >= LOCK_STALE_MS
+        ) {
+          Atomics.store(lock, 0, 2);
+          return;
+        }
+      }
+      state = Atomics.compareExchange(lock, 0, 0, 2);
+    } while (state !== 0);
+  }
+
+  #release(): void {
+    if (Atomics.sub(this.#lock, 0, 1) !== 1) {
+      Atomics.store(this.#lock, 0, 0);
+      Atomics.notify(this.#lock, 0, 1);
+    }
+  }
+}
