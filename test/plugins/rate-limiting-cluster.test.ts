@@ -116,3 +116,45 @@ describe.skipIf(!hasPostgres)("cluster policy on PostgreSQL", () => {
     expect(countOf(statuses, 429)).toBe(30);
   });
 });
+
+describe("a node with several proxy workers", () => {
+  let upstream: Upstream;
+  let node: TestGateway;
+
+  beforeAll(async () => {
+    upstream = startUpstream();
+    node = await startTestGateway(["--workers", "3"]);
+    const svc = await admin(node, "POST", "/services", { name: "workers", url: upstream.url });
+    for (const [path, policy] of [
+      ["/local", "local"],
+      ["/cluster", "cluster"],
+    ]) {
+      const route = await admin(node, "POST", `/services/${svc.id}/routes`, { paths: [path] });
+      await admin(node, "POST", `/routes/${route.id}/plugins`, {
+        name: "rate-limiting",
+        config: { hour: 10, limit_by: "ip", policy },
+      });
+    }
+    if (!(await node.gateway.synced())) throw new Error("not synced");
+  });
+
+  afterAll(async () => {
+    await node.stop();
+    await upstream.stop();
+  });
+
+  // Each request on its own connection, so the kernel spreads them over the workers (SO_REUSEPORT).
+  const fresh = (path: string) => fetch(`${node.proxyUrl}${path}`, { headers: { connection: "close" } });
+
+  test("local: the workers share one counter (hour=10 admits 10 of 40, not 10 per worker)", async () => {
+    const statuses = await burst(40, () => fresh("/local"));
+    expect(countOf(statuses, 200)).toBe(10);
+    expect(countOf(statuses, 429)).toBe(30);
+  });
+
+  test("cluster: workers reach the database counters through the main thread", async () => {
+    const statuses = await burst(40, () => fresh("/cluster"));
+    expect(countOf(statuses, 200)).toBe(10);
+    expect(countOf(statuses, 429)).toBe(30);
+  });
+});
