@@ -41,7 +41,8 @@ export const boolean = z.boolean({ error: typeError("expected a boolean") });
 
 export const timestamp = z
   .number({ error: typeError("expected an integer") })
-  .int({ error: "expected an integer" });
+  .int({ error: "expected an integer" })
+  .meta({ description: "Unix time, seconds." });
 
 /** A field that takes `value` when absent or null (Kong stores null; we keep the effective default). */
 export function defaulted<S extends z.ZodType>(schema: S, value: z.output<S>) {

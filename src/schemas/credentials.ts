@@ -19,7 +19,7 @@ export function generateSecret(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
-const consumer = foreignRef("username");
+const consumer = foreignRef("username").meta({ description: "The consumer this credential belongs to." });
 
 const base = {
   id: uuid.optional(),
@@ -30,9 +30,13 @@ const base = {
 
 export const keyAuthCredentialFields = {
   ...base,
-  key: text.default(generateSecret),
+  key: text
+    .default(generateSecret)
+    .meta({ description: "The API key; generated (32 hex characters) when absent." }),
   /** Seconds the key stays valid after its creation (rendered as stored, not counting down). */
-  ttl: nullable(integer(0, 100000000)),
+  ttl: nullable(integer(0, 100000000)).meta({
+    description: "Seconds the key stays valid after its creation; null: forever.",
+  }),
 };
 export const keyAuthCredentialSchema = z.strictObject(keyAuthCredentialFields, {
   error: "expected a record",
@@ -42,7 +46,9 @@ export const basicAuthCredentialFields = {
   ...base,
   username: text,
   /** Stored as a Bun.password hash; the clear text never reaches the database. */
-  password: text,
+  password: text.meta({
+    description: "Written in clear text; stored, and shown (as REST shows it), only as its argon2id hash.",
+  }),
 };
 export const basicAuthCredentialSchema = z.strictObject(basicAuthCredentialFields, {
   error: "expected a record",
@@ -62,11 +68,19 @@ const ASYMMETRIC = new Set(["RS256", "RS384", "RS512", "ES256", "ES384"]);
 
 export const jwtSecretFields = {
   ...base,
-  key: text.default(generateSecret),
-  secret: text.default(generateSecret),
-  rsa_public_key: nullable(text),
+  key: text.default(generateSecret).meta({
+    description: "Matched against the token's key claim (`iss` by default); generated when absent.",
+  }),
+  secret: text
+    .default(generateSecret)
+    .meta({ description: "The HMAC secret (HS* algorithms); generated when absent." }),
+  rsa_public_key: nullable(text).meta({
+    description: "The PEM public key: required for the RS* and ES* algorithms.",
+  }),
   algorithm: requiredWithDefault(
-    z.enum(JWT_ALGORITHMS, { error: typeError(`expected one of: ${JWT_ALGORITHMS.join(", ")}`) }),
+    z
+      .enum(JWT_ALGORITHMS, { error: typeError(`expected one of: ${JWT_ALGORITHMS.join(", ")}`) })
+      .meta({ graphql: "JwtAlgorithm" }),
     "HS256",
   ),
 };

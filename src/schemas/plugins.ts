@@ -22,7 +22,7 @@ export const pluginFields = {
   id: uuid.optional(),
   created_at: timestamp.optional(),
   updated_at: timestamp.optional(),
-  name: text,
+  name: text.meta({ description: "Which plugin (see `enabledPlugins`)." }),
   instance_name: nullable(name),
   route: nullable(foreignRef()),
   service: nullable(foreignRef()),
@@ -30,7 +30,12 @@ export const pluginFields = {
   config: z
     .record(z.string(), z.unknown(), { error: typeError("expected a record") })
     .nullable()
-    .default(null),
+    .default(null)
+    .meta({
+      description:
+        "The plugin's settings, keyed as the plugin names them (`{hide_credentials: true}`); omitted settings " +
+        "take their defaults, and an update changes only the settings it gives.",
+    }),
   protocols: requiredWithDefault(
     set(protocol).refine((p) => p.length > 0, { error: "length must be at least 1" }),
     [...PROTOCOLS],

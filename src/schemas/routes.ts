@@ -99,16 +99,26 @@ const headers = z
       if (message) ctx.addIssue({ code: "custom", message });
       seen.add(lower);
     }
+  })
+  .meta({
+    graphql: "Header",
+    description: "A request header a route matches: any of `values` (a `~*` prefix makes a value a regex).",
   });
 
 /** A stream route's source or destination: an address (or CIDR range) and a port. */
-const endpointRecord = z.strictObject(
-  {
-    ip: z.string({ error: typeError("expected a string") }).optional(),
-    port: integer(0, 65535).optional(),
-  },
-  { error: typeError("expected a record") },
-);
+const endpointRecord = z
+  .strictObject(
+    {
+      ip: z.string({ error: typeError("expected a string") }).optional(),
+      port: integer(0, 65535).optional(),
+    },
+    { error: typeError("expected a record") },
+  )
+  .meta({
+    graphql: "StreamEndpoint",
+    description:
+      "A stream route's source or destination (always null on Portico's http(s) routes, as Kong's).",
+  });
 
 export const REDIRECT_STATUS_CODES = [426, 301, 302, 307, 308] as const;
 
@@ -148,7 +158,10 @@ export const routeFields = {
   regex_priority: defaulted(integer(-2147483648, 2147483647), 0),
   strip_path: requiredWithDefault(boolean, true),
   path_handling: requiredWithDefault(
-    z.enum(["v0", "v1"], { error: typeError("expected one of: v0, v1") }),
+    z.enum(["v0", "v1"], { error: typeError("expected one of: v0, v1") }).meta({
+      graphql: "PathHandling",
+      description: "How the route's path joins the service's path (Kong: v1 is deprecated).",
+    }),
     "v0",
   ),
   preserve_host: requiredWithDefault(boolean, false),

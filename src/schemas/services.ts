@@ -17,7 +17,7 @@ import {
 } from "./common.ts";
 import { expandUrlShorthand } from "./url-shorthand.ts";
 
-const timeout = defaulted(integer(1, 2147483646), 60000);
+const timeout = defaulted(integer(1, 2147483646), 60000).meta({ description: "Milliseconds." });
 
 /** Protocols that can carry TLS settings. */
 const TLS_PROTOCOLS = new Set(["https"]);
@@ -36,13 +36,20 @@ export const serviceFields = {
   write_timeout: timeout,
   read_timeout: timeout,
   tags,
-  client_certificate: nullable(z.strictObject({ id: uuid }, { error: "expected a record" })),
+  client_certificate: nullable(
+    z
+      .strictObject({ id: uuid }, { error: "expected a record" })
+      .meta({ graphql: "CertificateReference", description: "A certificate, by id." }),
+  ),
   tls_verify: nullable(boolean),
   tls_verify_depth: nullable(integer(0, 64)),
   ca_certificates: nullable(z.array(uuid, { error: "expected an array" })),
   enabled: requiredWithDefault(boolean, true),
   /** Write-only shorthand; only survives expansion when it is invalid, so it can be reported. */
-  url: text.optional(),
+  url: text.optional().meta({
+    description:
+      "Shorthand for protocol, host, port and path (`https://example.com:8443/v1`); overrides them.",
+  }),
 };
 
 export const serviceSchema = z.preprocess(

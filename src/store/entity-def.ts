@@ -55,8 +55,12 @@ export type EntityDefinition<N extends EntityName = EntityName> = {
   prepare?: (input: Record<string, unknown>) => Promise<Record<string, unknown>>;
   /** Admin URLs: `/<path>`, and `/<parent>/{p}/<nestedPath ?? path>` under each foreign key's parent. */
   admin: { path: string; nestedPath?: string; topLevel: boolean };
-  /** GraphQL names: the object type, and the name of its key argument (`idOrName`, `idOrKey`). */
-  graphql: { type: string; keyArg: string; keyName: string };
+  /**
+   * GraphQL: the object type's name (its operations are named after it: `keyAuths`, `addKeyAuth`), the name of
+   * its key argument (`idOrName`, `idOrKey`), what the endpoint key is called in descriptions, and the type's
+   * description. The fields, inputs, links and operations are generated from the rest of the definition.
+   */
+  graphql: { type: string; keyArg: string; keyName: string; description?: string };
   /** Loaded into the proxy's snapshot. */
   snapshot: boolean;
 };

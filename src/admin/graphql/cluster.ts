@@ -1,8 +1,8 @@
 // `nodes`: every node on this configuration's database and whether it serves the current version (REST:
 // `GET /clustering/nodes`).
 import { type NodeView, nodePage } from "../cluster-view.ts";
+import { checkSize, DEFAULT_PAGE_SIZE } from "../paging.ts";
 import { builder } from "./builder.ts";
-import { DEFAULT_PAGE_SIZE, sizeCheck } from "./validation.ts";
 
 const NodeObject = builder.objectRef<NodeView>("Node").implement({
   description: "A Portico node sharing this configuration, as it last reported itself.",
@@ -33,10 +33,10 @@ builder.queryField("nodes", (t) =>
     type: NodePage,
     description: "The nodes sharing this configuration (REST: `GET /clustering/nodes`).",
     args: {
-      size: t.arg.int({ defaultValue: DEFAULT_PAGE_SIZE, validate: sizeCheck }),
+      size: t.arg.int({ defaultValue: DEFAULT_PAGE_SIZE }),
       offset: t.arg.string(),
     },
     resolve: (_root, { size, offset }, ctx) =>
-      nodePage(ctx.admin.store, size ?? DEFAULT_PAGE_SIZE, offset ?? undefined),
+      nodePage(ctx.admin.store, checkSize(size ?? DEFAULT_PAGE_SIZE), offset ?? undefined),
   }),
 );

@@ -24,7 +24,7 @@ builder.mutationField("refreshServices", (t) =>
       "Reload the proxy's configuration from the store now, then probe every enabled service " +
       "(REST: the seed library's `PATCH /services`).",
     resolve: (_root, _args, ctx) => {
-      ctx.services.clear();
+      ctx.loaders.clear();
       return ctx.admin.refreshServices();
     },
   }),

@@ -15,7 +15,7 @@ import { readCapped } from "../read-capped.ts";
 import type { GraphqlContext } from "./builder.ts";
 import { MASKED_MESSAGE, maskError } from "./errors.ts";
 import { useLimits } from "./limits.ts";
-import { EntityLoader } from "./loaders.ts";
+import { EntityLoaders } from "./loaders.ts";
 import { ASSETS_PATH, DEFAULT_QUERY, PLAYGROUND_CSP, renderPlayground, serveAsset } from "./playground.ts";
 import { schema } from "./schema.ts";
 
@@ -72,9 +72,7 @@ export function createGraphqlHandler(admin: AdminContext): GraphqlHandler {
     renderGraphiQL: (options) => renderPlayground({ ...options }),
     context: () => ({
       admin,
-      services: new EntityLoader(admin.store.entity("services")),
-      routes: new EntityLoader(admin.store.entity("routes")),
-      consumers: new EntityLoader(admin.store.entity("consumers")),
+      loaders: new EntityLoaders(admin.store),
       closing: closing.signal,
     }),
     plugins: [useLimits()],

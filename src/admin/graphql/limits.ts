@@ -18,7 +18,7 @@ import {
   type ValueNode,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./validation.ts";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../paging.ts";
 
 export const LIMITS = {
   /** Tokens in one document; the introspection query GraphiQL sends has about 200. */

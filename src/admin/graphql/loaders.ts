@@ -1,33 +1,28 @@
-// Per-request caches for links between entities, so a page of 100 routes (or plugins) asking for their
-// service reads each service once.
-import type { Consumer } from "../../schemas/consumers.ts";
-import type { Route } from "../../schemas/routes.ts";
-import type { Service } from "../../schemas/services.ts";
-import type { EntityRepository } from "../../store/contract.ts";
+// A per-request cache for links between entities, so a page of 100 routes (or plugins) asking for their
+// service reads each service once. Any write in the request clears it: later reads must see the write.
+import type { EntityName, Store } from "../../store/contract.ts";
 
-export class EntityLoader<E> {
-  readonly #repo: EntityRepository<E>;
-  #cache = new Map<string, Promise<E | null>>();
+export type Row = Record<string, unknown>;
 
-  constructor(repo: EntityRepository<E>) {
-    this.#repo = repo;
+export class EntityLoaders {
+  readonly #store: Store;
+  readonly #cache = new Map<string, Promise<Row | null>>();
+
+  constructor(store: Store) {
+    this.#store = store;
   }
 
-  load(id: string): Promise<E | null> {
-    let found = this.#cache.get(id);
+  load(entity: EntityName, id: string): Promise<Row | null> {
+    const key = `${entity}/${id}`;
+    let found = this.#cache.get(key);
     if (!found) {
-      found = this.#repo.get(id);
-      this.#cache.set(id, found);
+      found = this.#store.entity(entity).get(id) as Promise<Row | null>;
+      this.#cache.set(key, found);
     }
     return found;
   }
 
-  /** After a write in the same request, later reads must see it. */
   clear(): void {
     this.#cache.clear();
   }
 }
-
-export type ServiceLoader = EntityLoader<Service>;
-export type RouteLoader = EntityLoader<Route>;
-export type ConsumerLoader = EntityLoader<Consumer>;

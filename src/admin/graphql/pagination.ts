@@ -1,9 +1,10 @@
 // Kong's paging for every list: `size` (1..1000, default 100), an opaque `offset` cursor, tag filters.
 // A page answers `data`, the `offset` of the next page (null on the last), `hasNextPage`, `totalCount`.
+// `size` and `tags` are checked as REST checks its query string (codes 9 and 11); the store checks `offset`.
 import type { ObjectRef } from "@pothos/core";
 import type { EntityRepository, Page, PageQuery, Scope } from "../../store/contract.ts";
+import { checkSize, checkTags, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_TAG_FILTERS } from "../paging.ts";
 import { type BuilderTypes, builder } from "./builder.ts";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, sizeCheck, tagsCheck } from "./validation.ts";
 
 export type PageResult<E> = {
   data: E[];
@@ -30,12 +31,10 @@ export const pageArgs = builder.args((t) => ({
   size: t.int({
     defaultValue: DEFAULT_PAGE_SIZE,
     description: `Entities per page, 1 to ${MAX_PAGE_SIZE}.`,
-    validate: sizeCheck,
   }),
   offset: t.string({ description: "The `offset` of the previous page: where this page starts." }),
   tags: t.stringList({
-    description: "Only entities with these tags (at most 5).",
-    validate: tagsCheck,
+    description: `Only entities with these tags (at most ${MAX_TAG_FILTERS}).`,
   }),
   tagsMode: t.field({ type: TagsMode, defaultValue: "and" }),
 }));
@@ -47,10 +46,13 @@ export async function loadPage<E>(
   args: PageArgs,
   scope?: Scope,
 ): Promise<PageResult<E>> {
+  const size = checkSize(args.size ?? DEFAULT_PAGE_SIZE);
   const tags =
-    args.tags && args.tags.length > 0 ? { mode: args.tagsMode ?? "and", tags: [...args.tags] } : undefined;
+    args.tags && args.tags.length > 0
+      ? { mode: args.tagsMode ?? "and", tags: [...checkTags(args.tags)] }
+      : undefined;
   const query: PageQuery = {
-    size: args.size ?? DEFAULT_PAGE_SIZE,
+    size,
     offset: args.offset ? args.offset : undefined,
     tags,
     scope,

@@ -1,11 +1,10 @@
-// The schema: every module adds its types to the one builder, then it is built once.
+// The schema: every module adds its types to the one builder (the entities' from their definitions, the rest
+// by hand), then it is built once.
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.ts";
-import "./services.ts";
-import "./routes.ts";
-import "./consumers.ts";
+import "./entities.ts";
+import "./service-url.ts";
 import "./plugins.ts";
-import "./credentials.ts";
 import "./health.ts";
 import "./config-events.ts";
 import "./status.ts";

@@ -1,7 +1,9 @@
 // Kong's form-body decoding (`a.b`, `a[]`, `a[1]`, repeated keys) and type inference: form values are
 // strings, so each is converted by the kind of the schema field it lands in ("80" → 80 for an integer
-// field, "" → null). The kinds are read off the zod field shapes, so the schema stays the source of truth.
+// field, "" → null). The kinds are read off the zod field shapes (through the one zod walker), so the schema
+// stays the source of truth.
 import type { z } from "zod";
+import { walkValue, type ZodNode } from "../zod-walk.ts";
 
 export type FieldKind =
   | { kind: "string" }
@@ -12,43 +14,28 @@ export type FieldKind =
   | { kind: "record"; fields: FieldKinds };
 export type FieldKinds = Record<string, FieldKind>;
 
-type ZodDef = {
-  type: string;
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  out?: z.ZodType;
-  element?: z.ZodType;
-  valueType?: z.ZodType;
-  shape?: Record<string, z.ZodType>;
-};
-
-const defOf = (schema: z.ZodType): ZodDef => (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
-
-export function kindOf(schema: z.ZodType): FieldKind {
-  const def = defOf(schema);
-  switch (def.type) {
-    case "default":
-    case "nullable":
-    case "optional":
-    case "readonly":
-    case "prefault":
-      return kindOf(def.innerType!);
-    case "pipe":
-      return defOf(def.in!).type === "transform" ? kindOf(def.out!) : kindOf(def.in!);
+function kindOfNode(node: ZodNode): FieldKind {
+  switch (node.type) {
     case "number":
-    case "int":
       return { kind: "number" };
     case "boolean":
       return { kind: "boolean" };
     case "array":
-      return { kind: "array", item: kindOf(def.element!) };
-    case "record":
-      return { kind: "map", value: kindOf(def.valueType!) };
-    case "object":
-      return { kind: "record", fields: kindsOf(def.shape!) };
+      return { kind: "array", item: kindOfNode(node.item) };
+    case "map":
+      return { kind: "map", value: kindOfNode(node.value) };
+    case "record": {
+      const fields: FieldKinds = {};
+      for (const [name, field] of Object.entries(node.fields)) fields[name] = kindOfNode(field.node);
+      return { kind: "record", fields };
+    }
     default:
       return { kind: "string" };
   }
+}
+
+export function kindOf(schema: z.ZodType): FieldKind {
+  return kindOfNode(walkValue(schema));
 }
 
 export function kindsOf(shape: Record<string, z.ZodType>): FieldKinds {

@@ -10,6 +10,11 @@ export const consumers: EntityDefinition<"consumers"> = {
   uniques: [["username"], ["custom_id"]],
   timestamps: { unit: "seconds", updatedAt: true },
   admin: { path: "consumers", topLevel: true },
-  graphql: { type: "Consumer", keyArg: "idOrName", keyName: "username" },
+  graphql: {
+    type: "Consumer",
+    keyArg: "idOrName",
+    keyName: "username",
+    description: "Who calls the API (Kong's consumer). Field rules are those of REST's `/consumers`.",
+  },
   snapshot: true,
 };

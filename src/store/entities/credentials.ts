@@ -42,7 +42,12 @@ export const keyauthCredentials: EntityDefinition<"keyauth_credentials"> = {
   timestamps,
   secretFields: ["key"],
   admin: { path: "key-auths", nestedPath: "key-auth", topLevel: true },
-  graphql: { type: "KeyAuth", keyArg: "idOrKey", keyName: "key" },
+  graphql: {
+    type: "KeyAuth",
+    keyArg: "idOrKey",
+    keyName: "key",
+    description: "An API key of a consumer (Kong's keyauth_credentials), checked by the key-auth plugin.",
+  },
   snapshot: true,
 };
 
@@ -56,7 +61,12 @@ export const basicauthCredentials: EntityDefinition<"basicauth_credentials"> = {
   timestamps,
   prepare: hashPassword,
   admin: { path: "basic-auths", nestedPath: "basic-auth", topLevel: true },
-  graphql: { type: "BasicAuth", keyArg: "idOrKey", keyName: "username" },
+  graphql: {
+    type: "BasicAuth",
+    keyArg: "idOrKey",
+    keyName: "username",
+    description: "A username and password of a consumer (Kong's basicauth_credentials), for basic-auth.",
+  },
   snapshot: true,
 };
 
@@ -69,7 +79,12 @@ export const jwtSecrets: EntityDefinition<"jwt_secrets"> = {
   uniques: [["key"]],
   timestamps,
   admin: { path: "jwts", nestedPath: "jwt", topLevel: true },
-  graphql: { type: "JwtSecret", keyArg: "idOrKey", keyName: "key" },
+  graphql: {
+    type: "JwtSecret",
+    keyArg: "idOrKey",
+    keyName: "key",
+    description: "A JWT issuer key of a consumer (Kong's jwt_secrets), for the jwt plugin.",
+  },
   snapshot: true,
 };
 
@@ -87,6 +102,7 @@ export const acls: EntityDefinition<"acls"> = {
     type: "Acl",
     keyArg: "idOrKey",
     keyName: "group (the first consumer's, when several have it: prefer the id)",
+    description: "A group a consumer belongs to (Kong's acls), for the acl plugin.",
   },
   snapshot: true,
 };

@@ -66,6 +66,13 @@ export const plugins: EntityDefinition<"plugins"> = {
   mergedOnUpdate: ["config"],
   subschema: { key: "name", field: "config", schemaFor: (name) => PLUGIN_CATALOG.get(name)?.config },
   admin: { path: "plugins", topLevel: true },
-  graphql: { type: "Plugin", keyArg: "idOrName", keyName: "instance name" },
+  graphql: {
+    type: "Plugin",
+    keyArg: "idOrName",
+    keyName: "instance name",
+    description:
+      "A configured plugin (Kong's plugin): global, or scoped to a service, a route, a consumer or a " +
+      "combination. Field rules are those of REST's `/plugins`.",
+  },
   snapshot: true,
 };

@@ -12,6 +12,11 @@ export const routes: EntityDefinition<"routes"> = {
   uniques: [["name"]],
   timestamps: { unit: "seconds", updatedAt: true },
   admin: { path: "routes", topLevel: true },
-  graphql: { type: "Route", keyArg: "idOrName", keyName: "name" },
+  graphql: {
+    type: "Route",
+    keyArg: "idOrName",
+    keyName: "name",
+    description: "How requests reach a service (Kong's route). Field rules are those of REST's `/routes`.",
+  },
   snapshot: true,
 };

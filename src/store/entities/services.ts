@@ -12,6 +12,11 @@ export const services: EntityDefinition<"services"> = {
   uniques: [["name"]],
   timestamps: { unit: "seconds", updatedAt: true },
   admin: { path: "services", topLevel: true },
-  graphql: { type: "Service", keyArg: "idOrName", keyName: "name" },
+  graphql: {
+    type: "Service",
+    keyArg: "idOrName",
+    keyName: "name",
+    description: "An upstream API (Kong's service). Field rules are those of REST's `/services`.",
+  },
   snapshot: true,
 };
