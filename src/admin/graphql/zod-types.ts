@@ -78,9 +78,10 @@ export function shapeOf(node: ZodNode, where: string): Shape {
   return shape;
 }
 
-/** What makes two schemas the same type (defaults aside: a generated default differs on every read). */
+/** What makes two schemas one GraphQL type: their structure, not their defaults, lengths or descriptions. */
+const IRRELEVANT = new Set(["default", "description", "minLength", "maxLength"]);
 const signature = (node: ZodNode) =>
-  JSON.stringify(node, (key, value) => (key === "default" ? undefined : value));
+  JSON.stringify(node, (key, value) => (IRRELEVANT.has(key) ? undefined : value));
 
 /** A type that is both an output and an input (a scalar or an enum). */
 function scalar(output: OutputType & InputType): Shape {
