@@ -306,7 +306,7 @@ function operations(e: EntityGraphql, inputs: Inputs): void {
         ? {
             [owner.field]: t.arg.string({
               required: true,
-              description: `The owner: a ${ownerParent!.singular}'s id or ${ownerParent!.def.graphql.keyName}.`,
+              description: `The owner: ${a(ownerParent!.singular)}'s id or ${ownerParent!.def.graphql.keyName}.`,
             }),
           }
         : {};
