@@ -60,6 +60,13 @@ function mergedNote(def: EntityDefinition): string {
     : "";
 }
 
+/** What names one entity outside any parent: an ACL's group or a target's address only names it under its parent. */
+function namedBy(def: EntityDefinition): string {
+  if (def.endpointKeyScope)
+    return `id (its ${def.graphql.keyName} names it only under its ${def.endpointKeyScope})`;
+  return def.endpointKey ? `id or ${def.graphql.keyName}` : "id";
+}
+
 const repository = (ctx: GraphqlContext, name: EntityName) =>
   ctx.admin.store.entity(name) as unknown as Repository;
 
@@ -293,7 +300,7 @@ function operations(e: EntityGraphql, inputs: Inputs): void {
     [singular]: t.field({
       type: e.object,
       nullable: true,
-      description: `One ${type} by id or ${def.graphql.keyName}; null when there is none.`,
+      description: `One ${type} by ${namedBy(def)}; null when there is none.`,
       args: { [keyArg]: t.arg.string({ required: true }) },
       resolve: (_root, args, ctx) => repo(ctx).get(args[keyArg] as string),
     }),
@@ -306,7 +313,7 @@ function operations(e: EntityGraphql, inputs: Inputs): void {
         ? {
             [owner.field]: t.arg.string({
               required: true,
-              description: `The owner: ${a(ownerParent!.singular)}'s id or ${ownerParent!.def.graphql.keyName}.`,
+              description: `The owner: ${a(ownerParent!.singular)}, by ${namedBy(ownerParent!.def)}.`,
             }),
           }
         : {};

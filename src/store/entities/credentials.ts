@@ -101,7 +101,7 @@ export const acls: EntityDefinition<"acls"> = {
   graphql: {
     type: "Acl",
     keyArg: "idOrKey",
-    keyName: "group (the first consumer's, when several have it: prefer the id)",
+    keyName: "group",
     description: "A group a consumer belongs to (Kong's acls), for the acl plugin.",
   },
   snapshot: true,
