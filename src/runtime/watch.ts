@@ -16,9 +16,12 @@ export function watchConfiguration(
   pollMs = POLL_MS,
 ): ConfigWatcher {
   let reachable = true;
-  let running: Promise<void> | undefined;
+  /** One check at a time: a notification arriving during one is covered by it or by the next. */
+  let checking = false;
   const check = (full: boolean) => {
-    running ??= (async () => {
+    if (checking) return;
+    checking = true;
+    void (async () => {
       try {
         await store.sync();
         // A change the feed could not replay (older than the kept events) still shows in the version.
@@ -32,7 +35,7 @@ export function watchConfiguration(
           );
         reachable = false;
       } finally {
-        running = undefined;
+        checking = false;
       }
     })();
   };
