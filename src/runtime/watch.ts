@@ -16,27 +16,35 @@ export function watchConfiguration(
   pollMs = POLL_MS,
 ): ConfigWatcher {
   let reachable = true;
-  /** One check at a time: a notification arriving during one is covered by it or by the next. */
+  /** One check at a time; one asked for during another runs right after it (a NOTIFY is never lost). */
   let checking = false;
+  let again: boolean | undefined;
   const check = (full: boolean) => {
-    if (checking) return;
+    if (checking) {
+      again = (again ?? false) || full;
+      return;
+    }
     checking = true;
     void (async () => {
-      try {
-        await store.sync();
-        // A change the feed could not replay (older than the kept events) still shows in the version.
-        if (full && (await store.configVersion()) !== rebuilder.servedVersion()) rebuilder.schedule();
-        if (!reachable) log("database reachable again; catching up with the configuration");
-        reachable = true;
-      } catch (error) {
-        if (reachable)
-          log(
-            `database unreachable (${(error as Error).message}); the proxy keeps serving configuration version ${rebuilder.servedVersion()}`,
-          );
-        reachable = false;
-      } finally {
-        checking = false;
+      let wantFull: boolean | undefined = full;
+      while (wantFull !== undefined) {
+        try {
+          await store.sync();
+          // A change the feed could not replay (older than the kept events) still shows in the version.
+          if (wantFull && (await store.configVersion()) !== rebuilder.servedVersion()) rebuilder.schedule();
+          if (!reachable) log("database reachable again; catching up with the configuration");
+          reachable = true;
+        } catch (error) {
+          if (reachable)
+            log(
+              `database unreachable (${(error as Error).message}); the proxy keeps serving configuration version ${rebuilder.servedVersion()}`,
+            );
+          reachable = false;
+        }
+        wantFull = again;
+        again = undefined;
       }
+      checking = false;
     })();
   };
   const unwatch = store.watch(() => check(false));
