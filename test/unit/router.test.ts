@@ -47,7 +47,8 @@ describe("router: shared routing cases", () => {
 });
 
 describe("router: scale", () => {
-  test("10,000 prefix routes compile fast and match without scanning", () => {
+  // How long the build takes is measured in bench/ (never in a timed test: a loaded machine would fail it).
+  test("10,000 prefix routes compile and each request finds its own", () => {
     const base = routeSchema.parse({ paths: ["/x"] });
     const routes: Route[] = Array.from({ length: 10_000 }, (_, i) => ({
       ...base,
@@ -58,10 +59,8 @@ describe("router: scale", () => {
       updated_at: 1,
       service: null,
     }));
-    const started = performance.now();
     const router = compileRouter(routes.map((route) => ({ route, value: route.name })));
-    const buildMs = performance.now() - started;
-    expect(buildMs).toBeLessThan(200);
+    expect(router.size).toBe(10_000);
     const facts = {
       method: "GET",
       host: "h",
