@@ -4,6 +4,8 @@ import type { AdminContext } from "./context.ts";
 import { createGraphqlHandler, isGraphqlPath } from "./graphql/index.ts";
 import { createRestHandler } from "./rest/index.ts";
 
+export { createStatusHandler } from "./rest/index.ts";
+
 export type AdminHandler = {
   /** Undefined when the request was upgraded to a WebSocket (GraphQL subscriptions over graphql-ws). */
   fetch(request: Request, server: Server<unknown>): Response | undefined | Promise<Response | undefined>;

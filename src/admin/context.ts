@@ -45,4 +45,12 @@ export type AdminContext = {
   refreshServices(): Promise<ServiceHealth[]>;
   /** Health results as they are produced (refresh, later health checkers). */
   subscribeHealth(listener: (health: ServiceHealth) => void): () => void;
+  /** Kong's /status/ready: whether the node should get traffic, and why not. */
+  readiness(): Promise<Readiness>;
+  /** Kong's drain: from now on /status/ready answers 503 "draining" (the node keeps serving). */
+  drain(): void;
+  /** This node's metrics in the Prometheus text format, summed over its proxy workers. */
+  metrics(): Promise<string>;
 };
+
+export type Readiness = { ready: true } | { ready: false; reason: string };

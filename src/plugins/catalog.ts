@@ -7,6 +7,7 @@ import { cors } from "./cors/index.ts";
 import { ipRestriction } from "./ip-restriction/index.ts";
 import { jwt } from "./jwt/index.ts";
 import { keyAuth } from "./key-auth/index.ts";
+import { prometheus } from "./prometheus/index.ts";
 import { rateLimiting } from "./rate-limiting/index.ts";
 import { requestSizeLimiting } from "./request-size-limiting/index.ts";
 
@@ -24,6 +25,7 @@ export const PLUGIN_CATALOG: PluginCatalog = new Map(
       ipRestriction,
       requestSizeLimiting,
       rateLimiting,
+      prometheus,
     ] as AnyPluginDescriptor[]
   ).map((p) => [p.name, p]),
 );

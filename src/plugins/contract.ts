@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { RateCounters } from "../schemas/rate-windows.ts";
 import type { CredentialIndex } from "./credential-index.ts";
 import type { LogEntry } from "./log-entry.ts";
+import type { MetricsRecorder } from "./metrics.ts";
 
 export type { LogEntry, LogLatencies, LogRecord, LogTry } from "./log-entry.ts";
 
@@ -112,6 +113,8 @@ export type PluginEnv = {
   localCounters: RateCounters;
   /** Rate-limit counters in the gateway's database, shared by every node (`cluster`); null without one. */
   clusterCounters: RateCounters | null;
+  /** This worker's metric series (the node sums every worker's when /metrics is scraped). */
+  metrics: MetricsRecorder;
 };
 
 /** Where a plugin is configured: its id, and the route, service and consumer it is scoped to (null: any). */

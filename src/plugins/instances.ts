@@ -4,11 +4,17 @@
 import type { Plugin } from "../schemas/plugins.ts";
 import { PLUGIN_CATALOG, type PluginCatalog } from "./catalog.ts";
 import type { PluginContext, PluginEnv, PluginInstance } from "./contract.ts";
+import { MetricsRegistry } from "./metrics.ts";
 import { SharedCounters } from "./rate-counters.ts";
 
 /** The node facilities of a gateway that runs alone in this process, without a database (tools, tests). */
 export function standaloneEnv(log: (line: string) => void): PluginEnv {
-  return { log, localCounters: new SharedCounters(SharedCounters.allocate(1 << 12)), clusterCounters: null };
+  return {
+    log,
+    localCounters: new SharedCounters(SharedCounters.allocate(1 << 12)),
+    clusterCounters: null,
+    metrics: new MetricsRegistry(),
+  };
 }
 
 /** A plugin that could not be compiled: left out of nothing (that could open a protected route) — it fails closed. */

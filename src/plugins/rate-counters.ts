@@ -151,7 +151,10 @@ export class SharedCounters implements RateCounters {
     this.#meta[1] = nowSeconds;
   }
 
-  /** Live counters (for tests and status). */
+  /** Bytes each counter takes. */
+  static readonly SLOT_BYTES = WORDS * 4;
+
+  /** Live counters (for tests and metrics). */
   get size(): number {
     const nowSeconds = Math.floor(this.#now() / 1000);
     let n = 0;

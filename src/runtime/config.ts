@@ -11,6 +11,8 @@ export type BootConfig = Readonly<{
   command: "start" | "migrate" | "help" | "version";
   proxyListen: Listen;
   adminListen: Listen;
+  /** Kong's status_listen: /status, /status/ready and /metrics only; null: off. */
+  statusListen: Listen | null;
   database: string;
   serviceManagement: boolean;
   /** Largest request body the proxy accepts (413 above). */
@@ -100,6 +102,8 @@ Commands:
 Options (each also as an environment variable):
   --proxy-listen HOST:PORT     proxy listener          PORTICO_PROXY_LISTEN     (default ${DEFAULTS.proxyListen})
   --admin-listen HOST:PORT     admin API listener      PORTICO_ADMIN_LISTEN     (default ${DEFAULTS.adminListen})
+  --status-listen HOST:PORT    health and metrics listener (/status, /status/ready, /metrics)
+                                                       PORTICO_STATUS_LISTEN    (default: off)
   --database PATH|URL          SQLite file, :memory:, or postgres://user:pass@host:port/db
                                                        PORTICO_DATABASE         (default ${DEFAULTS.database})
   --no-service-management      turn off the seed-library URLs (POST/DELETE /service, PATCH /services)
@@ -148,6 +152,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
 
   const proxy = pick(values["proxy-listen"], "PORTICO_PROXY_LISTEN", DEFAULTS.proxyListen);
   const admin = pick(values["admin-listen"], "PORTICO_ADMIN_LISTEN", DEFAULTS.adminListen);
+  const status = pick(values["status-listen"], "PORTICO_STATUS_LISTEN", "off");
   const database = pick(values.database, "PORTICO_DATABASE", DEFAULTS.database);
   const bodyLimit = pick(
     values["proxy-body-limit"],
@@ -169,6 +174,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     command,
     proxyListen: parse(listenSchema, proxy.value, proxy.source),
     adminListen: parse(listenSchema, admin.value, admin.source),
+    statusListen: status.value === "off" ? null : parse(listenSchema, status.value, status.source),
     database: database.value,
     serviceManagement,
     proxyBodyLimit: parse(byteSizeSchema, bodyLimit.value, bodyLimit.source),
@@ -187,6 +193,7 @@ function parseFlags(argv: readonly string[]) {
     options: {
       "proxy-listen": { type: "string" },
       "admin-listen": { type: "string" },
+      "status-listen": { type: "string" },
       database: { type: "string" },
       "no-service-management": { type: "boolean" },
       "proxy-body-limit": { type: "string" },

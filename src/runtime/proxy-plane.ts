@@ -2,6 +2,7 @@
 // or in each worker thread (worker-plane.ts); both build snapshots with the same code.
 import type { Server } from "bun";
 import { PluginInstancePool } from "../plugins/instances.ts";
+import { MetricsRegistry, type MetricsSnapshot } from "../plugins/metrics.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
 import {
   buildSnapshot,
@@ -31,6 +32,9 @@ export type ServedState = { version: number; faults: readonly ConfigFault[] };
 
 export type Traffic = { active: number; total: number };
 
+/** One plane's (thread's) part of the node's metrics. */
+export type PlaneMetrics = { series: MetricsSnapshot; heapUsed: number };
+
 export interface ProxyPlane {
   readonly port: number;
   /** Builds and serves a snapshot of `input` everywhere; resolves with what is served then. */
@@ -40,6 +44,8 @@ export interface ProxyPlane {
   /** Called whenever `served()` may have changed. */
   onServed(listener: () => void): () => void;
   traffic(): Traffic;
+  /** The metrics of every part of the plane (one per worker thread), to be summed. */
+  metrics(): Promise<PlaneMetrics[]>;
   stop(): Promise<void>;
 }
 
@@ -60,10 +66,12 @@ export function startLocalPlane(
     realIpHeader: options.realIpHeader,
     report: log,
   });
+  const registry = new MetricsRegistry();
   const pool = new PluginInstancePool({
     log,
     localCounters: new SharedCounters(options.rateCounters),
     clusterCounters,
+    metrics: registry,
   });
   const listeners = new Set<() => void>();
   const server = listen("proxy", options.listen, {
@@ -96,6 +104,7 @@ export function startLocalPlane(
       counters[1] = server.pendingRequests;
       return { active: counters[1], total: counters[0]! };
     },
+    metrics: async () => [{ series: registry.snapshot(), heapUsed: process.memoryUsage().heapUsed }],
     stop: () => server.stop(false),
   };
 }

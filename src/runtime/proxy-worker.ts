@@ -2,12 +2,19 @@
 // main thread, which owns the database, the admin API and everything else of the node.
 import type { SnapshotInput } from "../proxy/index.ts";
 import type { RateCounters, RateUsage, RateWindow } from "../schemas/rate-windows.ts";
-import { type ProxyPlane, type ProxyPlaneOptions, type ServedState, startLocalPlane } from "./proxy-plane.ts";
+import {
+  type PlaneMetrics,
+  type ProxyPlane,
+  type ProxyPlaneOptions,
+  type ServedState,
+  startLocalPlane,
+} from "./proxy-plane.ts";
 
 export type ToWorker =
   | { type: "init"; options: ProxyPlaneOptions; counters: SharedArrayBuffer; slot: number; cluster: boolean }
   | { type: "snapshot"; input: SnapshotInput }
   | { type: "took"; id: number; usage: RateUsage | null; error: string | null }
+  | { type: "metrics"; id: number }
   | { type: "stop" };
 
 export type FromWorker =
@@ -16,6 +23,7 @@ export type FromWorker =
   | { type: "served"; version: number; faults: ServedState["faults"] }
   | { type: "log"; line: string }
   | { type: "take"; id: number; windows: readonly RateWindow[] }
+  | { type: "metrics"; id: number; metrics: PlaneMetrics }
   | { type: "stopped" };
 
 declare const self: Worker;
@@ -72,6 +80,11 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     case "took":
       remote.settle(message);
       return;
+    case "metrics": {
+      const [metrics] = (await plane?.metrics()) ?? [];
+      if (metrics) send({ type: "metrics", id: message.id, metrics });
+      return;
+    }
     case "stop":
       await plane?.stop();
       send({ type: "stopped" });

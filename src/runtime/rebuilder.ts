@@ -21,6 +21,7 @@ export class SnapshotRebuilder {
   readonly #store: Store;
   readonly #plane: ProxyPlane;
   readonly #log: (line: string) => void;
+  #built = false;
   /** Faults already logged, so each one is logged once, not at every rebuild. */
   #reported = new Set<string>();
 
@@ -41,6 +42,11 @@ export class SnapshotRebuilder {
     this.#dirty = true;
     this.#running ??= this.#loop(0);
     return this.#running ?? Promise.resolve();
+  }
+
+  /** A snapshot of the store's configuration has been built and applied at least once. */
+  get built(): boolean {
+    return this.#built;
   }
 
   /** The version every proxy worker of this node serves. */
@@ -121,6 +127,7 @@ export class SnapshotRebuilder {
             Bun.sleep(APPLY_TIMEOUT_MS).then(() => this.#plane.served()),
           ]);
           this.#report(state.faults);
+          this.#built = true;
         } catch (error) {
           this.#log(
             `configuration rebuild failed, still serving the previous one: ${(error as Error).message}`,

@@ -3,8 +3,8 @@
 // the configuration wherever it is written, records the node in the shared database, and stops gracefully.
 import { hostname } from "node:os";
 import type { Server } from "bun";
-import { createAdminHandler } from "../admin/app.ts";
-import type { AdminContext, TrafficCounts } from "../admin/context.ts";
+import { createAdminHandler, createStatusHandler } from "../admin/app.ts";
+import type { AdminContext, Readiness, TrafficCounts } from "../admin/context.ts";
 import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
 import type { Store } from "../store/contract.ts";
@@ -12,6 +12,7 @@ import { openStore } from "../store/open.ts";
 import type { BootConfig } from "./config.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { listen, listenerUrl } from "./listen.ts";
+import { nodeMetrics } from "./node-metrics.ts";
 import { OwnWrites } from "./own-writes.ts";
 import { type ProxyPlane, type ProxyPlaneOptions, startLocalPlane } from "./proxy-plane.ts";
 import { SnapshotRebuilder } from "./rebuilder.ts";
@@ -24,6 +25,8 @@ export { StartupError } from "./listen.ts";
 export type Gateway = {
   readonly proxyUrl: string;
   readonly adminUrl: string;
+  /** The status listener's URL (`--status-listen`), or null. */
+  readonly statusUrl: string | null;
   readonly store: Store;
   /** The configuration version every proxy worker of this node serves. */
   servedVersion(): number;
@@ -85,15 +88,26 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       .catch((error) => log(`rate-limiting counters: purge failed: ${(error as Error).message}`));
   }, COUNTER_PURGE_MS);
   purgeCounters.unref();
-  await rebuilder.rebuildNow();
-  const unsubscribe = store.subscribe(() => rebuilder.schedule());
-  const watcher = watchConfiguration(store, rebuilder, log);
 
   const healthListeners = new Set<(health: ServiceHealth) => void>();
   let adminTotal = 0;
+  let statusTotal = 0;
   let adminServer: Server<unknown> | undefined;
+  let statusServer: Server<unknown> | undefined;
+  let draining = false;
   const nodeId = crypto.randomUUID();
   const startedAt = Math.floor(Date.now() / 1000);
+  const traffic = (): TrafficCounts => {
+    const proxy = plane.traffic();
+    return {
+      active: {
+        proxy: proxy.active,
+        // Less the request asking (it is one of them).
+        admin: Math.max(0, (adminServer?.pendingRequests ?? 0) + (statusServer?.pendingRequests ?? 0) - 1),
+      },
+      total: { proxy: proxy.total, admin: adminTotal + statusTotal },
+    };
+  };
 
   const context: AdminContext = {
     store,
@@ -109,13 +123,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     },
     proxyConfigVersion: () => rebuilder.servedVersion(),
     configurationFaults: () => rebuilder.faults(),
-    traffic: (): TrafficCounts => {
-      const proxy = plane.traffic();
-      return {
-        active: { proxy: proxy.active, admin: Math.max(0, (adminServer?.pendingRequests ?? 1) - 1) },
-        total: { proxy: proxy.total, admin: adminTotal },
-      };
-    },
+    traffic,
     async refreshServices() {
       await rebuilder.rebuildNow();
       const results = await probeServices(await store.entity("services").all());
@@ -126,7 +134,51 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       healthListeners.add(listener);
       return () => healthListeners.delete(listener);
     },
+    async readiness(): Promise<Readiness> {
+      if (draining) return { ready: false, reason: "draining" };
+      if (!rebuilder.built || rebuilder.servedVersion() < 0)
+        return {
+          ready: false,
+          reason: (await store.ping()) ? "router builds not yet complete" : "failed to connect to database",
+        };
+      return { ready: true };
+    },
+    drain() {
+      if (!draining) log("portico: draining: /status/ready answers 503 from now on");
+      draining = true;
+    },
+    metrics: nodeMetrics({
+      nodeId,
+      version: VERSION,
+      plane,
+      store,
+      traffic,
+      rateCounters: new SharedCounters(planeOptions.rateCounters),
+    }),
   };
+
+  // Kong's status listener starts before the first build: a load balancer sees 503 until the node is ready.
+  if (config.statusListen !== null) {
+    const status = createStatusHandler(context);
+    try {
+      statusServer = listen("status", config.statusListen, {
+        idleTimeout: 0,
+        fetch(request) {
+          statusTotal++;
+          return status(request);
+        },
+      });
+    } catch (error) {
+      clearInterval(purgeCounters);
+      await plane.stop();
+      await store.close();
+      throw error;
+    }
+  }
+  await rebuilder.rebuildNow();
+  const unsubscribe = store.subscribe(() => rebuilder.schedule());
+  const watcher = watchConfiguration(store, rebuilder, log);
+
   const admin = createAdminHandler(context);
   const adminFetch = ownWrites.wrap(admin.fetch, (version, timeoutMs) =>
     rebuilder.whenServed(version, timeoutMs),
@@ -148,6 +200,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     watcher.stop();
     unsubscribe();
     clearInterval(purgeCounters);
+    statusServer?.stop(true);
     await plane.stop();
     await store.close();
     throw error;
@@ -155,6 +208,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
 
   const proxyUrl = listenerUrl(config.proxyListen.host, plane.port);
   const adminUrl = listenerUrl(config.adminListen.host, adminServer.port!);
+  const statusUrl = statusServer ? listenerUrl(config.statusListen!.host, statusServer.port!) : null;
   context.node.listeners.proxy = proxyUrl;
   context.node.listeners.admin = adminUrl;
   const heartbeat = startHeartbeat(
@@ -173,11 +227,13 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   const proxyWorkers = workers > 1 ? ` (${workers} workers)` : "";
   log(`portico ${VERSION}: proxy listening on ${proxyUrl}${proxyWorkers}`);
   log(`portico ${VERSION}: admin API listening on ${adminUrl}`);
+  if (statusUrl !== null) log(`portico ${VERSION}: status API listening on ${statusUrl}`);
 
   let stopping: Promise<void> | undefined;
   return {
     proxyUrl,
     adminUrl,
+    statusUrl,
     store,
     servedVersion: () => rebuilder.servedVersion(),
     workers: workerControl,
@@ -185,11 +241,18 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     stop() {
       // Stop accepting, let in-flight requests finish, then close the database.
       stopping ??= (async () => {
+        // A load balancer still probing sees the node leave before its listeners close.
+        draining = true;
         watcher.stop();
         unsubscribe();
         clearInterval(purgeCounters);
         admin.close();
-        await Promise.all([plane.stop(), adminServer!.stop(false), heartbeat.stop()]);
+        await Promise.all([
+          plane.stop(),
+          adminServer!.stop(false),
+          statusServer?.stop(false),
+          heartbeat.stop(),
+        ]);
         await rebuilder.idle();
         await store.close();
       })();

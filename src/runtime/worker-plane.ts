@@ -5,7 +5,7 @@
 import type { SnapshotInput } from "../proxy/index.ts";
 import type { RateCounters } from "../schemas/rate-windows.ts";
 import { StartupError } from "./listen.ts";
-import type { ProxyPlane, ProxyPlaneOptions, ServedState, Traffic } from "./proxy-plane.ts";
+import type { PlaneMetrics, ProxyPlane, ProxyPlaneOptions, ServedState, Traffic } from "./proxy-plane.ts";
 import type { FromWorker, ToWorker } from "./proxy-worker.ts";
 
 /**
@@ -16,6 +16,9 @@ import type { FromWorker, ToWorker } from "./proxy-worker.ts";
 const WORKER_ENTRY = import.meta.url.endsWith("/worker-plane.ts")
   ? new URL("./proxy-worker.ts", import.meta.url).href
   : new URL("./runtime/proxy-worker.ts", import.meta.url).href;
+
+/** A worker that does not hand over its metrics within this long is left out of the scrape. */
+const METRICS_TIMEOUT_MS = 2000;
 
 const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 5000;
@@ -47,6 +50,8 @@ export async function startWorkerPlane(
   const totals = new Float64Array(counters);
   const listeners = new Set<() => void>();
   const slots: Slot[] = [];
+  const metricsWaiting = new Map<number, (metrics: PlaneMetrics | null) => void>();
+  let metricsAsked = 0;
   let latest: SnapshotInput | undefined;
   let port = options.listen.port;
   let stopping = false;
@@ -103,6 +108,9 @@ export async function startWorkerPlane(
             return;
           case "take":
             answerTake(worker, message.id, message.windows);
+            return;
+          case "metrics":
+            metricsWaiting.get(message.id)?.(message.metrics);
             return;
           case "stopped":
             slot.stopped?.();
@@ -191,6 +199,25 @@ export async function startWorkerPlane(
         active += totals[i * 2 + 1]!;
       }
       return { total, active };
+    },
+    metrics() {
+      const asked = slots
+        .filter((s) => s.alive)
+        .map(
+          (slot) =>
+            new Promise<PlaneMetrics | null>((resolve) => {
+              const id = ++metricsAsked;
+              const timer = setTimeout(() => done(null), METRICS_TIMEOUT_MS);
+              const done = (metrics: PlaneMetrics | null) => {
+                clearTimeout(timer);
+                metricsWaiting.delete(id);
+                resolve(metrics);
+              };
+              metricsWaiting.set(id, done);
+              slot.worker.postMessage({ type: "metrics", id } satisfies ToWorker);
+            }),
+        );
+      return Promise.all(asked).then((all) => all.filter((m): m is PlaneMetrics => m !== null));
     },
     terminate(index) {
       slots[index]?.worker.terminate();

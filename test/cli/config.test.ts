@@ -10,6 +10,7 @@ describe("loadConfig", () => {
       command: "start",
       proxyListen: { host: "0.0.0.0", port: 8000 },
       adminListen: { host: "127.0.0.1", port: 8001 },
+      statusListen: null,
       database: "./portico.db",
       serviceManagement: true,
       proxyBodyLimit: DEFAULTS.proxyBodyLimit,
@@ -31,6 +32,7 @@ describe("loadConfig", () => {
     const env = {
       PORTICO_PROXY_LISTEN: "127.0.0.1:9000",
       PORTICO_ADMIN_LISTEN: "127.0.0.1:9001",
+      PORTICO_STATUS_LISTEN: "127.0.0.1:9002",
       PORTICO_DATABASE: "/tmp/env.db",
       PORTICO_SERVICE_MANAGEMENT: "off",
       PORTICO_PROXY_BODY_LIMIT: "1m",
@@ -40,6 +42,12 @@ describe("loadConfig", () => {
     const fromEnv = loadConfig([], env);
     expect(fromEnv.proxyListen).toEqual({ host: "127.0.0.1", port: 9000 });
     expect(fromEnv.adminListen).toEqual({ host: "127.0.0.1", port: 9001 });
+    expect(fromEnv.statusListen).toEqual({ host: "127.0.0.1", port: 9002 });
+    expect(loadConfig(["--status-listen", "off"], env).statusListen).toBeNull();
+    expect(loadConfig(["--status-listen", "0.0.0.0:8100"], env).statusListen).toEqual({
+      host: "0.0.0.0",
+      port: 8100,
+    });
     expect(fromEnv.database).toBe("/tmp/env.db");
     expect(fromEnv.serviceManagement).toBe(false);
     expect(fromEnv.proxyBodyLimit).toBe(1024 * 1024);
@@ -77,6 +85,7 @@ describe("loadConfig", () => {
   test.each([
     [["--proxy-listen", "8000"], "--proxy-listen: expected HOST:PORT, got '8000'"],
     [["--admin-listen", "127.0.0.1:70000"], "--admin-listen: expected HOST:PORT, got '127.0.0.1:70000'"],
+    [["--status-listen", "8100"], "--status-listen: expected HOST:PORT, got '8100'"],
     [["--database", ""], "--database: expected a path or a postgres:// URL"],
     [["--proxy-body-limit", "lots"], "--proxy-body-limit: expected a size such as 128m, got 'lots'"],
     [["--workers", "0"], "--workers: expected auto or a number from 1 to 64, got '0'"],

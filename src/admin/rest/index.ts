@@ -4,7 +4,7 @@ import { registerClusterEndpoints } from "./cluster-endpoints.ts";
 import { registerEntityEndpoints } from "./entity-endpoints.ts";
 import { errorResponse, HttpError, methodNotAllowed, notFound } from "./http.ts";
 import { registerLegacyEndpoints } from "./legacy.ts";
-import { registerNodeEndpoints } from "./node-endpoints.ts";
+import { registerNodeEndpoints, registerStatusEndpoints } from "./node-endpoints.ts";
 import { registerPluginEndpoints } from "./plugin-endpoints.ts";
 import { AdminRouter } from "./router.ts";
 import { registerUpstreamEndpoints } from "./upstream-endpoints.ts";
@@ -27,6 +27,13 @@ export function createRestHandler(context: AdminContext): (request: Request) => 
     response.headers.set("x-portico-admin-latency", String(Math.round(performance.now() - started)));
     return response;
   };
+}
+
+/** Kong's status API alone (`--status-listen`): health, readiness and metrics, nothing that configures. */
+export function createStatusHandler(context: AdminContext): (request: Request) => Promise<Response> {
+  const router = new AdminRouter();
+  registerStatusEndpoints(router, context);
+  return (request) => dispatch(router, context, request, new URL(request.url));
 }
 
 async function dispatch(

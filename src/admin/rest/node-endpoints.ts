@@ -1,7 +1,11 @@
-// `GET /` (node information) and `GET /status` (health of this node), shaped like Kong's.
+// `GET /` (node information), and the endpoints of Kong's status API — `/status` (health of this node),
+// `/status/ready` (readiness, drain) and `/metrics` (Prometheus) — which the status listener serves too.
 import type { AdminContext } from "../context.ts";
-import { json } from "./http.ts";
+import { HttpError, json, readBody } from "./http.ts";
 import type { AdminRouter } from "./router.ts";
+
+/** Kong's content type for /metrics. */
+const METRICS_TYPE = "text/plain; charset=UTF-8";
 
 export function registerNodeEndpoints(router: AdminRouter, context: AdminContext): void {
   router.add("/", {
@@ -21,6 +25,28 @@ export function registerNodeEndpoints(router: AdminRouter, context: AdminContext
         },
         plugins: { available_on_server: {}, enabled_in_cluster: [] },
       }),
+  });
+  registerStatusEndpoints(router, context);
+}
+
+/** The status API: `/status`, `/status/ready` and `/metrics` (also served alone by the status listener). */
+export function registerStatusEndpoints(router: AdminRouter, context: AdminContext): void {
+  router.add("/status/ready", {
+    async GET() {
+      const readiness = await context.readiness();
+      return readiness.ready ? json({ message: "ready" }) : json({ message: readiness.reason }, 503);
+    },
+    // `kong drain`: a load balancer probing /status/ready takes the node out before it stops.
+    async POST(request) {
+      const body = await readBody(request, { status: { kind: "string" } });
+      if (body.status !== "draining") throw new HttpError(400, "expected status=draining");
+      context.drain();
+      return new Response(null, { status: 204 });
+    },
+  });
+
+  router.add("/metrics", {
+    GET: async () => new Response(await context.metrics(), { headers: { "content-type": METRICS_TYPE } }),
   });
 
   router.add("/status", {
