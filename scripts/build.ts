@@ -1,30 +1,13 @@
-// Builds dist/portico: one self-contained executable (runtime, migrations, GraphiQL assets included).
-// Flags per PLATFORM-NOTES: bytecode needs ESM; a binary must not pick up .env/bunfig.toml from its cwd.
+// Builds dist/portico: one self-contained executable for this machine (runtime, migrations, GraphiQL assets
+// included), with the flags and build stamp of scripts/compile.ts. Extra arguments go to `bun build`.
 import { join } from "node:path";
+import { buildStamp, compile, PORTICO_ENTRIES, ROOT } from "./compile.ts";
 
-const root = join(import.meta.dir, "..");
-const outfile = join(root, "dist", "portico");
-const args = [
-  "build",
-  "--compile",
-  "--minify",
-  "--bytecode",
-  "--format=esm",
-  "--sourcemap",
-  "--no-compile-autoload-dotenv",
-  "--no-compile-autoload-bunfig",
-  ...process.argv.slice(2),
-  "src/main.ts",
-  // Proxy worker threads start from their own entry, which the binary must carry.
-  "src/runtime/proxy-worker.ts",
-  "--outfile",
-  outfile,
-];
 const started = performance.now();
-const result = Bun.spawnSync([process.execPath, ...args], {
-  cwd: root,
-  stdout: "inherit",
-  stderr: "inherit",
+const outfile = compile({
+  entries: PORTICO_ENTRIES,
+  outfile: join(ROOT, "dist", "portico"),
+  stamp: buildStamp(),
+  extra: process.argv.slice(2),
 });
-if (result.exitCode !== 0) process.exit(result.exitCode ?? 1);
 console.log(`built ${outfile} in ${Math.round(performance.now() - started)} ms`);

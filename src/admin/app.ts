@@ -1,7 +1,10 @@
 // The admin listener: Kong-compatible REST plus the seed-library URLs, and GraphQL at /graphql.
-import type { Server, WebSocketHandler } from "bun";
+// GraphQL (graphql-js, yoga, the schema) loads on the first /graphql request: building the schema is most
+// of what start-up would otherwise cost, and REST never needs it. The dynamic import stays inside the binary.
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import type { AdminContext } from "./context.ts";
-import { createGraphqlHandler, isGraphqlPath } from "./graphql/index.ts";
+import { GRAPHQL_BODY_LIMIT, isGraphqlPath } from "./graphql/endpoint.ts";
+import type { GraphqlHandler } from "./graphql/index.ts";
 import { createRestHandler } from "./rest/index.ts";
 
 export { createStatusHandler } from "./rest/index.ts";
@@ -16,17 +19,38 @@ export type AdminHandler = {
 
 export function createAdminHandler(context: AdminContext): AdminHandler {
   const rest = createRestHandler(context);
-  const graphql = createGraphqlHandler(context);
+  let graphql: GraphqlHandler | undefined;
+  let loading: Promise<GraphqlHandler> | undefined;
+  let closed = false;
+  const loadGraphql = () =>
+    (loading ??= import("./graphql/index.ts").then(({ createGraphqlHandler }) => {
+      graphql = createGraphqlHandler(context);
+      // A stop that came while loading still ends whatever this handler will hold.
+      if (closed) graphql.close();
+      return graphql;
+    }));
+
+  // WebSockets exist only after GraphQL upgraded a request, so the handler is loaded by the time these run.
+  const socketHandler = () => graphql!.websocket;
   return {
     fetch(request, server) {
       // Only the path is needed to pick the API; REST parses the URL again for itself.
       const start = request.url.indexOf("/", request.url.indexOf("//") + 2);
       const end = request.url.indexOf("?", start);
       const pathname = request.url.slice(start, end === -1 ? undefined : end);
-      return isGraphqlPath(pathname) ? graphql.fetch(request, server) : rest(request);
+      if (!isGraphqlPath(pathname)) return rest(request);
+      return graphql ? graphql.fetch(request, server) : loadGraphql().then((h) => h.fetch(request, server));
     },
     // WebSockets on the admin listener are GraphQL's only.
-    websocket: graphql.websocket,
-    close: () => graphql.close(),
+    websocket: {
+      maxPayloadLength: GRAPHQL_BODY_LIMIT,
+      open: (ws: ServerWebSocket<unknown>) => socketHandler().open?.(ws),
+      message: (ws, message) => socketHandler().message?.(ws, message),
+      close: (ws, code, reason) => socketHandler().close?.(ws, code, reason),
+    },
+    close() {
+      closed = true;
+      graphql?.close();
+    },
   };
 }

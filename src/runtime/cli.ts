@@ -3,7 +3,7 @@
 import { DatabaseOpenError, openStore } from "../store/open.ts";
 import { ConfigError, loadConfig, USAGE } from "./config.ts";
 import { StartupError, startGateway } from "./server.ts";
-import { VERSION } from "./version.ts";
+import { versionText } from "./version.ts";
 
 const EXIT_USAGE = 2;
 
@@ -18,7 +18,7 @@ export async function runCli(
         process.stdout.write(USAGE);
         return 0;
       case "version":
-        console.log(`portico ${VERSION}`);
+        process.stdout.write(versionText());
         return 0;
       case "migrate": {
         const store = await openStore(config.database);

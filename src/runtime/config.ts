@@ -98,6 +98,7 @@ export const USAGE = `Usage: portico [command] [options]
 Commands:
   start      run the gateway (default)
   migrate    apply database migrations and exit
+  version    print the version, the commit and date of the build, and the Bun runtime
 
 Options (each also as an environment variable):
   --proxy-listen HOST:PORT     proxy listener          PORTICO_PROXY_LISTEN     (default ${DEFAULTS.proxyListen})
@@ -117,7 +118,7 @@ Options (each also as an environment variable):
   --real-ip-header NAME        where a trusted peer names the client's address
                                                        PORTICO_REAL_IP_HEADER   (default ${DEFAULTS.realIpHeader})
   -h, --help                   show this help
-  -v, --version                print the version
+  -v, --version                same as the version command
 `;
 
 function parse<T>(schema: z.ZodType<T>, value: string, source: string): T {
@@ -138,7 +139,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   if (positionals.length > 1) throw new ConfigError(`unexpected argument '${positionals[1]}'`);
   const word = positionals[0] ?? "start";
   if (!(COMMANDS as readonly string[]).includes(word))
-    throw new ConfigError(`unknown command '${word}' (expected one of: start, migrate)`);
+    throw new ConfigError(`unknown command '${word}' (expected one of: start, migrate, version)`);
   let command = word as BootConfig["command"];
   if (values.version) command = "version";
   if (values.help) command = "help";

@@ -16,16 +16,31 @@ beforeAll(async () => {
   if (build.exitCode !== 0) throw new Error(`build failed:\n${build.stderr.toString()}`);
 }, 120_000);
 
+/** The commit of this checkout, as the build stamps it (12 hex digits). */
+function checkoutCommit(): string {
+  const head = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: ROOT });
+  if (head.exitCode !== 0) throw new Error("the binary test needs the git checkout it was built from");
+  return head.stdout.toString().trim();
+}
+
 const LOOPBACK = ["--proxy-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"];
 
 describe("dist/portico", () => {
-  test("prints its version", async () => {
+  test("prints its version with the commit and date it was built from, and its Bun", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "portico-bin-"));
-    expect(await runPortico([binary], ["--version"], { cwd })).toEqual({
-      code: 0,
-      stdout: `portico ${pkg.version}\n`,
-      stderr: "",
-    });
+    const result = await runPortico([binary], ["version"], { cwd });
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    const [first, commit, built, bun, rest] = result.stdout.split("\n");
+    expect(first).toBe(`portico ${pkg.version}`);
+    expect(commit).toMatch(new RegExp(`^commit  ${checkoutCommit()}(-dirty)?$`));
+    const date = /^built {3}(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)$/.exec(built ?? "")?.[1];
+    expect(date).toBeDefined();
+    // Built before this test ran (CI builds minutes earlier), and not in the future.
+    expect(Date.parse(date!)).toBeLessThanOrEqual(Date.now());
+    expect(Date.now() - Date.parse(date!)).toBeLessThan(24 * 3600 * 1000);
+    expect(bun).toBe(`bun     ${Bun.version} (${process.platform}-${process.arch})`);
+    expect(rest).toBe("");
+    expect((await runPortico([binary], ["--version"], { cwd })).stdout).toBe(result.stdout);
   });
 
   test("migrates a new database in another directory with its embedded migrations", async () => {

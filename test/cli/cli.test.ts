@@ -21,9 +21,19 @@ function expectUsageError(result: { code: number; stderr: string }, text: string
 }
 
 describe("portico CLI", () => {
-  test("--version and --help", async () => {
-    const version = await runPortico(SOURCE_COMMAND, ["--version"]);
-    expect(version).toEqual({ code: 0, stdout: `portico ${pkg.version}\n`, stderr: "" });
+  test("version, --version and -v say the version first, then that this is a source run, and the Bun", async () => {
+    const expected = [
+      `portico ${pkg.version}`,
+      "commit  none (running from source)",
+      "built   none (running from source)",
+      `bun     ${Bun.version} (${process.platform}-${process.arch})`,
+      "",
+    ].join("\n");
+    for (const args of [["version"], ["--version"], ["-v"], ["start", "--version"]])
+      expect(await runPortico(SOURCE_COMMAND, args)).toEqual({ code: 0, stdout: expected, stderr: "" });
+  });
+
+  test("--help", async () => {
     const help = await runPortico(SOURCE_COMMAND, ["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: portico [command] [options]");

@@ -95,7 +95,7 @@ describe("loadConfig", () => {
       "--trusted-ips: 'intranet' is not an IP address or CIDR range",
     ],
     [["--real-ip-header", "x real ip"], "--real-ip-header: 'x real ip' is not a header name"],
-    [["serve"], "unknown command 'serve' (expected one of: start, migrate)"],
+    [["serve"], "unknown command 'serve' (expected one of: start, migrate, version)"],
     [["start", "extra"], "unexpected argument 'extra'"],
   ])("%p is refused with a clear message", (argv, message) => {
     expect(() => loadConfig(argv, {})).toThrow(new ConfigError(message));

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { compile, PORTICO_ENTRIES } from "../../scripts/compile.ts";
 import { type PorticoProcess, ROOT, startPortico } from "../support/process.ts";
 
 const ARTIFACTS = join(ROOT, "test", "artifacts");
@@ -20,26 +21,7 @@ function binary(): string {
   const prebuilt = process.env.PORTICO_BINARY;
   if (prebuilt && existsSync(prebuilt)) return prebuilt;
   buildDir = mkdtempSync(join(tmpdir(), "portico-gql-build-"));
-  const outfile = join(buildDir, "portico");
-  const build = Bun.spawnSync(
-    [
-      process.execPath,
-      "build",
-      "--compile",
-      "--minify",
-      "--bytecode",
-      "--format=esm",
-      "--no-compile-autoload-dotenv",
-      "--no-compile-autoload-bunfig",
-      "src/main.ts",
-      "src/runtime/proxy-worker.ts",
-      "--outfile",
-      outfile,
-    ],
-    { cwd: ROOT },
-  );
-  if (build.exitCode !== 0) throw new Error(`build failed:\n${build.stderr.toString()}`);
-  return outfile;
+  return compile({ entries: PORTICO_ENTRIES, outfile: join(buildDir, "portico"), quiet: true });
 }
 
 beforeAll(async () => {

@@ -13,17 +13,12 @@ import { createYoga } from "graphql-yoga";
 import type { AdminContext } from "../context.ts";
 import { readCapped } from "../read-capped.ts";
 import type { GraphqlContext } from "./builder.ts";
+import { GRAPHQL_BODY_LIMIT, GRAPHQL_PATH } from "./endpoint.ts";
 import { MASKED_MESSAGE, maskError } from "./errors.ts";
 import { useLimits } from "./limits.ts";
 import { EntityLoaders } from "./loaders.ts";
 import { ASSETS_PATH, DEFAULT_QUERY, PLAYGROUND_CSP, renderPlayground, serveAsset } from "./playground.ts";
 import { schema } from "./schema.ts";
-
-export const GRAPHQL_PATH = "/graphql";
-
-export function isGraphqlPath(pathname: string): boolean {
-  return pathname === GRAPHQL_PATH || pathname.startsWith(`${GRAPHQL_PATH}/`);
-}
 
 export type GraphqlSocketData = { request: Request };
 
@@ -36,9 +31,6 @@ export type GraphqlHandler = {
 };
 
 const JSON_TYPES = new Set(["application/json"]);
-
-/** The admin API's body limit (REST's too): a GraphQL document with its variables is far smaller. */
-export const GRAPHQL_BODY_LIMIT = 1024 * 1024;
 
 /** Live operations one WebSocket may hold (each subscription is a listener on a feed). */
 export const MAX_OPERATIONS_PER_SOCKET = 100;
