@@ -16,7 +16,12 @@ export type PorticoProcess = {
   exited(): Promise<number>;
 };
 
-type SpawnOptions = { cwd?: string; env?: Record<string, string> };
+type SpawnOptions = {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** How long to wait for the listening lines (emulated binaries start slowly); 15 s by default. */
+  startTimeoutMs?: number;
+};
 
 /** A clean environment: only PATH and HOME leak in, so the host's PORTICO_* settings cannot. */
 function spawn(command: string[], args: string[], options: SpawnOptions) {
@@ -44,7 +49,7 @@ export async function startPortico(
       text += decoder.decode(chunk.value, { stream: true });
   };
   const collecting = Promise.all([collect(proc.stdout), collect(proc.stderr)]);
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   let proxyUrl: string | undefined;
   let adminUrl: string | undefined;
   while (Date.now() < deadline && (!proxyUrl || !adminUrl)) {
