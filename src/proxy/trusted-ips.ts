@@ -1,8 +1,7 @@
 // Trusted proxies (Kong's `trusted_ips` and `real_ip_header`). A request whose peer is trusted (a load
 // balancer in front of the gateway) keeps the X-Forwarded-* headers it sent and may name the real client
 // address in the real-IP header; anyone else's X-Forwarded-* are replaced.
-import { isIP } from "node:net";
-import { type IpRange, ipMatcher, parseIpRange } from "./ip-ranges.ts";
+import { type IpRange, ipMatcher, isIpAddress, parseIpRange } from "./ip-ranges.ts";
 
 /** Answers whether a peer address (as `server.requestIP` gives it) is a trusted proxy. */
 export type TrustedIps = (address: string) => boolean;
@@ -37,5 +36,5 @@ export function realClientIp(headers: Headers, header: string): string | null {
   const value = headers.get(header);
   if (value === null) return null;
   const last = value.slice(value.lastIndexOf(",") + 1).trim();
-  return isIP(last) !== 0 ? last : null;
+  return isIpAddress(last) ? last : null;
 }

@@ -2,7 +2,6 @@
 // all served from this listener (nothing from a CDN, so it works with no internet). The assets are embedded
 // in the binary already gzipped (scripts/graphiql-assets.ts) and their URLs carry a content hash, so
 // browsers may cache them forever.
-import { gunzipSync } from "node:zlib";
 import { GRAPHIQL_ASSETS, type GraphiqlAsset } from "./graphiql/assets.generated.ts";
 
 export const ASSETS_PATH = "/graphql/assets/";
@@ -114,6 +113,8 @@ function gzipOf(asset: GraphiqlAsset): Promise<Uint8Array<ArrayBuffer>> {
 function plainOf(asset: GraphiqlAsset): Promise<Uint8Array<ArrayBuffer>> {
   let bytes = plain.get(asset.name);
   if (!bytes) {
+    // Not a static import: the bundler hoists those to start-up, and node:zlib costs milliseconds to load.
+    const { gunzipSync } = process.getBuiltinModule("node:zlib");
     bytes = gzipOf(asset).then((gz) => new Uint8Array(gunzipSync(gz)) as Uint8Array<ArrayBuffer>);
     plain.set(asset.name, bytes);
   }
