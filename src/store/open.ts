@@ -1,7 +1,6 @@
 // Opens the configured database: a file path (or `:memory:`) is the embedded SQLite, a postgres:// URL is
 // PostgreSQL. Both get their embedded migrations applied before anything else.
 import type { Store, StoreOptions } from "./contract.ts";
-import { openPostgres } from "./postgres/dialect.ts";
 import { openSqlite } from "./sqlite/dialect.ts";
 import { createStore } from "./store.ts";
 
@@ -12,5 +11,8 @@ export function isPostgresUrl(location: string): boolean {
 }
 
 export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
-  return createStore(isPostgresUrl(location) ? await openPostgres(location) : openSqlite(location), options);
+  if (!isPostgresUrl(location)) return createStore(openSqlite(location), options);
+  // Loaded only for PostgreSQL: drizzle's pg-core and the pg tables cost milliseconds of every start-up.
+  const { openPostgres } = await import("./postgres/dialect.ts");
+  return createStore(await openPostgres(location), options);
 }
