@@ -1,11 +1,12 @@
 // Start-up: from exec to the first answer of the admin API, Portico's compiled binary against a minimal
 // compiled `Bun.serve` binary (Bun's floor), built with the same flags and measured side by side.
 //
-//   bun bench/startup.ts [--runs 21] [--idle-ms 300]
+//   bun bench/startup.ts [--runs 21] [--idle-ms 300] [--compare path/to/other/portico]
 //
 // Each round starts every binary once, in an order that rotates per round: Portico on a new database file
 // (first start: migrations), Portico on the database a previous run left (a restart), and the minimal server.
-// One run: spawn → read stdout until the listening line names the admin address → GET / → answer read.
+// --compare adds another Portico binary (say, one built from main) on its own existing database, so that a
+// change is measured against its baseline in the same run. One run: spawn → read stdout until the listening line names the admin address → GET / → answer read.
 // Right after the answer, the CPU time the process has used so far is summed over its threads from
 // /proc/<pid>/task/*/schedstat (nanoseconds; unlike wall time it barely moves when other work shares the
 // machine). Then the process idles for --idle-ms, VmRSS is read from /proc and it gets SIGTERM.
@@ -20,6 +21,7 @@ const { values: flags } = parseArgs({
   options: {
     runs: { type: "string", default: "21" },
     "idle-ms": { type: "string", default: "300" },
+    compare: { type: "string" },
   },
 });
 const RUNS = Number(flags.runs);
@@ -34,8 +36,8 @@ console.log(\`admin API listening on \${server.url.origin}\`);
 type Candidate = {
   name: string;
   binary: string;
-  args: (run: number) => string[];
-  cwd: (run: number) => string;
+  args: string[];
+  cwd: () => string;
   times: number[];
   cpu: number[];
   rss: number[];
@@ -82,10 +84,10 @@ async function adminUrlOf(stream: ReadableStream<Uint8Array>): Promise<string> {
   }
 }
 
-async function runOnce(candidate: Candidate, run: number): Promise<void> {
+async function runOnce(candidate: Candidate): Promise<void> {
   const started = performance.now();
-  const proc = Bun.spawn([candidate.binary, ...candidate.args(run)], {
-    cwd: candidate.cwd(run),
+  const proc = Bun.spawn([candidate.binary, ...candidate.args], {
+    cwd: candidate.cwd(),
     env: { PATH: process.env.PATH ?? "" },
     stdin: "ignore",
     stdout: "pipe",
@@ -122,38 +124,29 @@ try {
   writeFileSync(minimalSource, MINIMAL_SOURCE);
   const minimal = compile({ entries: [minimalSource], outfile: join(work, "minimal"), quiet: true });
 
-  const restartDir = mkdtempSync(join(work, "restart-"));
+  const candidate = (name: string, binary: string, args: string[], cwd: () => string): Candidate => ({
+    name,
+    binary,
+    args,
+    cwd,
+    times: [],
+    cpu: [],
+    rss: [],
+  });
+  const fixedDir = (prefix: string) => {
+    const dir = mkdtempSync(join(work, prefix));
+    return () => dir;
+  };
   const candidates: Candidate[] = [
-    {
-      name: "Portico, new database",
-      binary: portico,
-      args: () => LOOPBACK,
-      cwd: () => mkdtempSync(join(work, "fresh-")),
-      times: [],
-      cpu: [],
-      rss: [],
-    },
-    {
-      name: "Portico, existing database",
-      binary: portico,
-      args: () => LOOPBACK,
-      cwd: () => restartDir,
-      times: [],
-      cpu: [],
-      rss: [],
-    },
-    {
-      name: "minimal Bun.serve",
-      binary: minimal,
-      args: () => [],
-      cwd: () => work,
-      times: [],
-      cpu: [],
-      rss: [],
-    },
+    candidate("Portico, new database", portico, LOOPBACK, () => mkdtempSync(join(work, "fresh-"))),
+    candidate("Portico, existing database", portico, LOOPBACK, fixedDir("restart-")),
+    ...(flags.compare
+      ? [candidate(`${flags.compare}, existing database`, flags.compare, LOOPBACK, fixedDir("compare-"))]
+      : []),
+    candidate("minimal Bun.serve", minimal, [], () => work),
   ];
   // Creates the restart database, and warms the page cache for every binary.
-  for (const candidate of candidates) await runOnce(candidate, -1);
+  for (const candidate of candidates) await runOnce(candidate);
   for (const candidate of candidates) {
     candidate.times.length = 0;
     candidate.cpu.length = 0;
@@ -162,10 +155,10 @@ try {
 
   for (let run = 0; run < RUNS; run++) {
     const order = candidates.map((_, i) => candidates[(i + run) % candidates.length]!);
-    for (const candidate of order) await runOnce(candidate, run);
+    for (const candidate of order) await runOnce(candidate);
   }
 
-  const floor = candidates[2]!;
+  const floor = candidates.at(-1)!;
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   console.log(`\nStart-up, ${RUNS} alternated runs each, Bun ${Bun.version}, load average ${load}\n`);
   console.log(
