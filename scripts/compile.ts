@@ -4,7 +4,7 @@
 // The source map is embedded (about 1 % of the binary) so that stack traces name src/ files and lines;
 // Bun also writes a copy beside the output, which the binary never reads: it is deleted.
 import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 
 export const ROOT = join(import.meta.dir, "..");
@@ -77,7 +77,12 @@ export function compile(options: CompileOptions): string {
     throw new Error(`bun build failed for ${options.outfile}:\n${result.stderr?.toString() ?? ""}`);
   // Bun appends .exe for Windows targets.
   const written = options.target?.includes("windows") ? `${options.outfile}.exe` : options.outfile;
+  // Bun names the program's map after the output and any further entry's after that entry.
   rmSync(`${options.outfile}.map`, { force: true });
+  for (const entry of options.entries.slice(1))
+    rmSync(join(dirname(options.outfile), `${basename(entry).replace(/\.[cm]?[jt]sx?$/, "")}.js.map`), {
+      force: true,
+    });
   return written;
 }
 

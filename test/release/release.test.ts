@@ -145,7 +145,7 @@ describe("ad-hoc Mach-O signing (scripts/macho-sign.ts)", () => {
     const source = join(scratch, "hello.ts");
     writeFileSync(source, 'console.log("hello");\n');
     const raw = compile({
-      entry: source,
+      entries: [source],
       outfile: join(scratch, "hello-darwin-arm64"),
       target: "bun-darwin-arm64",
       quiet: true,
