@@ -4,9 +4,11 @@
 //   bun bench/startup.ts [--runs 21] [--idle-ms 300] [--compare path/to/other/portico]
 //
 // Each round starts every binary once, in an order that rotates per round: Portico on a new database file
-// (first start: migrations), Portico on the database a previous run left (a restart), and the minimal server.
+// (first start: migrations), Portico on the database a previous run left (a restart), the same with
+// `--workers 1` (the default, auto, starts one proxy worker thread per core), and the minimal server.
 // --compare adds another Portico binary (say, one built from main) on its own existing database, so that a
-// change is measured against its baseline in the same run. One run: spawn → read stdout until the listening line names the admin address → GET / → answer read.
+// change is measured against its baseline in the same run.
+// One run: spawn → read stdout until the listening line names the admin address → GET / → answer read.
 // Right after the answer, the CPU time the process has used so far is summed over its threads from
 // /proc/<pid>/task/*/schedstat (nanoseconds; unlike wall time it barely moves when other work shares the
 // machine). Then the process idles for --idle-ms, VmRSS is read from /proc and it gets SIGTERM.
@@ -140,6 +142,12 @@ try {
   const candidates: Candidate[] = [
     candidate("Portico, new database", portico, LOOPBACK, () => mkdtempSync(join(work, "fresh-"))),
     candidate("Portico, existing database", portico, LOOPBACK, fixedDir("restart-")),
+    candidate(
+      "Portico --workers 1, existing database",
+      portico,
+      [...LOOPBACK, "--workers", "1"],
+      fixedDir("one-"),
+    ),
     ...(flags.compare
       ? [candidate(`${flags.compare}, existing database`, flags.compare, LOOPBACK, fixedDir("compare-"))]
       : []),
