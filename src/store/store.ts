@@ -45,6 +45,8 @@ const PRUNE_EVERY_MS = 60 * 1000;
 const SYNC_PAGE = 1000;
 /** How long a read waits for the database before the admin API answers 503 (well within a second). */
 const READ_DEADLINE_MS = 750;
+/** After the database failed to answer, writes already queued fail at once for this long (not one deadline each). */
+const FAIL_FAST_MS = 1000;
 
 export async function createStore(dialect: Dialect, options: StoreOptions = {}): Promise<Store> {
   const store = new KongStore(dialect, options);
@@ -61,6 +63,13 @@ class KongStore implements Store {
   readonly #repositories = new Map<EntityName, EntityRepository<unknown>>();
   /** Deliveries happen one at a time, so subscribers see versions in order. */
   readonly #delivery = new Serial();
+  /**
+   * This node's writes take turns before they reach the database (which serialises them anyway): a write's
+   * deadline then measures the database's answer, not the queue of writes ahead of it.
+   */
+  readonly #writes = new Serial();
+  /** When the database last failed to answer: writes queued behind that failure fail fast for a moment. */
+  #failedAt = Number.NEGATIVE_INFINITY;
   /** The last version delivered to subscribers. */
   #delivered = 0;
   #prunedAt = 0;
@@ -107,38 +116,42 @@ class KongStore implements Store {
     const giveUpIfAbandoned = () => {
       if (abandoned) throw unavailable("the write was abandoned after its deadline");
     };
-    const results = await this.#guard(
-      () =>
-        this.#dialect.transaction(async (tx) => {
-          giveUpIfAbandoned();
-          events.length = 0;
-          const rules = new Rules(tx);
-          const out: unknown[] = [];
-          for (const step of prepared) {
-            const result = await rules.step(step);
-            events.push(...result.events);
-            out.push(result.entity);
-          }
-          if (events.length > 0) {
-            const top = await tx.bumpVersion(events.length);
-            events.forEach((event, i) => {
-              event.version = top - events.length + 1 + i;
-            });
-            const now = Date.now();
-            await tx.recordEvents(events, now);
-            if (now - this.#prunedAt > PRUNE_EVERY_MS) {
-              this.#prunedAt = now;
-              await tx.pruneEvents(now - EVENT_RETENTION_MS);
+    const results = await this.#writes.run(() => {
+      if (performance.now() - this.#failedAt < FAIL_FAST_MS)
+        throw unavailable("the database did not answer the write before this one");
+      return this.#guard(
+        () =>
+          this.#dialect.transaction(async (tx) => {
+            giveUpIfAbandoned();
+            events.length = 0;
+            const rules = new Rules(tx);
+            const out: unknown[] = [];
+            for (const step of prepared) {
+              const result = await rules.step(step);
+              events.push(...result.events);
+              out.push(result.entity);
             }
-          }
-          giveUpIfAbandoned();
-          return out;
-        }),
-      READ_DEADLINE_MS + steps.length * 2,
-      () => {
-        abandoned = true;
-      },
-    );
+            if (events.length > 0) {
+              const top = await tx.bumpVersion(events.length);
+              events.forEach((event, i) => {
+                event.version = top - events.length + 1 + i;
+              });
+              const now = Date.now();
+              await tx.recordEvents(events, now);
+              if (now - this.#prunedAt > PRUNE_EVERY_MS) {
+                this.#prunedAt = now;
+                await tx.pruneEvents(now - EVENT_RETENTION_MS);
+              }
+            }
+            giveUpIfAbandoned();
+            return out;
+          }),
+        READ_DEADLINE_MS + steps.length * 2,
+        () => {
+          abandoned = true;
+        },
+      );
+    });
     if (events.length > 0) {
       this.#options.onCommit?.(events);
       await this.#deliver(events);
@@ -201,10 +214,17 @@ class KongStore implements Store {
         }, deadlineMs);
     });
     try {
-      return await Promise.race([operation(), deadline]);
+      const result = await Promise.race([operation(), deadline]);
+      this.#failedAt = Number.NEGATIVE_INFINITY;
+      return result;
     } catch (error) {
-      if (error instanceof GatewayError) throw error;
+      if (error instanceof GatewayError) {
+        // Kong's rule errors mean the database answered.
+        this.#failedAt = error.kind === "DATABASE_UNAVAILABLE" ? performance.now() : Number.NEGATIVE_INFINITY;
+        throw error;
+      }
       if (await this.#reachable()) throw error;
+      this.#failedAt = performance.now();
       throw unavailable((error as { cause?: Error }).cause?.message ?? (error as Error).message);
     } finally {
       clearTimeout(timer);
