@@ -7,12 +7,17 @@ import type { ServiceHealth } from "./service-health.ts";
 
 export type { ServiceHealth } from "./service-health.ts";
 
+/** A bound listener: where it listens and how it speaks (Kong renders these as `configuration.*_listeners`). */
+export type ListenerInfo = { host: string; port: number; ssl: boolean; http2: boolean; reuseport: boolean };
+
 export type NodeInfo = {
   version: string;
   hostname: string;
   node_id: string;
   started_at: number;
+  /** The listeners' URLs. */
   listeners: { proxy: string; admin: string };
+  listenerInfo: { proxy: ListenerInfo[]; admin: ListenerInfo[] };
   database: { dialect: string; location: string };
   service_management: boolean;
   /** Proxy workers serving this node's proxy listener. */

@@ -117,6 +117,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       node_id: nodeId,
       started_at: startedAt,
       listeners: { proxy: "", admin: "" },
+      listenerInfo: { proxy: [], admin: [] },
       database: { dialect: store.info.dialect, location: store.info.location },
       service_management: config.serviceManagement,
       workers,
@@ -211,6 +212,21 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   const statusUrl = statusServer ? listenerUrl(config.statusListen!.host, statusServer.port!) : null;
   context.node.listeners.proxy = proxyUrl;
   context.node.listeners.admin = adminUrl;
+  context.node.listenerInfo = {
+    // Proxy workers share their port through SO_REUSEPORT; both listeners speak HTTP/1.1 (no TLS yet).
+    proxy: [
+      { host: config.proxyListen.host, port: plane.port, ssl: false, http2: false, reuseport: workers > 1 },
+    ],
+    admin: [
+      {
+        host: config.adminListen.host,
+        port: adminServer.port!,
+        ssl: adminServer.protocol === "https",
+        http2: false,
+        reuseport: false,
+      },
+    ],
+  };
   const heartbeat = startHeartbeat(
     store,
     () => ({

@@ -72,7 +72,7 @@ describe("GET / and GET /status", () => {
     });
   });
 
-  test("GET / describes the node", async () => {
+  test("GET / describes the node in Kong's shape", async () => {
     const before = nowSeconds();
     const res = await call(tg, "/");
     expect(res.status).toBe(200);
@@ -82,20 +82,51 @@ describe("GET / and GET /status", () => {
     expect(res.body).toEqual({
       tagline: "Welcome to portico",
       version: VERSION,
+      edition: "community",
       hostname: hostname(),
       node_id: res.body.node_id,
       started_at: res.body.started_at,
+      plugins: { available_on_server: res.body.plugins.available_on_server, enabled_in_cluster: [] },
       configuration: {
-        proxy_listen: tg.proxyUrl,
-        admin_listen: tg.adminUrl,
+        proxy_listen: [address(tg.proxyUrl)],
+        admin_listen: [address(tg.adminUrl)],
+        proxy_listeners: [kongListener(tg.proxyUrl)],
+        admin_listeners: [kongListener(tg.adminUrl)],
         database: TEST_STORE,
         database_location: tg.databasePath,
         service_management: true,
       },
-      plugins: { available_on_server: {}, enabled_in_cluster: [] },
     });
     // the node id is stable for the life of the process
     expect((await call(tg, "/")).body.node_id).toBe(res.body.node_id);
+  });
+
+  test("GET / lists every bundled plugin with its version and priority, as Kong's available_on_server", async () => {
+    const { available_on_server } = (await call(tg, "/")).body.plugins;
+    const bundled: string[] = (await call(tg, "/plugins/enabled")).body.enabled_plugins;
+    expect(Object.keys(available_on_server)).toEqual(bundled);
+    // Kong's own priorities for the authentication plugins (their handlers' PRIORITY).
+    expect(available_on_server).toMatchObject({
+      jwt: { version: "1.0.0", priority: 1450 },
+      "key-auth": { version: "1.0.0", priority: 1250 },
+      "basic-auth": { version: "1.0.0", priority: 1100 },
+      acl: { version: "1.0.0", priority: 950 },
+    });
+  });
+
+  test("GET / lists each configured plugin once, enabled or not, as Kong's enabled_in_cluster", async () => {
+    const svc = await createService(tg, { name: "node-plugins", host: "a.example" });
+    const add = (path: string, body: Record<string, unknown>) =>
+      call(tg, path, { method: "POST", body }).then((r) => expect(r.status).toBe(201));
+    await add("/plugins", { name: "key-auth" });
+    await add(`/services/${svc.id}/plugins`, { name: "key-auth" });
+    await add("/plugins", { name: "acl", enabled: false, config: { allow: ["a"] } });
+    const { enabled_in_cluster } = (await call(tg, "/")).body.plugins;
+    expect([...enabled_in_cluster].sort()).toEqual(["acl", "key-auth"]);
+    await call(tg, `/services/${svc.id}`, { method: "DELETE" });
+    const plugins = (await call(tg, "/plugins")).body.data as { id: string }[];
+    for (const plugin of plugins) await call(tg, `/plugins/${plugin.id}`, { method: "DELETE" });
+    expect((await call(tg, "/")).body.plugins.enabled_in_cluster).toEqual([]);
   });
 
   test("GET / with service management off says so", async () => {
@@ -103,8 +134,10 @@ describe("GET / and GET /status", () => {
     try {
       const res = await call(off, "/");
       expect(res.body.configuration).toEqual({
-        proxy_listen: off.proxyUrl,
-        admin_listen: off.adminUrl,
+        proxy_listen: [address(off.proxyUrl)],
+        admin_listen: [address(off.adminUrl)],
+        proxy_listeners: [kongListener(off.proxyUrl)],
+        admin_listeners: [kongListener(off.adminUrl)],
         database: TEST_STORE,
         database_location: off.databasePath,
         service_management: false,
@@ -114,6 +147,69 @@ describe("GET / and GET /status", () => {
     }
   });
 });
+
+describe("GET / with proxy workers", () => {
+  test("workers share the proxy port through SO_REUSEPORT, which the listener says as Kong does", async () => {
+    const pooled = await startTestGateway(["--workers", "2"]);
+    try {
+      const { configuration } = (await call(pooled, "/")).body;
+      const address = new URL(pooled.proxyUrl).host;
+      expect(configuration.proxy_listen).toEqual([`${address} reuseport`]);
+      expect(configuration.proxy_listeners).toEqual([
+        { ...kongListener(pooled.proxyUrl), reuseport: true, listener: `${address} reuseport` },
+      ]);
+      expect(configuration.admin_listeners).toEqual([kongListener(pooled.adminUrl)]);
+    } finally {
+      await pooled.stop();
+    }
+  });
+});
+
+describe("GET / on an IPv6 listener", () => {
+  test("the address is bracketed, as Kong writes it", async () => {
+    const v6 = await startTestGateway(["--admin-listen", "[::1]:0"]);
+    try {
+      const { configuration } = (await call(v6, "/")).body;
+      const port = Number(new URL(v6.adminUrl).port);
+      expect(configuration.admin_listen).toEqual([`[::1]:${port}`]);
+      expect(configuration.admin_listeners).toEqual([kongListener(v6.adminUrl)]);
+      expect(configuration.admin_listeners[0]).toMatchObject({
+        ip: "[::1]",
+        port,
+        listener: `[::1]:${port}`,
+      });
+    } finally {
+      await v6.stop();
+    }
+  });
+});
+
+/** `http://127.0.0.1:1234` → `127.0.0.1:1234`, Kong's `*_listen` entry. */
+function address(url: string): string {
+  return new URL(url).host;
+}
+
+/** A plain HTTP listener as Kong renders it (kong/conf_loader/listeners.lua): every flag false. */
+function kongListener(url: string) {
+  const { hostname: ip, port } = new URL(url);
+  return {
+    ip,
+    port: Number(port),
+    listener: `${ip}:${port}`,
+    ssl: false,
+    http2: false,
+    proxy_protocol: false,
+    deferred: false,
+    bind: false,
+    reuseport: false,
+    "backlog=%d+": false,
+    "ipv6only=on": false,
+    "ipv6only=off": false,
+    "so_keepalive=on": false,
+    "so_keepalive=off": false,
+    "so_keepalive=%w*:%w*:%d*": false,
+  };
+}
 
 describe("configuration version and change events", () => {
   let tg: TestGateway;
