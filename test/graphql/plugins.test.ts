@@ -391,7 +391,7 @@ describe("queries", () => {
     expect(tagged.plugins.data.map((p) => p.name).sort()).toEqual(["basic-auth", "jwt"]);
   });
 
-  test("enabledPlugins and pluginSchema match REST's /plugins/enabled and /schemas/plugins/{name}", async () => {
+  test("enabledPlugins and pluginSchema match REST's /plugins/enabled and /schemas/plugins/{name}/json-schema", async () => {
     const data = await gqlData<{
       enabledPlugins: string[];
       pluginSchema: { name: string; priority: number; version: string; config: unknown };
@@ -403,7 +403,9 @@ describe("queries", () => {
     expect(data.enabledPlugins).toEqual(
       (await rest(gw, "GET", "/plugins/enabled")).body!.enabled_plugins as string[],
     );
-    expect(data.pluginSchema).toEqual((await rest(gw, "GET", "/schemas/plugins/key-auth")).body as never);
+    expect(data.pluginSchema).toEqual(
+      (await rest(gw, "GET", "/schemas/plugins/key-auth/json-schema")).body as never,
+    );
     expect(data.missing).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 // Black-box: the admin REST API of plugins, consumers and credentials — Kong's validation errors, uniques,
-// cascades, /plugins/enabled, /schemas/plugins/{name} and /plugins/{p}/service|route|consumer.
+// cascades, /plugins/enabled, /schemas/plugins/{name}/json-schema and /plugins/{p}/service|route|consumer.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { admin, type PluginWorld, startWorld } from "./helpers.ts";
 
@@ -220,15 +220,15 @@ describe("plugin discovery", () => {
     });
   });
 
-  test("/schemas/plugins/{name} describes each config; an unknown name is 404", async () => {
+  test("/schemas/plugins/{name}/json-schema describes each config as JSON Schema; an unknown name is 404", async () => {
     const priorities = { "key-auth": 1250, "basic-auth": 1100, jwt: 1450, acl: 950 };
     for (const [name, priority] of Object.entries(priorities)) {
-      const schema = await admin(w.tg, "GET", `/schemas/plugins/${name}`);
+      const schema = await admin(w.tg, "GET", `/schemas/plugins/${name}/json-schema`);
       expect(schema.name).toBe(name);
       expect(schema.priority).toBe(priority);
       expect(schema.config.type).toBe("object");
     }
-    const keyAuth = await admin(w.tg, "GET", "/schemas/plugins/key-auth");
+    const keyAuth = await admin(w.tg, "GET", "/schemas/plugins/key-auth/json-schema");
     expect(keyAuth.config.properties.key_names.default).toEqual(["apikey"]);
     expect(Object.keys(keyAuth.config.properties).sort()).toEqual(
       [
@@ -242,7 +242,7 @@ describe("plugin discovery", () => {
         "run_on_preflight",
       ].sort(),
     );
-    expect(await failing("GET", "/schemas/plugins/nope", undefined, 404)).toEqual({
+    expect(await failing("GET", "/schemas/plugins/nope/json-schema", undefined, 404)).toEqual({
       message: "No plugin named 'nope'",
     });
   });

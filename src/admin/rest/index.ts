@@ -7,6 +7,7 @@ import { registerLegacyEndpoints } from "./legacy.ts";
 import { registerNodeEndpoints, registerStatusEndpoints } from "./node-endpoints.ts";
 import { registerPluginEndpoints } from "./plugin-endpoints.ts";
 import { AdminRouter } from "./router.ts";
+import { registerSchemaEndpoints } from "./schema-endpoints.ts";
 import { registerUpstreamEndpoints } from "./upstream-endpoints.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -18,6 +19,7 @@ export function createRestHandler(context: AdminContext): (request: Request) => 
   registerClusterEndpoints(router, context.store);
   registerPluginEndpoints(router);
   registerUpstreamEndpoints(router, context.store);
+  registerSchemaEndpoints(router);
   if (context.node.service_management) registerLegacyEndpoints(router, context);
 
   return async (request) => {
