@@ -9,7 +9,7 @@ const PluginSchemaObject = builder
   .objectRef<{ name: string; priority: number; version: string; config: unknown }>("PluginSchema")
   .implement({
     description:
-      "A bundled plugin: its priority and the JSON Schema of its config (REST: `/schemas/plugins/{name}`).",
+      "A bundled plugin: its priority and the JSON Schema of its config (REST: `/schemas/plugins/{name}/json-schema`).",
     fields: (t) => ({
       name: t.exposeString("name"),
       priority: t.exposeInt("priority", { description: "Higher runs first (Kong's bundled priorities)." }),
