@@ -49,32 +49,38 @@ function kongPluginInput(descriptor: AnyPluginDescriptor): KongPluginSchemaInput
   };
 }
 
-const SCHEMAS = new Map<string, KongSchema>(
-  Object.values(ENTITIES).map((def) => [def.name, toKongSchema(kongSchemaInput(def as EntityDefinition))]),
-);
+/** Rendered on first use, not at start-up (the binary starts in tens of milliseconds). */
+let schemas: Map<string, KongSchema> | undefined;
+let pluginSchemas: Map<string, { kong: KongSchema; jsonSchema: unknown }> | undefined;
 
-const PLUGIN_SCHEMAS = new Map(
-  [...PLUGIN_CATALOG].map(([name, descriptor]) => [
-    name,
-    {
-      kong: toKongPluginSchema(kongPluginInput(descriptor)),
-      jsonSchema: {
-        name,
-        priority: descriptor.priority,
-        version: descriptor.version,
-        config: z.toJSONSchema(descriptor.config, { io: "input", unrepresentable: "any" }),
-      },
-    },
-  ]),
-);
+function entitySchemas(): Map<string, KongSchema> {
+  schemas ??= new Map(
+    Object.values(ENTITIES).map((def) => [def.name, toKongSchema(kongSchemaInput(def as EntityDefinition))]),
+  );
+  return schemas;
+}
 
 function definitionNamed(name: string): EntityDefinition {
-  if (!SCHEMAS.has(name)) throw new HttpError(404, `No entity named '${name}'`);
+  if (!entitySchemas().has(name)) throw new HttpError(404, `No entity named '${name}'`);
   return ENTITIES[name as keyof typeof ENTITIES] as EntityDefinition;
 }
 
 function pluginNamed(name: string) {
-  const found = PLUGIN_SCHEMAS.get(name);
+  pluginSchemas ??= new Map(
+    [...PLUGIN_CATALOG].map(([plugin, descriptor]) => [
+      plugin,
+      {
+        kong: toKongPluginSchema(kongPluginInput(descriptor)),
+        jsonSchema: {
+          name: plugin,
+          priority: descriptor.priority,
+          version: descriptor.version,
+          config: z.toJSONSchema(descriptor.config, { io: "input", unrepresentable: "any" }),
+        },
+      },
+    ]),
+  );
+  const found = pluginSchemas.get(name);
   if (!found) throw new HttpError(404, `No plugin named '${name}'`);
   return found;
 }
@@ -99,7 +105,7 @@ export function registerSchemaEndpoints(router: AdminRouter): void {
   router.add("/schemas/:entity", {
     GET: (_request, params) => {
       definitionNamed(params.entity!);
-      return json(SCHEMAS.get(params.entity!));
+      return json(entitySchemas().get(params.entity!));
     },
   });
 }
