@@ -69,6 +69,7 @@ export const PLUGIN_ENTITY_CHECKS: Readonly<Record<string, readonly KongEntityCh
     { only_one_of: ["config.allow", "config.deny"] },
     { at_least_one_of: ["config.allow", "config.deny"] },
   ],
+  "ip-restriction": [{ at_least_one_of: ["config.allow", "config.deny"] }],
   jwt: [
     {
       conditional: {

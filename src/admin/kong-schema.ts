@@ -68,7 +68,6 @@ type ZodDef = {
   shape?: Record<string, z.ZodType>;
   entries?: Record<string, string | number>;
   values?: readonly unknown[];
-  defaultValue?: unknown;
   /** A string format of the type itself (`z.uuid()`), not of a check. */
   format?: string;
   checks?: readonly { _zod: { def: CheckDef } }[];
@@ -90,34 +89,28 @@ function unwrapStep(schema: z.ZodType): z.ZodType | null {
   return null;
 }
 
-function defaultOf(schema: z.ZodType): unknown {
-  for (let s: z.ZodType | null = schema; s; s = unwrapStep(s)) {
-    const def = defOf(s);
-    if (def.type === "default" || def.type === "prefault") return def.defaultValue;
-  }
-  return undefined;
-}
-
-function hasDefault(schema: z.ZodType): boolean {
-  for (let s: z.ZodType | null = schema; s; s = unwrapStep(s))
-    if (["default", "prefault"].includes(defOf(s).type)) return true;
-  return false;
-}
-
-function accepts(schema: z.ZodType, value: unknown): boolean {
+function parse(schema: z.ZodType, value: unknown): { success: boolean; data?: unknown } {
   try {
-    return schema.safeParse(value).success;
+    return schema.safeParse(value);
   } catch {
-    return false;
+    return { success: false };
   }
 }
 
 /**
- * Kong's `required`: the value can never be null once defaults are applied. Probed rather than read, since a
- * preprocess step (null → default) is opaque: refused as null, and either refused when absent or defaulted.
+ * What absence and null do, probed rather than read (a preprocess step that maps null to the default is
+ * opaque): Kong's `required` is "never null once defaults are applied" — null refused, and absence either
+ * refused or filled — and the default is what absence is filled with.
  */
-function isRequired(schema: z.ZodType): boolean {
-  return !accepts(schema, null) && (hasDefault(schema) || !accepts(schema, undefined));
+function presence(schema: z.ZodType): Pick<KongField, "required" | "default"> {
+  const absent = parse(schema, undefined);
+  const filled = absent.success ? absent.data : undefined;
+  const required = !parse(schema, null).success && (!absent.success || filled !== undefined);
+  return {
+    ...(required ? { required: true } : {}),
+    // A default of null is what an unset field is anyway; Kong leaves it unsaid.
+    ...(filled !== undefined && filled !== null ? { default: filled } : {}),
+  };
 }
 
 function numberAttributes(checks: CheckDef[]): Pick<KongField, "type" | "between"> {
@@ -194,12 +187,7 @@ export function kongValue(schema: z.ZodType): KongField {
 
 /** A field as Kong renders it: its value's type and constraints, whether it is required, its default. */
 export function kongField(schema: z.ZodType): KongField {
-  const field = kongValue(schema);
-  if (isRequired(schema)) field.required = true;
-  const value = defaultOf(schema);
-  // A default of null is what an unset field is anyway; Kong leaves it unsaid.
-  if (value !== undefined && value !== null) field.default = value;
-  return field;
+  return { ...kongValue(schema), ...presence(schema) };
 }
 
 function recordFields(shape: Record<string, z.ZodType>): KongFields {
@@ -237,7 +225,7 @@ function entityField(input: KongSchemaInput, name: string, schema: z.ZodType): K
     ? {
         type: "foreign",
         reference: reference.entity,
-        ...(isRequired(schema) ? { required: true } : {}),
+        ...(presence(schema).required ? { required: true } : {}),
         // restrict is Kong's default and goes unsaid.
         ...(reference.onDelete === "cascade" ? { on_delete: "cascade" as const } : {}),
       }

@@ -105,6 +105,10 @@ describe("GET / and GET /status", () => {
     const { available_on_server } = (await call(tg, "/")).body.plugins;
     const bundled: string[] = (await call(tg, "/plugins/enabled")).body.enabled_plugins;
     expect(Object.keys(available_on_server)).toEqual(bundled);
+    for (const name of bundled) {
+      const { version, priority } = (await call(tg, `/schemas/plugins/${name}/json-schema`)).body;
+      expect({ name, ...available_on_server[name] }).toEqual({ name, version, priority });
+    }
     // Kong's own priorities for the authentication plugins (their handlers' PRIORITY).
     expect(available_on_server).toMatchObject({
       jwt: { version: "1.0.0", priority: 1450 },

@@ -115,7 +115,8 @@ describe("POST /schemas/plugins/validate", () => {
     expect(outcome(await validate("plugins", { name: "key-auth", config: { keys: "foo" } }))).toEqual(
       violation({ config: { keys: "unknown field" } }, "schema violation (config.keys: unknown field)"),
     );
-    const notEnabled = "plugin 'rate-limiting' not enabled; bundled plugins: acl, basic-auth, jwt, key-auth";
+    const bundled: string[] = (await call(tg, "/plugins/enabled")).body.enabled_plugins;
+    const notEnabled = `plugin 'rate-limiting' not enabled; bundled plugins: ${bundled.join(", ")}`;
     expect(outcome(await validate("plugins", { name: "rate-limiting" }))).toEqual(
       violation({ name: notEnabled }, `schema violation (name: ${notEnabled})`),
     );
@@ -244,6 +245,18 @@ describe("every rendered entity check is enforced", () => {
     expect(outcome(await validate("plugins", { name: "acl" }))).toEqual(
       violation({ "@entity": [none] }, `schema violation (${none})`),
     );
+  });
+
+  test("ip-restriction: at least one of allow and deny", async () => {
+    expect(await checksOf("/schemas/plugins/ip-restriction")).toEqual([
+      { at_least_one_of: ["config.allow", "config.deny"] },
+    ]);
+    const none = "at least one of these fields must be non-empty: 'config.allow', 'config.deny'";
+    expect(outcome(await validate("plugins", { name: "ip-restriction" }))).toEqual(
+      violation({ "@entity": [none] }, `schema violation (${none})`),
+    );
+    const deny = { name: "ip-restriction", config: { deny: ["10.0.0.0/8"] } };
+    expect(outcome(await validate("plugins", deny))).toEqual({ status: 200, body: OK });
   });
 
   test("jwt: a maximum expiration needs exp among the verified claims", async () => {

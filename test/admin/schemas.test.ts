@@ -7,6 +7,7 @@
 // `description` texts are left out, Portico's schemas carry none). Portico's differences are then applied one
 // by one, each with its reason, so every deviation from Kong is spelled out and reviewed here.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { ENTITY_NAMES } from "../../src/store/entities/index.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import { call, createService } from "./helpers.ts";
 
@@ -301,6 +302,21 @@ const KONG_ACLS: Schema = {
   entity_checks: [],
 };
 
+const msTimestamp = { type: "number", timestamp: true, auto: true };
+
+const KONG_TARGETS: Schema = {
+  fields: [
+    { id },
+    { created_at: msTimestamp },
+    { updated_at: msTimestamp },
+    { upstream: { type: "foreign", reference: "upstreams", required: true, on_delete: "cascade" } },
+    { target: { type: "string", required: true } },
+    { weight: { type: "integer", default: 100, between: [0, 65535] } },
+    { tags: kongTags },
+  ],
+  entity_checks: [],
+};
+
 /** The fields every bundled Kong plugin declares before its config (typedefs.no_consumer, protocols_http). */
 const KONG_PLUGIN_HEAD: Fields = [
   { consumer: { type: "foreign", reference: "consumers", eq: null } },
@@ -588,6 +604,23 @@ describe("GET /schemas/{entity}: Kong's rendering, with Portico's differences na
     expect(byName(body)).toEqual(portico(KONG_ACLS, { tags }));
   });
 
+  test("targets (timestamps in float milliseconds, as Kong's auto_timestamp_ms)", async () => {
+    const body = await schemaOf("/schemas/targets");
+    expect(byName(body)).toEqual(portico(KONG_TARGETS, { tags }));
+    expect(fieldNames(body)).toEqual(fieldNames(KONG_TARGETS));
+  });
+
+  test("upstreams: a record's default is what the store fills in when it is left out", async () => {
+    const body = await schemaOf("/schemas/upstreams");
+    const field = (name: string) => body.fields.find((f) => name in f)![name]!;
+    expect(field("name")).toEqual({ type: "string", required: true, unique: true });
+    expect(field("slots")).toEqual({ type: "integer", between: [10, 65536], default: 10000 });
+    const created = await call(tg, "/upstreams", { method: "POST", body: { name: "defaults.example" } });
+    expect(created.status).toBe(201);
+    expect(field("healthchecks").default).toEqual(created.body.healthchecks);
+    expect(field("healthchecks").type).toBe("record");
+  });
+
   test("fields come in the order the entities themselves are rendered", async () => {
     const svc = await createService(tg, { name: "schema-order", host: "a.example" });
     const route = await call(tg, "/routes", {
@@ -606,7 +639,16 @@ describe("GET /schemas/{entity}: Kong's rendering, with Portico's differences na
       basicauth_credentials: (await owned("basic-auth", { username: "so", password: "pw" })).body,
       jwt_secrets: (await owned("jwt", {})).body,
       acls: (await owned("acls", { group: "g" })).body,
+      upstreams: (await call(tg, "/upstreams", { method: "POST", body: { name: "schema-order.example" } }))
+        .body,
+      targets: (
+        await call(tg, "/upstreams/schema-order.example/targets", {
+          method: "POST",
+          body: { target: "10.0.0.1:80" },
+        })
+      ).body,
     };
+    expect(Object.keys(rendered).sort()).toEqual([...ENTITY_NAMES].sort());
     for (const [entity, body] of Object.entries(rendered))
       expect({ entity, fields: fieldNames(await schemaOf(`/schemas/${entity}`)) }).toEqual({
         entity,
@@ -718,6 +760,9 @@ describe("GET /schemas/plugins/{name}: the plugin's own fields, config expanded"
       ["basic-auth", {}],
       ["acl", { allow: ["a"] }],
       ["jwt", {}],
+      ["ip-restriction", { allow: ["10.0.0.0/8"] }],
+      ["cors", {}],
+      ["request-size-limiting", {}],
     ] as const) {
       const plugin = await call(tg, `/services/${svc.id}/plugins`, {
         method: "POST",

@@ -86,6 +86,19 @@ describe("fields: required and default", () => {
       { type: "integer", between: [1, 9], default: 5 },
     ],
     [
+      "a record filled in when absent: its default is the whole filled-in value",
+      z.strictObject({ a: z.number().default(1), b: z.boolean().default(true) }).prefault({}),
+      {
+        type: "record",
+        fields: [
+          { a: { type: "number", required: true, default: 1 } },
+          { b: { type: "boolean", required: true, default: true } },
+        ],
+        required: true,
+        default: { a: 1, b: true },
+      },
+    ],
+    [
       "a refined value keeps its type",
       z.number().refine((n) => n % 2 === 0),
       { type: "number", required: true },
