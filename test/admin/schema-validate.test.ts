@@ -116,8 +116,8 @@ describe("POST /schemas/plugins/validate", () => {
       violation({ config: { keys: "unknown field" } }, "schema violation (config.keys: unknown field)"),
     );
     const bundled: string[] = (await call(tg, "/plugins/enabled")).body.enabled_plugins;
-    const notEnabled = `plugin 'rate-limiting' not enabled; bundled plugins: ${bundled.join(", ")}`;
-    expect(outcome(await validate("plugins", { name: "rate-limiting" }))).toEqual(
+    const notEnabled = `plugin 'not-a-plugin' not enabled; bundled plugins: ${bundled.join(", ")}`;
+    expect(outcome(await validate("plugins", { name: "not-a-plugin" }))).toEqual(
       violation({ name: notEnabled }, `schema violation (name: ${notEnabled})`),
     );
     expect(outcome(await validate("plugins"))).toEqual(

@@ -776,10 +776,10 @@ describe("GET /schemas/plugins/{name}: the plugin's own fields, config expanded"
   });
 
   test("an unknown plugin is Kong's 404", async () => {
-    const res = await call(tg, "/schemas/plugins/rate-limiting");
+    const res = await call(tg, "/schemas/plugins/not-a-plugin");
     expect({ status: res.status, body: res.body }).toEqual({
       status: 404,
-      body: { message: "No plugin named 'rate-limiting'" },
+      body: { message: "No plugin named 'not-a-plugin'" },
     });
   });
 });
