@@ -2,10 +2,10 @@
 // schema_to_jsonable over a kong/db/schema definition): `{"fields": [{"<name>": {type, required, default,
 // one_of, between, …}}, …], "entity_checks": […]}` — read off a zod schema. zod holds types, ranges, enums,
 // defaults and nullability; what it cannot hold (references, uniqueness, store-generated fields, entity
-// checks) comes in as metadata. Pure: no store, no HTTP. The admin form decoder reads field kinds from here
-// too, so there is one walker over zod definitions.
+// checks) comes in as metadata. Pure: no store, no HTTP. It reads zod through zod-walk.ts, like every other
+// reader of the schemas, and probes what absence and null do.
 import type { z } from "zod";
-import { UUID_PATTERN } from "../schemas/common.ts";
+import { walkValue, type ZodNode } from "./zod-walk.ts";
 
 export type KongType =
   | "string"
@@ -45,49 +45,7 @@ export type KongFields = Record<string, KongField>[];
 export type KongEntityCheck = Readonly<Record<string, unknown>>;
 export type KongSchema = { fields: KongFields; entity_checks: KongEntityCheck[] };
 
-// --- zod definitions ---------------------------------------------------------------------------
-
-type CheckDef = {
-  check: string;
-  format?: string;
-  pattern?: RegExp;
-  minimum?: number;
-  maximum?: number;
-  value?: number;
-  inclusive?: boolean;
-};
-
-type ZodDef = {
-  type: string;
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  out?: z.ZodType;
-  element?: z.ZodType;
-  keyType?: z.ZodType;
-  valueType?: z.ZodType;
-  shape?: Record<string, z.ZodType>;
-  entries?: Record<string, string | number>;
-  values?: readonly unknown[];
-  /** A string format of the type itself (`z.uuid()`), not of a check. */
-  format?: string;
-  checks?: readonly { _zod: { def: CheckDef } }[];
-};
-
-const defOf = (schema: z.ZodType): ZodDef => (schema as unknown as { _zod: { def: ZodDef } })._zod.def;
-const checksOf = (def: ZodDef): CheckDef[] => (def.checks ?? []).map((c) => c._zod.def);
-
-const WRAPPERS = new Set(["default", "prefault", "nullable", "optional", "readonly", "nonoptional", "catch"]);
-
-/**
- * The schema that decides a value's type: past nullable/default/… wrappers, and through pipes — a
- * preprocess step leads to what it feeds, any other pipe to its input (what the client sends).
- */
-function unwrapStep(schema: z.ZodType): z.ZodType | null {
-  const def = defOf(schema);
-  if (WRAPPERS.has(def.type)) return def.innerType!;
-  if (def.type === "pipe") return defOf(def.in!).type === "transform" ? def.out! : def.in!;
-  return null;
-}
+// --- values and fields ---------------------------------------------------------------------------
 
 function parse(schema: z.ZodType, value: unknown): { success: boolean; data?: unknown } {
   try {
@@ -99,8 +57,8 @@ function parse(schema: z.ZodType, value: unknown): { success: boolean; data?: un
 
 /**
  * What absence and null do, probed rather than read (a preprocess step that maps null to the default is
- * opaque): Kong's `required` is "never null once defaults are applied" — null refused, and absence either
- * refused or filled — and the default is what absence is filled with.
+ * opaque to any walk): Kong's `required` is "never null once defaults are applied" — null refused, and
+ * absence either refused or filled — and the default is what absence is filled with.
  */
 function presence(schema: z.ZodType): Pick<KongField, "required" | "default"> {
   const absent = parse(schema, undefined);
@@ -113,85 +71,62 @@ function presence(schema: z.ZodType): Pick<KongField, "required" | "default"> {
   };
 }
 
-function numberAttributes(checks: CheckDef[]): Pick<KongField, "type" | "between"> {
-  const integer = checks.some((c) => c.check === "number_format" && /int/.test(c.format ?? ""));
-  const min = checks.find((c) => c.check === "greater_than" && c.inclusive)?.value;
-  const max = checks.find((c) => c.check === "less_than" && c.inclusive)?.value;
-  return {
-    type: integer ? "integer" : "number",
-    ...(min !== undefined && max !== undefined ? { between: [min, max] as const } : {}),
-  };
+function enumType(values: readonly unknown[]): KongType {
+  if (values.every((v) => Number.isInteger(v))) return "integer";
+  if (values.every((v) => typeof v === "number")) return "number";
+  if (values.every((v) => typeof v === "boolean")) return "boolean";
+  return "string";
 }
 
-function lengthAttributes(checks: CheckDef[], implicitMin: number): Pick<KongField, "len_min" | "len_max"> {
-  const min = checks.find((c) => c.check === "min_length")?.minimum;
-  const max = checks.find((c) => c.check === "max_length")?.maximum;
+function lengths(node: { minLength?: number; maxLength?: number }, implicitMin: number) {
   return {
     // Kong refuses empty strings unless told otherwise, so a string's len_min of 1 goes unsaid.
-    ...(min !== undefined && min > implicitMin ? { len_min: min } : {}),
-    ...(max !== undefined ? { len_max: max } : {}),
+    ...(node.minLength !== undefined && node.minLength > implicitMin ? { len_min: node.minLength } : {}),
+    ...(node.maxLength !== undefined ? { len_max: node.maxLength } : {}),
   };
 }
 
-function isUuidCheck(check: CheckDef): boolean {
-  return (
-    check.check === "string_format" &&
-    (check.format === "uuid" || check.pattern?.source === UUID_PATTERN.source)
-  );
-}
-
-function oneOf(values: readonly unknown[]): KongField {
-  const type: KongType = values.every((v) => Number.isInteger(v))
-    ? "integer"
-    : values.every((v) => typeof v === "number")
-      ? "number"
-      : values.every((v) => typeof v === "boolean")
-        ? "boolean"
-        : "string";
-  return { type, one_of: values };
+/** One node of the zod walk in Kong's words. */
+function fromNode(node: ZodNode): KongField {
+  switch (node.type) {
+    case "string":
+      return { type: "string", ...lengths(node, 1), ...(node.uuid ? { uuid: true } : {}) };
+    case "number": {
+      const range = node.min !== undefined && node.max !== undefined;
+      return {
+        type: node.integer ? "integer" : "number",
+        ...(range ? { between: [node.min!, node.max!] } : {}),
+      };
+    }
+    case "boolean":
+      return { type: "boolean" };
+    case "enum":
+      return { type: enumType(node.values), one_of: node.values };
+    case "array":
+      return { type: node.set ? "set" : "array", ...lengths(node, 0), elements: fromNode(node.item) };
+    case "map":
+      return { type: "map", keys: fromNode(node.key), values: fromNode(node.value) };
+    case "record":
+      return {
+        type: "record",
+        fields: Object.entries(node.fields).map(([name, field]) => ({
+          [name]: { ...fromNode(field.node), ...presence(field.schema) },
+        })),
+      };
+    default:
+      // Kong has no "anything" type; a value Portico cannot type is a string, as form bodies read it.
+      return { type: "string" };
+  }
 }
 
 /** A value's type and constraints (no `required`/`default`: Kong gives those only to fields). */
 export function kongValue(schema: z.ZodType): KongField {
-  const def = defOf(schema);
-  if (def.type === "pipe" && defOf(def.in!).type === "array" && defOf(def.out!).type === "transform")
-    // An array piped into a transform is Kong's set (duplicates collapse: schemas/common.ts `set`).
-    return { ...kongValue(def.in!), type: "set" };
-  const inner = unwrapStep(schema);
-  if (inner) return kongValue(inner);
-  const checks = checksOf(def);
-  switch (def.type) {
-    case "string": {
-      const uuid = def.format === "uuid" || checks.some(isUuidCheck);
-      return { type: "string", ...lengthAttributes(checks, 1), ...(uuid ? { uuid: true } : {}) };
-    }
-    case "number":
-      return numberAttributes(checks);
-    case "boolean":
-      return { type: "boolean" };
-    case "enum":
-      return oneOf(Object.values(def.entries!));
-    case "literal":
-      return oneOf(def.values!);
-    case "array":
-      return { type: "array", ...lengthAttributes(checks, 0), elements: kongValue(def.element!) };
-    case "record":
-      return { type: "map", keys: kongValue(def.keyType!), values: kongValue(def.valueType!) };
-    case "object":
-      return { type: "record", fields: recordFields(def.shape!) };
-    default:
-      // Kong has no "anything" type; what the form decoder cannot type stays a string.
-      return { type: "string" };
-  }
+  return fromNode(walkValue(schema));
 }
 
 /** A field as Kong renders it: its value's type and constraints, whether it is required, its default. */
 export function kongField(schema: z.ZodType): KongField {
   return { ...kongValue(schema), ...presence(schema) };
-}
-
-function recordFields(shape: Record<string, z.ZodType>): KongFields {
-  return Object.entries(shape).map(([name, schema]) => ({ [name]: kongField(schema) }));
 }
 
 // --- entities ----------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ export type ZodNode = Common &
 
 export type ZodField = {
   node: ZodNode;
+  /** The field's own schema, for readers that probe what it does (Kong's required and default). */
+  schema: z.ZodType;
   /** `.nullable()` somewhere around the value: null is a value the field keeps. */
   nullable: boolean;
   /** `.optional()` or a default: the field may be absent. */
@@ -177,7 +179,7 @@ export function walkValue(schema: z.ZodType): ZodNode {
 
 /** A field: its value, and what the wrappers around it say (null kept, may be absent, default, description). */
 export function walkField(schema: z.ZodType): ZodField {
-  const field: ZodField = { node: walkValue(schema), nullable: false, optional: false };
+  const field: ZodField = { node: walkValue(schema), schema, nullable: false, optional: false };
   let insideNamedType = false;
   for (let s: z.ZodType | null = schema; s; s = unwrapStep(s)) {
     const meta = metaOf(s);

@@ -4,7 +4,7 @@
 // The expected bodies are Kong's own renderings, written here from Kong 3.x's definitions
 // (kong/db/schema/entities/*.lua, typedefs.lua, kong/plugins/*/daos.lua and schema.lua, rendered by
 // kong/api/api_helpers.lua's schema_to_jsonable: functions dropped, `schema` of foreign fields stripped; the
-// `description` texts are left out, Portico's schemas carry none). Portico's differences are then applied one
+// `description` texts are left out, Portico renders none). Portico's differences are then applied one
 // by one, each with its reason, so every deviation from Kong is spelled out and reviewed here.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ENTITY_NAMES } from "../../src/store/entities/index.ts";

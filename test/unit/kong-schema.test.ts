@@ -9,7 +9,6 @@ import {
   toKongPluginSchema,
   toKongSchema,
 } from "../../src/admin/kong-schema.ts";
-import { kindOf } from "../../src/admin/rest/form.ts";
 import { UUID_PATTERN } from "../../src/schemas/common.ts";
 
 describe("values", () => {
@@ -232,23 +231,5 @@ describe("plugins", () => {
     const schema = toKongPluginSchema({ config, protocols, nullScopes: [] });
     expect(schema.fields.map((f) => Object.keys(f)[0])).toEqual(["protocols", "config"]);
     expect(schema.entity_checks).toEqual([]);
-  });
-});
-
-describe("form kinds come from the same walker", () => {
-  test("sets and arrays are lists, maps keep their value kind, records their fields", () => {
-    expect(kindOf(z.array(z.number()).transform((v) => v))).toEqual({
-      kind: "array",
-      item: { kind: "number" },
-    });
-    expect(kindOf(z.record(z.string(), z.array(z.string())))).toEqual({
-      kind: "map",
-      value: { kind: "array", item: { kind: "string" } },
-    });
-    expect(kindOf(z.strictObject({ on: z.boolean().default(true), n: z.number().int() }))).toEqual({
-      kind: "record",
-      fields: { on: { kind: "boolean" }, n: { kind: "number" } },
-    });
-    expect(kindOf(z.enum(["a"]))).toEqual({ kind: "string" });
   });
 });

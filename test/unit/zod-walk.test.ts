@@ -94,8 +94,10 @@ describe("fields", () => {
       default: "http",
     });
     expect(walkField(uuid.optional())).toMatchObject({ nullable: false, optional: true });
-    expect(walkField(integer(0, 1))).toEqual({
+    const bounded = integer(0, 1);
+    expect(walkField(bounded)).toEqual({
       node: { type: "number", integer: true, min: 0, max: 1 },
+      schema: bounded,
       nullable: false,
       optional: false,
     });
