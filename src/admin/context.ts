@@ -17,7 +17,8 @@ export type NodeInfo = {
   started_at: number;
   /** The listeners' URLs. */
   listeners: { proxy: string; admin: string };
-  listenerInfo: { proxy: ListenerInfo[]; admin: ListenerInfo[] };
+  /** Each listener as bound; status is empty when `--status-listen` is off. */
+  listenerInfo: { proxy: ListenerInfo[]; admin: ListenerInfo[]; status: ListenerInfo[] };
   database: { dialect: string; location: string };
   service_management: boolean;
   /** Proxy workers serving this node's proxy listener. */

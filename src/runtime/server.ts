@@ -4,12 +4,12 @@
 import { hostname } from "node:os";
 import type { Server } from "bun";
 import { createAdminHandler, createStatusHandler } from "../admin/app.ts";
-import type { AdminContext, Readiness, TrafficCounts } from "../admin/context.ts";
+import type { AdminContext, ListenerInfo, Readiness, TrafficCounts } from "../admin/context.ts";
 import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
 import type { Store } from "../store/contract.ts";
 import { openStore } from "../store/open.ts";
-import type { BootConfig } from "./config.ts";
+import type { BootConfig, Listen } from "./config.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { listen, listenerUrl } from "./listen.ts";
 import { nodeMetrics } from "./node-metrics.ts";
@@ -52,6 +52,17 @@ function workerCount(config: BootConfig, log: (line: string) => void): number {
     return 1;
   }
   return config.workers;
+}
+
+/** A listener this process bound on its own socket; HTTP/1.1 (HTTP/2 needs TLS, which is not there yet). */
+function ownListener(address: Listen, server: Server<unknown>): ListenerInfo {
+  return {
+    host: address.host,
+    port: server.port!,
+    ssl: server.protocol === "https",
+    http2: false,
+    reuseport: false,
+  };
 }
 
 export async function startGateway(config: BootConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -117,7 +128,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       node_id: nodeId,
       started_at: startedAt,
       listeners: { proxy: "", admin: "" },
-      listenerInfo: { proxy: [], admin: [] },
+      listenerInfo: { proxy: [], admin: [], status: [] },
       database: { dialect: store.info.dialect, location: store.info.location },
       service_management: config.serviceManagement,
       workers,
@@ -213,19 +224,12 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   context.node.listeners.proxy = proxyUrl;
   context.node.listeners.admin = adminUrl;
   context.node.listenerInfo = {
-    // Proxy workers share their port through SO_REUSEPORT; both listeners speak HTTP/1.1 (no TLS yet).
+    // Proxy workers share their port through SO_REUSEPORT.
     proxy: [
       { host: config.proxyListen.host, port: plane.port, ssl: false, http2: false, reuseport: workers > 1 },
     ],
-    admin: [
-      {
-        host: config.adminListen.host,
-        port: adminServer.port!,
-        ssl: adminServer.protocol === "https",
-        http2: false,
-        reuseport: false,
-      },
-    ],
+    admin: [ownListener(config.adminListen, adminServer)],
+    status: statusServer ? [ownListener(config.statusListen!, statusServer)] : [],
   };
   const heartbeat = startHeartbeat(
     store,

@@ -90,8 +90,10 @@ describe("GET / and GET /status", () => {
       configuration: {
         proxy_listen: [address(tg.proxyUrl)],
         admin_listen: [address(tg.adminUrl)],
+        status_listen: ["off"],
         proxy_listeners: [kongListener(tg.proxyUrl)],
         admin_listeners: [kongListener(tg.adminUrl)],
+        status_listeners: [],
         database: TEST_STORE,
         database_location: tg.databasePath,
         service_management: true,
@@ -140,8 +142,10 @@ describe("GET / and GET /status", () => {
       expect(res.body.configuration).toEqual({
         proxy_listen: [address(off.proxyUrl)],
         admin_listen: [address(off.adminUrl)],
+        status_listen: ["off"],
         proxy_listeners: [kongListener(off.proxyUrl)],
         admin_listeners: [kongListener(off.adminUrl)],
+        status_listeners: [],
         database: TEST_STORE,
         database_location: off.databasePath,
         service_management: false,
@@ -165,6 +169,23 @@ describe("GET / with proxy workers", () => {
       expect(configuration.admin_listeners).toEqual([kongListener(pooled.adminUrl)]);
     } finally {
       await pooled.stop();
+    }
+  });
+});
+
+describe("GET / with a status listener", () => {
+  test("status_listen and status_listeners name it, as Kong's", async () => {
+    const withStatus = await startTestGateway(["--status-listen", "127.0.0.1:0"]);
+    try {
+      const { configuration } = (await call(withStatus, "/")).body;
+      const [listener] = configuration.status_listeners;
+      expect(listener).toEqual(kongListener(`http://127.0.0.1:${listener.port}`));
+      expect(configuration.status_listen).toEqual([`127.0.0.1:${listener.port}`]);
+      const status = await fetch(`http://127.0.0.1:${listener.port}/status`);
+      expect(status.status).toBe(200);
+      await status.arrayBuffer();
+    } finally {
+      await withStatus.stop();
     }
   });
 });

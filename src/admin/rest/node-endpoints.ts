@@ -53,6 +53,7 @@ export function registerNodeEndpoints(router: AdminRouter, context: AdminContext
     GET: async () => {
       const proxyListeners = node.listenerInfo.proxy.map(kongListener);
       const adminListeners = node.listenerInfo.admin.map(kongListener);
+      const statusListeners = node.listenerInfo.status.map(kongListener);
       return json({
         tagline: "Welcome to portico",
         version: node.version,
@@ -68,8 +69,11 @@ export function registerNodeEndpoints(router: AdminRouter, context: AdminContext
         configuration: {
           proxy_listen: proxyListeners.map((l) => l.listener),
           admin_listen: adminListeners.map((l) => l.listener),
+          // Kong's status_listen is "off" unless configured.
+          status_listen: statusListeners.length > 0 ? statusListeners.map((l) => l.listener) : ["off"],
           proxy_listeners: proxyListeners,
           admin_listeners: adminListeners,
+          status_listeners: statusListeners,
           database: node.database.dialect,
           database_location: node.database.location,
           service_management: node.service_management,
