@@ -10,6 +10,7 @@ import { keyAuth } from "./key-auth/index.ts";
 import { prometheus } from "./prometheus/index.ts";
 import { rateLimiting } from "./rate-limiting/index.ts";
 import { requestSizeLimiting } from "./request-size-limiting/index.ts";
+import { requestTermination } from "./request-termination/index.ts";
 
 /** Plugin descriptors by name. */
 export type PluginCatalog = ReadonlyMap<string, AnyPluginDescriptor>;
@@ -26,6 +27,7 @@ export const PLUGIN_CATALOG: PluginCatalog = new Map(
       requestSizeLimiting,
       rateLimiting,
       prometheus,
+      requestTermination,
     ] as AnyPluginDescriptor[]
   ).map((p) => [p.name, p]),
 );

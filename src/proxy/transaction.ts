@@ -3,6 +3,7 @@
 // log). Created only when something will read it, so a request nobody logs pays nothing.
 import type { PluginChain } from "../plugins/chain.ts";
 import type { ConsumerIdentity, LogEntry, LogLatencies, LogRecord, LogTry } from "../plugins/contract.ts";
+import { parseQuery } from "../plugins/kong-request.ts";
 import type { ProxyPluginContext } from "./plugin-context.ts";
 import type { RouteTarget, UpstreamTarget } from "./snapshot.ts";
 
@@ -143,29 +144,4 @@ function queryIndex(uri: string): number {
 function hostWithoutPort(host: string): string {
   const end = host.startsWith("[") ? host.indexOf("]") + 1 : host.indexOf(":");
   return (end > 0 ? host.slice(0, end) : host).toLowerCase();
-}
-
-/** Kong's kong.request.get_query(): repeated names become arrays, a name without `=` is `true`. */
-function parseQuery(query: string): Record<string, string | string[] | true> {
-  const out: Record<string, string | string[] | true> = {};
-  if (query === "") return out;
-  for (const part of query.split("&")) {
-    if (part === "") continue;
-    const eq = part.indexOf("=");
-    const name = decode(eq < 0 ? part : part.slice(0, eq));
-    const value: string | true = eq < 0 ? true : decode(part.slice(eq + 1));
-    const existing = out[name];
-    if (existing === undefined) out[name] = value;
-    else if (Array.isArray(existing)) existing.push(String(value));
-    else out[name] = [String(existing), String(value)];
-  }
-  return out;
-}
-
-function decode(text: string): string {
-  try {
-    return decodeURIComponent(text.replaceAll("+", " "));
-  } catch {
-    return text;
-  }
 }
