@@ -115,7 +115,7 @@ describe("request-termination", () => {
   test("trigger: only requests with the header or the query argument are terminated", async () => {
     await w.pass("/plain-trigger");
     await w.pass("/plain-trigger?other=1", { headers: { "x-stop": "1" } });
-    for (const init of [{ headers: { stop: "" } }, { headers: { Stop: "yes" } }]) {
+    for (const init of [{ headers: { stop: "" } }, { headers: { Stop: "yes" } }] as RequestInit[]) {
       const a = await w.call("/plain-trigger", init);
       expect({ status: a.status, body: a.body }).toEqual({
         status: 503,
