@@ -3,6 +3,7 @@
 import { acl } from "./acl/index.ts";
 import { basicAuth } from "./basic-auth/index.ts";
 import type { AnyPluginDescriptor } from "./contract.ts";
+import { correlationId } from "./correlation-id/index.ts";
 import { cors } from "./cors/index.ts";
 import { ipRestriction } from "./ip-restriction/index.ts";
 import { jwt } from "./jwt/index.ts";
@@ -28,6 +29,7 @@ export const PLUGIN_CATALOG: PluginCatalog = new Map(
       rateLimiting,
       prometheus,
       requestTermination,
+      correlationId,
     ] as AnyPluginDescriptor[]
   ).map((p) => [p.name, p]),
 );

@@ -55,6 +55,8 @@ export interface PluginContext {
    * response hooks see it. A later value for the same name replaces an earlier one.
    */
   setResponseHeader(name: string, value: string): void;
+  /** Adds a field to this request's log serializer record (Kong's kong.log.set_serialize_value). */
+  setSerializeValue(key: string, value: unknown): void;
   /**
    * A gateway answer with exactly the body and headers given (Kong's kong.response.exit), plus the gateway's
    * own Server, request id and latency headers.

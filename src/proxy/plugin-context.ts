@@ -21,6 +21,8 @@ export class ProxyPluginContext implements PluginContext {
   tooLargeStatus = 413;
   /** Headers for whatever response goes out (setResponseHeader), in the order they were set. */
   responseHeaders: [string, string][] | null = null;
+  /** Fields plugins added to the log serializer record (setSerializeValue). */
+  serializeValues: Record<string, unknown> | null = null;
   #decoded: string | undefined;
 
   constructor(
@@ -117,6 +119,11 @@ export class ProxyPluginContext implements PluginContext {
   setResponseHeader(name: string, value: string): void {
     this.responseHeaders ??= [];
     this.responseHeaders.push([name, value]);
+  }
+
+  setSerializeValue(key: string, value: unknown): void {
+    this.serializeValues ??= {};
+    this.serializeValues[key] = value;
   }
 
   /** Adds the headers plugins asked for to the response that goes out. */

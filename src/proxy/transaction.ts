@@ -129,6 +129,7 @@ export class Transaction implements LogEntry {
     if (this.upstream !== null)
       record.service = { id: this.upstream.id, name: this.upstream.name, host: this.upstream.host };
     if (ctx?.consumer) record.consumer = { ...ctx.consumer };
+    if (ctx?.serializeValues) Object.assign(record, ctx.serializeValues);
     return record;
   }
 }

@@ -88,6 +88,7 @@ const catalog: PluginCatalog = new Map(
         ctx.setResponseHeader("x-probe", "first");
         ctx.setResponseHeader("x-probe", "second");
         ctx.setResponseHeader("x-probe-other", "yes");
+        ctx.setSerializeValue("probe_field", { set: "by probe" });
         if (ctx.request.headers.has("x-answer")) return ctx.respond(403, "answered by probe");
         if (ctx.request.headers.has("x-throw")) throw new Error("probe broke");
         return undefined;
@@ -257,6 +258,8 @@ describe("the log phase", () => {
     expect(record.source).toBe("upstream");
     expect(record.workspace_name).toBe("default");
     expect(Math.abs(record.started_at - Date.now())).toBeLessThan(10_000);
+    // A field a plugin added (Kong's kong.log.set_serialize_value).
+    expect(record.probe_field).toEqual({ set: "by probe" });
   });
 
   test("a plugin's answer: source kong, no upstream wait, the body's size", async () => {

@@ -1,0 +1,28 @@
+// Correlation id generators (kong/plugins/correlation-id/handler.lua). Their state is module state, so it is
+// per worker thread (each thread evaluates its own copy of this module), as Kong's is per nginx worker: the
+// `uuid#counter` form is this worker's own UUID and counter, so two workers never produce the same id.
+import { threadId } from "node:worker_threads";
+
+let workerUuid: string | null = null;
+let counter = 0;
+/** Requests this worker gave a tracker id (stands in for nginx's connection serial and request count). */
+let tracked = 0;
+
+export type Generator = (url: string) => string;
+
+export const GENERATE: Readonly<Record<"uuid" | "uuid#counter" | "tracker", Generator>> = {
+  uuid: () => crypto.randomUUID(),
+  "uuid#counter": () => {
+    workerUuid ??= crypto.randomUUID();
+    counter++;
+    return `${workerUuid}#${counter}`;
+  },
+  // Kong: server address, port, worker pid, connection serial, requests on it, time (seconds, 3 decimals).
+  // Bun shows neither the connection serial nor the local address: the address and port the request was
+  // sent to, the worker thread's id and its own request count take their place.
+  tracker: (url) => {
+    const { hostname, port } = new URL(url);
+    tracked++;
+    return `${hostname}-${port}-${process.pid}-${threadId}-${tracked}-${(Date.now() / 1000).toFixed(3)}`;
+  },
+};
