@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { RateCounters } from "../schemas/rate-windows.ts";
 import type { CredentialIndex } from "./credential-index.ts";
 import type { LogEntry } from "./log-entry.ts";
+import type { ErrorLogger } from "./log-levels.ts";
 import type { MetricsRecorder } from "./metrics.ts";
 
 export type { LogEntry, LogLatencies, LogRecord, LogTry } from "./log-entry.ts";
@@ -117,6 +118,8 @@ export type PluginEnv = {
   clusterCounters: RateCounters | null;
   /** This worker's metric series (the node sums every worker's when /metrics is scraped). */
   metrics: MetricsRecorder;
+  /** The node's error log (leveled, as Kong's kong.log.err / warn / notice). */
+  errorLog: ErrorLogger;
 };
 
 /** Where a plugin is configured: its id, and the route, service and consumer it is scoped to (null: any). */

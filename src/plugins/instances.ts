@@ -14,6 +14,7 @@ export function standaloneEnv(log: (line: string) => void): PluginEnv {
     localCounters: new SharedCounters(SharedCounters.allocate(1 << 12)),
     clusterCounters: null,
     metrics: new MetricsRegistry(),
+    errorLog: (level, message) => log(`[${level}] ${message}`),
   };
 }
 

@@ -11,7 +11,10 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"])
 /** Why an upstream call ended without a response. */
 export type ForwardFailure = "timeout" | "refused" | "dns" | "too-large" | "client-gone";
 
-export type ForwardOutcome = { ok: true; response: Response } | { ok: false; failure: ForwardFailure };
+/** A failed call: its kind (what the client is answered) and its cause in words, for the error log. */
+export type ForwardOutcome =
+  | { ok: true; response: Response }
+  | { ok: false; failure: ForwardFailure; cause: string };
 
 export type ForwardCall = {
   request: Request;
@@ -95,6 +98,36 @@ function classify(error: unknown, reason: unknown): ForwardFailure {
   return "refused";
 }
 
+/** TLS failures Bun's fetch reports by OpenSSL's name (verification) or as a handshake error. */
+const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME|ALTNAME/;
+
+/** Why the call failed, as nginx words it in its error log (the phase it failed in, and the system's code). */
+function describe(failure: ForwardFailure, error: unknown, call: ForwardCall): string {
+  const code = (error as { code?: string } | null)?.code ?? (error as Error | null)?.name ?? "Error";
+  const message = (error as Error | null)?.message ?? String(error);
+  const { upstream } = call;
+  switch (failure) {
+    case "timeout":
+      return call.hasBody && call.streamLimit === null && call.bufferedBody === undefined
+        ? `upstream timed out (no response within write_timeout + read_timeout = ${upstream.writeTimeout + upstream.readTimeout} ms) while sending request to or reading response header from upstream`
+        : `upstream timed out (no response header within read_timeout = ${upstream.readTimeout} ms) while reading response header from upstream`;
+    case "dns":
+      return `upstream host "${upstream.host}" could not be resolved (${code}: ${message})`;
+    case "too-large":
+      return "request body larger than the limit while sending it to upstream";
+    case "client-gone":
+      return "client closed the connection while waiting for the upstream";
+    case "refused":
+      if (code === "ECONNREFUSED")
+        return `connect() failed (${code}: connection refused) while connecting to upstream`;
+      if (TLS_CODE.test(code))
+        return `TLS handshake with upstream failed (${code}: ${message}) while SSL handshaking to upstream`;
+      if (code === "ECONNRESET")
+        return `upstream closed the connection (${code}) while sending request to or reading response header from upstream`;
+      return `upstream request failed (${code}: ${message}) while sending request to or reading response header from upstream`;
+  }
+}
+
 /** One upstream call; `retry` adds the further attempts. */
 export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
   const { request, upstream } = call;
@@ -108,7 +141,8 @@ export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
   };
   const onClientAbort = () => abort(CLIENT_GONE);
   const clientSignal = request.signal;
-  if (clientSignal.aborted) return { ok: false, failure: "client-gone" };
+  if (clientSignal.aborted)
+    return { ok: false, failure: "client-gone", cause: describe("client-gone", null, call) };
   clientSignal.addEventListener("abort", onClientAbort);
   const armReadTimer = () => {
     if (reason === undefined) readTimer = setTimeout(() => abort(TIMEOUT), upstream.readTimeout);
@@ -156,7 +190,7 @@ export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
     clientSignal.removeEventListener("abort", onClientAbort);
     const failure = classify(error, reason);
     if (call.tx?.tries) record(call.tx.tries, upstream, startedAt, FAILURE_STATUS[failure]);
-    return { ok: false, failure };
+    return { ok: false, failure, cause: describe(failure, error, call) };
   }
 }
 

@@ -1,6 +1,9 @@
 // The data plane's public face: runtime/ creates one Proxy, feeds it snapshots, and mounts its handlers on
 // the proxy listener. Nothing here imports store/, admin/ or runtime/.
 import type { Server, WebSocketHandler } from "bun";
+import type { ErrorLogger } from "../plugins/log-levels.ts";
+import type { AccessLogFormat } from "./access-log.ts";
+import { ACCESS_LOG_FORMATS } from "./access-log.ts";
 import { LogPhase } from "./log-phase.ts";
 import { handle, type PipelineEnv } from "./pipeline.ts";
 import { createRequestIds } from "./request-id.ts";
@@ -9,6 +12,7 @@ import { buildSnapshot, type Snapshot } from "./snapshot.ts";
 import type { TrustedIps } from "./trusted-ips.ts";
 import { websocketHandler } from "./websocket.ts";
 
+export type { AccessLogFormat } from "./access-log.ts";
 export {
   buildSnapshot,
   type ConfigFault,
@@ -36,6 +40,10 @@ export type ProxyOptions = {
   realIpHeader?: string;
   /** Where a failing plugin (access or log hook) is reported; default stderr. */
   report?: (line: string) => void;
+  /** The error log (causes of the gateway's own 5xx answers); default: `report`, with the level in front. */
+  errorLog?: ErrorLogger;
+  /** One line per request, in this format, handed to `write` after the response went out; default: off. */
+  accessLog?: { format: AccessLogFormat; write(line: string): void } | null;
 };
 
 export type Proxy = {
@@ -43,6 +51,8 @@ export type Proxy = {
   websocket: WebSocketHandler<unknown>;
   swap(snapshot: Snapshot): void;
   current(): Snapshot;
+  /** Runs the log phase of the requests answered so far without waiting for the next turn (before a stop). */
+  flushLogs(): void;
 };
 
 export const DEFAULT_URI_LIMIT = 8192;
@@ -56,6 +66,9 @@ export function createProxy(options: ProxyOptions): Proxy {
   let current = buildSnapshot({ version: 0, services: [], routes: [] });
   const version = options.version ?? "dev";
   const report = options.report ?? ((line: string) => console.error(line));
+  const errorLog: ErrorLogger = options.errorLog ?? ((level, message) => report(`[${level}] ${message}`));
+  const accessLog = options.accessLog ?? null;
+  const line = accessLog === null ? null : ACCESS_LOG_FORMATS[accessLog.format];
   const env: PipelineEnv = {
     bodyLimit: options.bodyLimit,
     uriLimit: options.uriLimit ?? DEFAULT_URI_LIMIT,
@@ -67,15 +80,18 @@ export function createProxy(options: ProxyOptions): Proxy {
     realIpHeader: (options.realIpHeader ?? "x-real-ip").toLowerCase(),
     port: "",
     report,
-    logPhase: new LogPhase(report),
+    errorLog,
+    logsEveryRequest: accessLog !== null,
+    logPhase: new LogPhase(report, accessLog === null ? null : (tx) => accessLog.write(line!(tx))),
   };
   return {
     fetch(request, server) {
       try {
         return handle(request, server, current, env);
       } catch (error) {
-        console.error(`proxy: unexpected error: ${(error as Error).stack ?? error}`);
-        return gatewayResponse(500, MESSAGES[500], env.nextRequestId(), env.serverToken, performance.now());
+        const requestId = env.nextRequestId();
+        errorLog("error", `unexpected error: ${(error as Error).stack ?? error}, request_id: "${requestId}"`);
+        return gatewayResponse(500, MESSAGES[500], requestId, env.serverToken, performance.now());
       }
     },
     websocket: websocketHandler as WebSocketHandler<unknown>,
@@ -85,5 +101,6 @@ export function createProxy(options: ProxyOptions): Proxy {
       if (previous !== snapshot) previous.lifecycle.retire();
     },
     current: () => current,
+    flushLogs: () => env.logPhase.flush(),
   };
 }

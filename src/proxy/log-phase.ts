@@ -1,6 +1,6 @@
 // The log phase: once a response is handed over, its transaction learns the status and size and is queued;
 // the queue is drained on the next turn of the event loop (many requests per turn under load), running the
-// plugins' log hooks and then any request logger. Nothing here delays a response.
+// plugins' log hooks and then the access log. Nothing here delays a response.
 import { runLog } from "../plugins/chain.ts";
 import type { Transaction } from "./transaction.ts";
 
@@ -8,9 +8,11 @@ export class LogPhase {
   #queue: Transaction[] = [];
   #scheduled = false;
   readonly #report: (line: string) => void;
+  readonly #accessLog: ((tx: Transaction) => void) | null;
 
-  constructor(report: (line: string) => void) {
+  constructor(report: (line: string) => void, accessLog: ((tx: Transaction) => void) | null = null) {
     this.#report = report;
+    this.#accessLog = accessLog;
   }
 
   push(tx: Transaction): void {
@@ -18,6 +20,11 @@ export class LogPhase {
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(this.#drain);
+  }
+
+  /** Runs the log phase of every request queued so far, now (the gateway is stopping). */
+  flush(): void {
+    this.#drain();
   }
 
   readonly #drain = (): void => {
@@ -30,6 +37,12 @@ export class LogPhase {
         runLog(plugins.chain, plugins.ctx, tx, (name, error) =>
           this.#report(`plugin ${name} log hook failed: ${(error as Error)?.stack ?? error}`),
         );
+      if (this.#accessLog !== null)
+        try {
+          this.#accessLog(tx);
+        } catch (error) {
+          this.#report(`access log failed: ${(error as Error)?.stack ?? error}`);
+        }
       tx.onLogged?.();
     }
   };

@@ -4,6 +4,7 @@
 import type { Server } from "bun";
 import { type PluginChain, runAccess, runResponse } from "../plugins/chain.ts";
 import type { ResponseSource } from "../plugins/contract.ts";
+import type { ErrorLogger } from "../plugins/log-levels.ts";
 import { normalizeRequestPath } from "../schemas/normalize-path.ts";
 import { attempt, type ForwardCall, type ForwardOutcome, retry } from "./forward.ts";
 import { isValidHost, setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
@@ -35,10 +36,14 @@ export type PipelineEnv = {
   realIpHeader: string;
   /** The listener's port as a string, learnt from the first request. */
   port: string;
-  /** Where finished requests that something logs go (plugin log hooks). */
+  /** Where finished requests that something logs go (plugin log hooks, the access log). */
   logPhase: LogPhase;
+  /** Every request is logged (the access log is on), not only those of routes whose plugins log. */
+  logsEveryRequest: boolean;
   /** Reports a failing plugin. */
   report: (line: string) => void;
+  /** The error log: the cause of every 5xx the gateway makes itself, with the request id. */
+  errorLog: ErrorLogger;
 };
 
 const DIGITS = /^\d+$/;
@@ -53,8 +58,15 @@ export function handle(
 ): Response | Promise<Response> | undefined {
   const start = performance.now();
   const requestId = env.nextRequestId();
-  const fail = (status: keyof typeof MESSAGES, extra?: Record<string, string>) =>
-    gatewayResponse(status, MESSAGES[status], requestId, env.serverToken, start, extra);
+  const fail = (status: keyof typeof MESSAGES, extra?: Record<string, string>, route?: RouteTarget) => {
+    const response = gatewayResponse(status, MESSAGES[status], requestId, env.serverToken, start, extra);
+    if (!env.logsEveryRequest) return response;
+    return finish(
+      unmatchedTransaction(request, server, env, requestId, start, route),
+      response,
+      env.logPhase,
+    );
+  };
 
   // Bun gives an absolute URL (a relative one for an HTTP/1.0 request without Host).
   const url = request.url;
@@ -111,17 +123,29 @@ export function handle(
   const route: RouteTarget = match.value;
 
   if (!route.allowsHttp) {
-    if (route.redirectStatus === 426) return fail(426, UPGRADE_TO_TLS);
-    return redirectResponse(
+    if (route.redirectStatus === 426) return fail(426, UPGRADE_TO_TLS, route);
+    const redirect = redirectResponse(
       route.redirectStatus,
       `https://${host}${rawPath}${query}`,
       requestId,
       env.serverToken,
       start,
     );
+    if (!env.logsEveryRequest) return redirect;
+    return finish(
+      unmatchedTransaction(request, server, env, requestId, start, route),
+      redirect,
+      env.logPhase,
+    );
   }
   const upstream = route.upstream;
-  if (upstream === null) return fail(503);
+  if (upstream === null) {
+    env.errorLog(
+      "error",
+      `route ${route.name ?? route.id} has no service to proxy to, client: ${server.requestIP(request)?.address ?? ""}, request: "${method} ${rawPath}${query} HTTP/1.1", request_id: "${requestId}"`,
+    );
+    return fail(503, undefined, route);
+  }
 
   const peerIp = server.requestIP(request)?.address ?? "";
   const trusted = env.trustedIps?.(peerIp) === true;
@@ -141,14 +165,46 @@ export function handle(
     rawPath,
     query,
     host,
+    hostHeader,
     method,
     hasBody,
     streamLimit,
     requestId,
     start,
   };
-  if (route.plugins !== null) return runPlugins(state, route.plugins, snapshot);
-  return forwardMatched(state, null, null);
+  // Only a request something logs (the access log, a plugin's log hook) gets a log record.
+  const tx = env.logsEveryRequest || route.plugins?.hasLog === true ? newTransaction(state) : null;
+  if (route.plugins !== null) return runPlugins(state, route.plugins, snapshot, tx);
+  if (tx === null) return forwardMatched(state, null, null);
+  return finish(tx, forwardMatched(state, null, tx), env.logPhase);
+}
+
+/** The log record of a request the gateway answered before it reached a route's upstream (404, 400, 414…). */
+function unmatchedTransaction(
+  request: Request,
+  server: Server<unknown>,
+  env: PipelineEnv,
+  requestId: string,
+  start: number,
+  route: RouteTarget | undefined,
+): Transaction {
+  const url = request.url;
+  const path = url.charCodeAt(0) === 47 ? url : url.slice(url.indexOf("/", url.indexOf("//") + 2));
+  const peerIp = server.requestIP(request)?.address ?? "";
+  const clientIp =
+    env.trustedIps?.(peerIp) === true ? (realClientIp(request.headers, env.realIpHeader) ?? peerIp) : peerIp;
+  const tx = new Transaction(
+    request,
+    requestId,
+    request.method,
+    start,
+    path || "/",
+    clientIp,
+    "http",
+    env.port,
+  );
+  if (route !== undefined) tx.route = route;
+  return tx;
 }
 
 /**
@@ -186,6 +242,8 @@ type Matched = {
   rawPath: string;
   query: string;
   host: string;
+  /** The client's Host header as sent (forwarding rewrites the live one). */
+  hostHeader: string | null;
   method: string;
   hasBody: boolean;
   streamLimit: number | null;
@@ -200,10 +258,16 @@ type PluginRun = {
   tx: Transaction | null;
   /** Reports a failing plugin. */
   report: (line: string) => void;
+  errorLog: ErrorLogger;
 };
 
 /** Runs the route's access plugins; the first one that answers ends the request. */
-function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Response | Promise<Response> {
+function runPlugins(
+  state: Matched,
+  chain: PluginChain,
+  snapshot: Snapshot,
+  tx: Transaction | null,
+): Response | Promise<Response> {
   const { request, route, upstream, websocket } = state;
   const ctx = new ProxyPluginContext(
     request,
@@ -222,9 +286,7 @@ function runPlugins(state: Matched, chain: PluginChain, snapshot: Snapshot): Res
     state.start,
     state.streamLimit,
   );
-  // Only a chain with log hooks needs the request's log record.
-  const tx = chain.hasLog ? newTransaction(state) : null;
-  const run: PluginRun = { chain, ctx, tx, report: state.env.report };
+  const run: PluginRun = { chain, ctx, tx, report: state.env.report, errorLog: state.env.errorLog };
   if (tx !== null) tx.plugins = run;
   const proceed = (answer: Response | undefined) =>
     answer === undefined ? forwardMatched(state, run, tx) : withResponseHooks(run, answer, "exit");
@@ -290,6 +352,11 @@ function newTransaction(state: Matched): Transaction {
  */
 function pluginFailure(run: PluginRun, error: unknown): Response {
   run.report(`proxy: plugin failed on request ${run.ctx.requestId}: ${(error as Error)?.stack ?? error}`);
+  const { ctx } = run;
+  run.errorLog(
+    "error",
+    `plugin failed (${(error as Error)?.message ?? error}), client: ${ctx.clientIp}, request: "${ctx.method} ${ctx.path}${ctx.query} HTTP/1.1", request_id: "${ctx.requestId}"`,
+  );
   const response = run.ctx.respond(500, MESSAGES[500]);
   run.ctx.applyResponseHeaders(response.headers);
   if (run.tx !== null) run.tx.source = "kong";
@@ -348,7 +415,7 @@ function forwardMatched(
       `${upstream.wsOrigin}${upstreamPath}${query}`,
       upstreamHeaders,
       upstream,
-      { requestId, start, env, plugins, tx },
+      { requestId, start, env, plugins, tx, state },
     );
   return proxyHttp(
     request,
@@ -359,7 +426,7 @@ function forwardMatched(
     // A plugin may have lowered the limit on a body of unannounced length (request-size-limiting).
     plugins === null ? state.streamLimit : plugins.ctx.streamLimit,
     upstream,
-    { requestId, start, env, plugins, tx },
+    { requestId, start, env, plugins, tx, state },
   );
 }
 
@@ -369,7 +436,18 @@ type Context = {
   env: PipelineEnv;
   plugins: PluginRun | null;
   tx: Transaction | null;
+  state: Matched;
 };
+
+/** One error-log line for a failure the gateway answers itself: its cause and the request, as nginx writes it. */
+function logFailure(ctx: Context, cause: string, url: string, status: number): void {
+  const { state } = ctx;
+  // A client that hung up is not the gateway's failure (nginx logs it at info).
+  ctx.env.errorLog(
+    status >= 500 ? "error" : "info",
+    `${cause}, client: ${state.clientIp}, server: portico, request: "${state.method} ${state.rawPath}${state.query} HTTP/1.1", upstream: "${url}", host: "${state.hostHeader ?? ""}", status: ${status}, request_id: "${state.requestId}"`,
+  );
+}
 
 function failureResponse(
   outcome: ForwardOutcome & { ok: false },
@@ -427,6 +505,7 @@ async function proxyHttp(
         "x-portico-upstream-latency": String(upstreamMs),
         "x-portico-proxy-latency": String(proxyMs),
       });
+      logFailure(ctx, outcome.cause, url, failure.status);
       return ctx.plugins === null || outcome.failure === "client-gone"
         ? failure
         : await withResponseHooks(ctx.plugins, failure, "error");
@@ -434,20 +513,29 @@ async function proxyHttp(
     const response = outcome.response;
     stripResponseHopByHop(response.headers);
     setResponseHeaders(response.headers, ctx.env.via, ctx.requestId, upstreamMs, proxyMs);
-    if (ctx.plugins === null) {
-      const relayed = relay(response, method, ctx.env.bufferMax, null);
-      return relayed instanceof Promise ? await relayed : relayed;
-    }
     if (tx !== null) {
       tx.headersAt = received;
       tx.upstreamStatus = String(response.status);
     }
+    if (ctx.plugins === null) {
+      if (tx !== null) tx.source = "upstream";
+      const relayed = relay(response, method, ctx.env.bufferMax, tx);
+      return relayed instanceof Promise ? await relayed : relayed;
+    }
     let answer = withResponseHooks(ctx.plugins, response, "service");
     if (answer instanceof Promise) answer = await answer;
     return await relay(answer, method, ctx.env.bufferMax, tx);
-  } catch {
+  } catch (error) {
     // The response body failed while being buffered: the client went away or the upstream broke off.
     if (request.signal.aborted) return new Response(null, { status: 499 });
+    if (tx !== null) tx.source = "kong";
+    const code = (error as { code?: string } | null)?.code ?? (error as Error | null)?.name ?? "Error";
+    logFailure(
+      ctx,
+      `upstream response body broke off (${code}: ${(error as Error | null)?.message ?? error}) while reading upstream`,
+      url,
+      502,
+    );
     const failure = gatewayResponse(502, MESSAGES[502], ctx.requestId, ctx.env.serverToken, ctx.start);
     return ctx.plugins === null ? failure : await withResponseHooks(ctx.plugins, failure, "error");
   }
@@ -476,6 +564,14 @@ async function proxyWebSocket(
     return undefined as unknown as Response;
   }
   const status = result.failure === "timeout" ? 504 : 502;
+  logFailure(
+    ctx,
+    result.failure === "timeout"
+      ? `upstream timed out (no WebSocket handshake within connect_timeout = ${upstream.connectTimeout} ms) while connecting to upstream`
+      : "WebSocket handshake with upstream failed while connecting to upstream",
+    url,
+    status,
+  );
   const failure = gatewayResponse(status, MESSAGES[status], ctx.requestId, ctx.env.serverToken, ctx.start);
   return ctx.plugins === null ? failure : withResponseHooks(ctx.plugins, failure, "error");
 }

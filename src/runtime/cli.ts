@@ -47,6 +47,9 @@ export async function runCli(
 
 async function serveUntilSignal(config: Parameters<typeof startGateway>[0]): Promise<number> {
   const gateway = await startGateway(config);
+  // logrotate's postrotate sends SIGUSR1, as to nginx: every log file is opened again.
+  const reopen = () => gateway.reopenLogs();
+  process.on("SIGUSR1", reopen);
   const signal = await new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -59,6 +62,7 @@ async function serveUntilSignal(config: Parameters<typeof startGateway>[0]): Pro
   process.once("SIGINT", forceExit);
   process.once("SIGTERM", forceExit);
   await gateway.stop();
+  process.off("SIGUSR1", reopen);
   console.log("portico: stopped");
   return 0;
 }

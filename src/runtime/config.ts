@@ -3,6 +3,7 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { LOG_LEVELS, type LogLevel } from "../plugins/log-levels.ts";
 import { compileTrustedIps, type TrustedIps, TrustedIpsError } from "../proxy/index.ts";
 
 export type Listen = { host: string; port: number };
@@ -25,7 +26,19 @@ export type BootConfig = Readonly<{
   workers: number;
   /** Header in which a trusted peer names the client's address. */
   realIpHeader: string;
+  /** One line per proxied request: a file path, `stdout`/`stderr`, or null (off). */
+  accessLog: string | null;
+  accessLogFormat: AccessLogFormat;
+  /** One line per admin API request (nginx's combined format), or null (off). */
+  adminAccessLog: string | null;
+  /** Where the error log goes: a file path, `stdout` or `stderr`. */
+  errorLog: string;
+  logLevel: LogLevel;
+  /** Most bytes each log writer holds while its destination does not keep up (lines beyond are dropped). */
+  logBuffer: number;
 }>;
+
+export type AccessLogFormat = "combined" | "json";
 
 /** A bad flag or value: the CLI prints the message on one line and exits with code 2. */
 export class ConfigError extends Error {}
@@ -37,6 +50,12 @@ export const DEFAULTS = {
   proxyBodyLimit: 128 * 1024 * 1024,
   realIpHeader: "X-Real-IP",
   workers: "auto",
+  accessLog: "off",
+  accessLogFormat: "combined",
+  adminAccessLog: "off",
+  errorLog: "stderr",
+  logLevel: "notice",
+  logBuffer: "4m",
 } as const;
 
 const listenSchema = z.string().transform((value, ctx): Listen => {
@@ -91,6 +110,18 @@ const workersSchema = z.string().transform((value, ctx) => {
   return count;
 });
 
+/** `off`, `stdout`, `stderr` or a file path; `off` → null. */
+const logPathSchema = z
+  .string()
+  .refine((value) => value.trim() === value && value !== "", {
+    error: "expected off, stdout, stderr or a path",
+  })
+  .transform((value) => (value === "off" ? null : value));
+
+const accessLogFormatSchema = z.enum(["combined", "json"], { error: "expected combined or json" });
+
+const logLevelSchema = z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` });
+
 const COMMANDS = ["start", "migrate", "help", "version"] as const;
 
 export const USAGE = `Usage: portico [command] [options]
@@ -117,6 +148,21 @@ Options (each also as an environment variable):
                                                        PORTICO_WORKERS          (default auto)
   --real-ip-header NAME        where a trusted peer names the client's address
                                                        PORTICO_REAL_IP_HEADER   (default ${DEFAULTS.realIpHeader})
+  --access-log PATH|stdout|off one line per proxied request
+                                                       PORTICO_ACCESS_LOG       (default ${DEFAULTS.accessLog})
+  --access-log-format combined|json
+                               nginx's combined plus Kong's request id, or one JSON object per line
+                                                       PORTICO_ACCESS_LOG_FORMAT (default ${DEFAULTS.accessLogFormat})
+  --admin-access-log PATH|stdout|off
+                               one line per admin API request (combined)
+                                                       PORTICO_ADMIN_ACCESS_LOG (default ${DEFAULTS.adminAccessLog})
+  --error-log PATH|stdout|stderr
+                               failures with their cause and request id (nginx's error-log lines)
+                                                       PORTICO_ERROR_LOG        (default ${DEFAULTS.errorLog})
+  --log-level LEVEL            debug, info, notice, warn, error, crit, alert or emerg
+                                                       PORTICO_LOG_LEVEL        (default ${DEFAULTS.logLevel})
+  --log-buffer SIZE            log bytes held per writer while a destination is slow; more are dropped
+                                                       PORTICO_LOG_BUFFER       (default ${DEFAULTS.logBuffer})
   -h, --help                   show this help
   -v, --version                same as the version command
 `;
@@ -163,6 +209,20 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const trustedIps = pick(values["trusted-ips"], "PORTICO_TRUSTED_IPS", "");
   const realIpHeader = pick(values["real-ip-header"], "PORTICO_REAL_IP_HEADER", DEFAULTS.realIpHeader);
   const workers = pick(values.workers, "PORTICO_WORKERS", DEFAULTS.workers);
+  const accessLog = pick(values["access-log"], "PORTICO_ACCESS_LOG", DEFAULTS.accessLog);
+  const accessLogFormat = pick(
+    values["access-log-format"],
+    "PORTICO_ACCESS_LOG_FORMAT",
+    DEFAULTS.accessLogFormat,
+  );
+  const adminAccessLog = pick(
+    values["admin-access-log"],
+    "PORTICO_ADMIN_ACCESS_LOG",
+    DEFAULTS.adminAccessLog,
+  );
+  const errorLog = pick(values["error-log"], "PORTICO_ERROR_LOG", DEFAULTS.errorLog);
+  const logLevel = pick(values["log-level"], "PORTICO_LOG_LEVEL", DEFAULTS.logLevel);
+  const logBuffer = pick(values["log-buffer"], "PORTICO_LOG_BUFFER", DEFAULTS.logBuffer);
   if (database.value === "")
     throw new ConfigError(`${database.source}: expected a path or a postgres:// URL`);
 
@@ -183,7 +243,21 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     trustedIpsSpec: trustedIps.value,
     workers: parse(workersSchema, workers.value, workers.source),
     realIpHeader: parse(headerNameSchema, realIpHeader.value, realIpHeader.source),
+    accessLog: parse(logPathSchema, accessLog.value, accessLog.source),
+    accessLogFormat: parse(accessLogFormatSchema, accessLogFormat.value, accessLogFormat.source),
+    adminAccessLog: parse(logPathSchema, adminAccessLog.value, adminAccessLog.source),
+    errorLog: parseErrorLog(errorLog.value, errorLog.source),
+    logLevel: parse(logLevelSchema, logLevel.value.toLowerCase(), logLevel.source),
+    logBuffer: parse(byteSizeSchema, logBuffer.value, logBuffer.source),
   });
+}
+
+/** The error log cannot be turned off (failures must leave a trace). */
+function parseErrorLog(value: string, source: string): string {
+  const path = parse(logPathSchema, value, source);
+  if (path === null)
+    throw new ConfigError(`${source}: the error log cannot be off (use a path, stdout or stderr)`);
+  return path;
 }
 
 function parseFlags(argv: readonly string[]) {
@@ -201,6 +275,12 @@ function parseFlags(argv: readonly string[]) {
       "trusted-ips": { type: "string" },
       "real-ip-header": { type: "string" },
       workers: { type: "string" },
+      "access-log": { type: "string" },
+      "access-log-format": { type: "string" },
+      "admin-access-log": { type: "string" },
+      "error-log": { type: "string" },
+      "log-level": { type: "string" },
+      "log-buffer": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },

@@ -14,6 +14,7 @@ import {
 import type { RateCounters } from "../schemas/rate-windows.ts";
 import type { Listen } from "./config.ts";
 import { listen } from "./listen.ts";
+import type { LogOptions, ThreadLogs } from "./node-logs.ts";
 
 /** What a plane needs to know; plain data, so it can be posted to a worker thread. */
 export type ProxyPlaneOptions = {
@@ -26,6 +27,8 @@ export type ProxyPlaneOptions = {
   reusePort: boolean;
   /** The node's rate-limit counters (SharedCounters' memory), shared by every plane of the node. */
   rateCounters: SharedArrayBuffer;
+  /** Each plane opens the node's log files itself. */
+  logs: LogOptions;
 };
 
 export type ServedState = { version: number; faults: readonly ConfigFault[] };
@@ -46,25 +49,33 @@ export interface ProxyPlane {
   traffic(): Traffic;
   /** The metrics of every part of the plane (one per worker thread), to be summed. */
   metrics(): Promise<PlaneMetrics[]>;
+  /** Opens the log files of the plane's worker threads again (SIGUSR1); the caller reopens its own. */
+  reopenLogs(): void;
   stop(): Promise<void>;
 }
 
 /**
  * A plane in this thread. `counters` (total, active) is where a worker thread shares its traffic;
- * `clusterCounters` are rate-limiting's database counters (a worker thread reaches them through the main one).
+ * `clusterCounters` are rate-limiting's database counters (a worker thread reaches them through the main one);
+ * `logs` are this thread's log files (the plane writes its access log and error log lines there).
  */
 export function startLocalPlane(
   options: ProxyPlaneOptions,
   log: (line: string) => void,
   counters: Float64Array,
   clusterCounters: RateCounters | null,
+  logs: ThreadLogs,
 ): ProxyPlane & { readonly server: Server<unknown> } {
+  const access = logs.access;
   const proxy = createProxy({
     bodyLimit: options.bodyLimit,
     version: options.version,
     trustedIps: compileTrustedIps(options.trustedIpsSpec),
     realIpHeader: options.realIpHeader,
     report: log,
+    errorLog: logs.errorLog,
+    accessLog:
+      access === null ? null : { format: options.logs.accessLogFormat, write: (line) => access.write(line) },
   });
   const registry = new MetricsRegistry();
   const pool = new PluginInstancePool({
@@ -72,6 +83,7 @@ export function startLocalPlane(
     localCounters: new SharedCounters(options.rateCounters),
     clusterCounters,
     metrics: registry,
+    errorLog: logs.errorLog,
   });
   const listeners = new Set<() => void>();
   const server = listen("proxy", options.listen, {
@@ -105,6 +117,10 @@ export function startLocalPlane(
       return { active: counters[1], total: counters[0]! };
     },
     metrics: async () => [{ series: registry.snapshot(), heapUsed: process.memoryUsage().heapUsed }],
-    stop: () => server.stop(false),
+    reopenLogs() {},
+    async stop() {
+      await server.stop(false);
+      proxy.flushLogs();
+    },
   };
 }

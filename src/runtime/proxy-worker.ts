@@ -2,6 +2,7 @@
 // main thread, which owns the database, the admin API and everything else of the node.
 import type { SnapshotInput } from "../proxy/index.ts";
 import type { RateCounters, RateUsage, RateWindow } from "../schemas/rate-windows.ts";
+import { ThreadLogs } from "./node-logs.ts";
 import {
   type PlaneMetrics,
   type ProxyPlane,
@@ -15,6 +16,7 @@ export type ToWorker =
   | { type: "snapshot"; input: SnapshotInput }
   | { type: "took"; id: number; usage: RateUsage | null; error: string | null }
   | { type: "metrics"; id: number }
+  | { type: "reopen-logs" }
   | { type: "stop" };
 
 export type FromWorker =
@@ -29,6 +31,7 @@ export type FromWorker =
 declare const self: Worker;
 
 let plane: ProxyPlane | undefined;
+let logs: ThreadLogs | undefined;
 const send = (message: FromWorker) => self.postMessage(message);
 
 /** rate-limiting's database counters, asked of the main thread (which owns the database). */
@@ -60,11 +63,13 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   switch (message.type) {
     case "init":
       try {
+        logs = new ThreadLogs(message.options.logs, message.slot + 1, { access: true, adminAccess: false });
         plane = startLocalPlane(
           message.options,
           (line) => send({ type: "log", line }),
           new Float64Array(message.counters, message.slot * 16, 2),
           message.cluster ? remote : null,
+          logs,
         );
         send({ type: "listening", port: plane.port });
       } catch (error) {
@@ -85,8 +90,12 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       if (metrics) send({ type: "metrics", id: message.id, metrics });
       return;
     }
+    case "reopen-logs":
+      logs?.reopen();
+      return;
     case "stop":
       await plane?.stop();
+      await logs?.close();
       send({ type: "stopped" });
       return;
   }

@@ -9,9 +9,11 @@ import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
 import type { Store } from "../store/contract.ts";
 import { openStore } from "../store/open.ts";
+import { withAdminAccessLog } from "./admin-access-log.ts";
 import type { BootConfig, Listen } from "./config.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { listen, listenerUrl } from "./listen.ts";
+import { type LogOptions, ThreadLogs } from "./node-logs.ts";
 import { nodeMetrics } from "./node-metrics.ts";
 import { OwnWrites } from "./own-writes.ts";
 import { type ProxyPlane, type ProxyPlaneOptions, startLocalPlane } from "./proxy-plane.ts";
@@ -32,6 +34,8 @@ export type Gateway = {
   servedVersion(): number;
   /** The proxy workers, when there are several (null: the proxy runs in this thread). */
   readonly workers: WorkerControl | null;
+  /** Opens every log file again, in every thread (logrotate: SIGUSR1). */
+  reopenLogs(): void;
   /**
    * Resolves true once the proxy serves the store's current configuration version, false when that does
    * not happen within `timeoutMs` (the database is unreachable, say).
@@ -67,9 +71,25 @@ function ownListener(address: Listen, server: Server<unknown>): ListenerInfo {
 
 export async function startGateway(config: BootConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const ownWrites = new OwnWrites();
-  const store = await openStore(config.database, { onCommit: ownWrites.onCommit });
+  const logOptions: LogOptions = {
+    accessLog: config.accessLog,
+    accessLogFormat: config.accessLogFormat,
+    adminAccessLog: config.adminAccessLog,
+    errorLog: config.errorLog,
+    logLevel: config.logLevel,
+    logBuffer: config.logBuffer,
+  };
   const workers = workerCount(config, log);
+  // Opened first: a log path that cannot be written stops the start, as nginx's does.
+  const logs = new ThreadLogs(logOptions, 0, { access: workers === 1, adminAccess: true });
+  const ownWrites = new OwnWrites();
+  let store: Store;
+  try {
+    store = await openStore(config.database, { onCommit: ownWrites.onCommit });
+  } catch (error) {
+    await logs.close();
+    throw error;
+  }
   const planeOptions: ProxyPlaneOptions = {
     listen: config.proxyListen,
     bodyLimit: config.proxyBodyLimit,
@@ -79,6 +99,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     reusePort: false,
     // One table of node-local rate-limit counters for every worker (and every snapshot) of the node.
     rateCounters: SharedCounters.allocate(),
+    logs: logOptions,
   };
   let plane: ProxyPlane;
   let workerControl: WorkerControl | null = null;
@@ -87,9 +108,10 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       const pool = await startWorkerPlane(planeOptions, workers, log, store.rateCounters);
       plane = pool;
       workerControl = pool;
-    } else plane = startLocalPlane(planeOptions, log, new Float64Array(2), store.rateCounters);
+    } else plane = startLocalPlane(planeOptions, log, new Float64Array(2), store.rateCounters, logs);
   } catch (error) {
     await store.close();
+    await logs.close();
     throw error;
   }
   const rebuilder = new SnapshotRebuilder(store, plane, log);
@@ -184,6 +206,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       clearInterval(purgeCounters);
       await plane.stop();
       await store.close();
+      await logs.close();
       throw error;
     }
   }
@@ -192,9 +215,11 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   const watcher = watchConfiguration(store, rebuilder, log);
 
   const admin = createAdminHandler(context);
-  const adminFetch = ownWrites.wrap(admin.fetch, (version, timeoutMs) =>
+  const adminServe = ownWrites.wrap(admin.fetch, (version, timeoutMs) =>
     rebuilder.whenServed(version, timeoutMs),
   );
+  const adminFetch =
+    logs.adminAccess === null ? adminServe : withAdminAccessLog(adminServe, logs.adminAccess);
 
   try {
     adminServer = listen("admin", config.adminListen, {
@@ -215,6 +240,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     statusServer?.stop(true);
     await plane.stop();
     await store.close();
+    await logs.close();
     throw error;
   }
 
@@ -258,6 +284,10 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     servedVersion: () => rebuilder.servedVersion(),
     workers: workerControl,
     synced: (timeoutMs) => rebuilder.synced(timeoutMs),
+    reopenLogs() {
+      logs.reopen();
+      plane.reopenLogs();
+    },
     stop() {
       // Stop accepting, let in-flight requests finish, then close the database.
       stopping ??= (async () => {
@@ -275,6 +305,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
         ]);
         await rebuilder.idle();
         await store.close();
+        await logs.close();
       })();
       return stopping;
     },

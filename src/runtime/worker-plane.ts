@@ -219,6 +219,10 @@ export async function startWorkerPlane(
         );
       return Promise.all(asked).then((all) => all.filter((m): m is PlaneMetrics => m !== null));
     },
+    reopenLogs() {
+      for (const slot of slots)
+        if (slot.alive) slot.worker.postMessage({ type: "reopen-logs" } satisfies ToWorker);
+    },
     terminate(index) {
       slots[index]?.worker.terminate();
     },

@@ -18,7 +18,47 @@ describe("loadConfig", () => {
       trustedIpsSpec: "",
       workers: availableParallelism(),
       realIpHeader: "X-Real-IP",
+      accessLog: null,
+      accessLogFormat: "combined",
+      adminAccessLog: null,
+      errorLog: "stderr",
+      logLevel: "notice",
+      logBuffer: 4 * 1024 * 1024,
     });
+  });
+
+  test("logs: --access-log, --access-log-format, --admin-access-log, --error-log, --log-level, --log-buffer and their env", () => {
+    const env = {
+      PORTICO_ACCESS_LOG: "stdout",
+      PORTICO_ACCESS_LOG_FORMAT: "json",
+      PORTICO_ADMIN_ACCESS_LOG: "/var/log/portico/admin.log",
+      PORTICO_ERROR_LOG: "/var/log/portico/error.log",
+      PORTICO_LOG_LEVEL: "debug",
+      PORTICO_LOG_BUFFER: "64k",
+    };
+    expect(loadConfig([], env)).toMatchObject({
+      accessLog: "stdout",
+      accessLogFormat: "json",
+      adminAccessLog: "/var/log/portico/admin.log",
+      errorLog: "/var/log/portico/error.log",
+      logLevel: "debug",
+      logBuffer: 64 * 1024,
+    });
+    expect(
+      loadConfig(
+        [
+          "--access-log",
+          "off",
+          "--access-log-format",
+          "combined",
+          "--admin-access-log",
+          "off",
+          "--log-level",
+          "WARN",
+        ],
+        env,
+      ),
+    ).toMatchObject({ accessLog: null, accessLogFormat: "combined", adminAccessLog: null, logLevel: "warn" });
   });
 
   test("--workers: auto is one per core, a count from 1 to 64, PORTICO_WORKERS likewise", () => {
@@ -95,6 +135,14 @@ describe("loadConfig", () => {
       "--trusted-ips: 'intranet' is not an IP address or CIDR range",
     ],
     [["--real-ip-header", "x real ip"], "--real-ip-header: 'x real ip' is not a header name"],
+    [["--access-log-format", "common"], "--access-log-format: expected combined or json"],
+    [
+      ["--log-level", "verbose"],
+      "--log-level: expected one of debug, info, notice, warn, error, crit, alert, emerg",
+    ],
+    [["--error-log", "off"], "--error-log: the error log cannot be off (use a path, stdout or stderr)"],
+    [["--access-log", " x.log"], "--access-log: expected off, stdout, stderr or a path"],
+    [["--log-buffer", "much"], "--log-buffer: expected a size such as 128m, got 'much'"],
     [["serve"], "unknown command 'serve' (expected one of: start, migrate, version)"],
     [["start", "extra"], "unexpected argument 'extra'"],
   ])("%p is refused with a clear message", (argv, message) => {
