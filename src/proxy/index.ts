@@ -40,7 +40,7 @@ export type ProxyOptions = {
   realIpHeader?: string;
   /** Where a failing plugin (access or log hook) is reported; default stderr. */
   report?: (line: string) => void;
-  /** The error log (causes of the gateway's own 5xx answers); default: `report`, with the level in front. */
+  /** The error log (causes of the gateway's own 5xx answers); default: stderr, with the level in front. */
   errorLog?: ErrorLogger;
   /** One line per request, in this format, handed to `write` after the response went out; default: off. */
   accessLog?: { format: AccessLogFormat; write(line: string): void } | null;
@@ -66,7 +66,8 @@ export function createProxy(options: ProxyOptions): Proxy {
   let current = buildSnapshot({ version: 0, services: [], routes: [] });
   const version = options.version ?? "dev";
   const report = options.report ?? ((line: string) => console.error(line));
-  const errorLog: ErrorLogger = options.errorLog ?? ((level, message) => report(`[${level}] ${message}`));
+  const errorLog: ErrorLogger =
+    options.errorLog ?? ((level, message) => console.error(`[${level}] ${message}`));
   const accessLog = options.accessLog ?? null;
   const line = accessLog === null ? null : ACCESS_LOG_FORMATS[accessLog.format];
   const env: PipelineEnv = {
