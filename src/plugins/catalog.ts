@@ -12,6 +12,7 @@ import { prometheus } from "./prometheus/index.ts";
 import { rateLimiting } from "./rate-limiting/index.ts";
 import { requestSizeLimiting } from "./request-size-limiting/index.ts";
 import { requestTermination } from "./request-termination/index.ts";
+import { requestTransformer } from "./request-transformer/index.ts";
 
 /** Plugin descriptors by name. */
 export type PluginCatalog = ReadonlyMap<string, AnyPluginDescriptor>;
@@ -30,6 +31,7 @@ export const PLUGIN_CATALOG: PluginCatalog = new Map(
       prometheus,
       requestTermination,
       correlationId,
+      requestTransformer,
     ] as AnyPluginDescriptor[]
   ).map((p) => [p.name, p]),
 );

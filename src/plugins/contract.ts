@@ -33,6 +33,14 @@ export interface PluginContext {
   readonly upstreamHeaders: Headers;
   /** Replaces the query string sent upstream (e.g. hide_credentials removing `?apikey=`). */
   setUpstreamQuery(query: string): void;
+  /** The query string sent upstream so far (with its `?`, or ""): the client's until a plugin replaced it. */
+  readonly upstreamQuery: string;
+  /** Replaces the path sent upstream (Kong's kong.service.request.set_path): the whole path, service path included. */
+  setUpstreamPath(path: string): void;
+  /** Replaces the method sent upstream (Kong's set_method); a GET or HEAD goes without a body. */
+  setUpstreamMethod(method: string): void;
+  /** Replaces the Host header sent upstream (else the service's host, or the client's with preserve_host). */
+  setUpstreamHost(host: string): void;
   /** The request body as text, read once and then forwarded as read (key_in_body). */
   readBodyText(): Promise<string>;
   /** The request body's bytes as received (read once, like readBodyText; a multipart form needs the bytes). */

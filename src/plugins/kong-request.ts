@@ -70,3 +70,28 @@ export async function parseBody(
   } catch {}
   return undefined;
 }
+
+/** ngx.escape_uri: everything but letters, digits and `-._~` is percent-encoded. */
+export function escapeUri(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * Kong's encode_args: `name=value` pairs, an array as the name repeated, `true` as the bare name. `sorted`
+ * orders names as Kong's set_query does (kong.tools.http.encode_args); otherwise they keep their order.
+ */
+export function encodeArgs(args: Record<string, QueryValue>, sorted: boolean): string {
+  const names = Object.keys(args);
+  if (sorted) names.sort();
+  const parts: string[] = [];
+  for (const name of names) {
+    const value = args[name]!;
+    const key = escapeUri(name);
+    if (value === true) parts.push(key);
+    else for (const one of Array.isArray(value) ? value : [value]) parts.push(`${key}=${escapeUri(one)}`);
+  }
+  return parts.join("&");
+}

@@ -389,14 +389,24 @@ function forwardMatched(
 ): Response | Promise<Response> {
   const { request, server, env, route, upstream, host, requestId, start } = state;
   const headers = request.headers;
-  const upstreamPath = joinUpstreamPath(upstream.basePath, state.matched, state.path, route.stripPath);
-  const query = plugins?.ctx.upstreamQuery ?? state.query;
+  const pctx = plugins?.ctx;
+  const upstreamPath =
+    pctx?.upstreamPath ?? joinUpstreamPath(upstream.basePath, state.matched, state.path, route.stripPath);
+  const query = pctx?.upstreamQuery ?? state.query;
+  // A plugin may change the method (request-transformer's http_method); fetch sends no body with GET or HEAD.
+  const method = pctx?.upstreamMethod ?? state.method;
+  const bodiless = method !== state.method && (method === "GET" || method === "HEAD");
   const stripped = route.stripPath && state.matched !== "/" ? state.matched : "";
   const websocket = state.websocket;
   // Rewritten in place for plain requests; an upgrade still needs the client's handshake headers intact.
   const upstreamHeaders = plugins?.ctx.upstreamHeaders ?? (websocket ? new Headers(headers) : headers);
   if (tx !== null) tx.upstreamUri = upstreamPath + query;
-  setForwardedHeaders(upstreamHeaders, route.preserveHost ? null : upstream.hostHeader, {
+  const hostHeader = pctx?.upstreamHost ?? (route.preserveHost ? null : upstream.hostHeader);
+  if (bodiless) {
+    upstreamHeaders.delete("content-length");
+    upstreamHeaders.delete("transfer-encoding");
+  }
+  setForwardedHeaders(upstreamHeaders, hostHeader, {
     peerIp: state.peerIp,
     clientIp: state.clientIp,
     trusted: state.trusted,
@@ -419,10 +429,10 @@ function forwardMatched(
     );
   return proxyHttp(
     request,
-    state.method,
+    method,
     `${upstream.origin}${upstreamPath}${query}`,
     upstreamHeaders,
-    state.hasBody,
+    state.hasBody && !bodiless,
     // A plugin may have lowered the limit on a body of unannounced length (request-size-limiting).
     plugins === null ? state.streamLimit : plugins.ctx.streamLimit,
     upstream,
@@ -491,7 +501,10 @@ async function proxyHttp(
   }
   try {
     // A body a plugin read goes upstream from its buffer: as the plugin rewrote it, or as the bytes received.
-    const bufferedBody = ctx.plugins?.ctx.bodyText ?? ctx.plugins?.ctx.receivedBody;
+    const bufferedBody =
+      method === "GET" || method === "HEAD"
+        ? undefined
+        : (ctx.plugins?.ctx.bodyText ?? ctx.plugins?.ctx.receivedBody);
     const call: ForwardCall =
       bufferedBody === undefined
         ? { request, method, url, headers, hasBody, streamLimit, upstream, tx }

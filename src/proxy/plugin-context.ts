@@ -9,7 +9,11 @@ export class ProxyPluginContext implements PluginContext {
   credential: CredentialIdentity | null = null;
   anonymous = false;
   /** Set by setUpstreamQuery; undefined keeps the client's query. */
-  upstreamQuery: string | undefined;
+  replacedQuery: string | undefined;
+  /** Set by setUpstreamPath, setUpstreamMethod and setUpstreamHost; undefined keeps what the route gives. */
+  upstreamPath: string | undefined;
+  upstreamMethod: string | undefined;
+  upstreamHost: string | undefined;
   /** A body a plugin replaced (setUpstreamBody); forwarded instead of the client's. */
   bodyText: string | Uint8Array<ArrayBuffer> | undefined;
   /**
@@ -47,7 +51,23 @@ export class ProxyPluginContext implements PluginContext {
   ) {}
 
   setUpstreamQuery(query: string): void {
-    this.upstreamQuery = query;
+    this.replacedQuery = query;
+  }
+
+  get upstreamQuery(): string {
+    return this.replacedQuery ?? this.query;
+  }
+
+  setUpstreamPath(path: string): void {
+    this.upstreamPath = path;
+  }
+
+  setUpstreamMethod(method: string): void {
+    this.upstreamMethod = method;
+  }
+
+  setUpstreamHost(host: string): void {
+    this.upstreamHost = host;
   }
 
   async readBodyText(): Promise<string> {
