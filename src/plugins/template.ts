@@ -81,7 +81,7 @@ function parseExpression(expression: string): Term[] {
     if (rest[0] === '"' || rest[0] === "'") {
       const end = endOfString(rest, 0);
       if (end < 0) throw unsupported();
-      term = { kind: "literal", text: unescape(rest.slice(1, end)) };
+      term = { kind: "literal", text: unescapeLua(rest.slice(1, end)) };
       rest = rest.slice(end + 1).trimStart();
     } else {
       const root = IDENT.exec(rest)?.[0];
@@ -98,7 +98,7 @@ function parseExpression(expression: string): Term[] {
         if (rest[0] === '"' || rest[0] === "'") {
           const end = endOfString(rest, 0);
           if (end < 0) throw unsupported();
-          key = unescape(rest.slice(1, end));
+          key = unescapeLua(rest.slice(1, end));
           rest = rest.slice(end + 1).trimStart();
         } else {
           const digits = INTEGER.exec(rest)?.[0];
@@ -120,7 +120,7 @@ function parseExpression(expression: string): Term[] {
 }
 
 /** Lua's short-string escapes that matter here: `\\`, `\"`, `\'`, `\n`, `\t`. */
-function unescape(text: string): string {
+function unescapeLua(text: string): string {
   return text.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c));
 }
 

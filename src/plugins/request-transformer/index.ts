@@ -200,6 +200,8 @@ async function transformBody(ctx: PluginContext, contentType: string | null, ops
     }
     if (!transformMultipart(form, ops, bytes.byteLength > 0)) return;
     const encoded = new Response(form);
-    ctx.setUpstreamBody(new Uint8Array(await encoded.arrayBuffer()), encoded.headers.get("content-type")!);
+    // Read before the body: once it is consumed, Bun no longer reports the generated boundary.
+    const encodedType = encoded.headers.get("content-type")!;
+    ctx.setUpstreamBody(new Uint8Array(await encoded.arrayBuffer()), encodedType);
   }
 }
