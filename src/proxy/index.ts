@@ -5,7 +5,7 @@ import type { ErrorLogger } from "../plugins/log-levels.ts";
 import type { AccessLogFormat } from "./access-log.ts";
 import { ACCESS_LOG_FORMATS } from "./access-log.ts";
 import { LogPhase } from "./log-phase.ts";
-import { handle, type PipelineEnv } from "./pipeline.ts";
+import { handle, type ListenerFacts, type PipelineEnv } from "./pipeline.ts";
 import { createRequestIds } from "./request-id.ts";
 import { gatewayResponse, MESSAGES } from "./responses.ts";
 import { buildSnapshot, type Snapshot } from "./snapshot.ts";
@@ -46,8 +46,13 @@ export type ProxyOptions = {
   accessLog?: { format: AccessLogFormat; write(line: string): void } | null;
 };
 
+type FetchHandler = (request: Request, server: Server<unknown>) => Response | Promise<Response> | undefined;
+
 export type Proxy = {
-  fetch(request: Request, server: Server<unknown>): Response | Promise<Response> | undefined;
+  /** The handler of a plain-HTTP listener. */
+  fetch: FetchHandler;
+  /** The handler of a listener: `https` when it terminates TLS (its port is learnt from its first request). */
+  fetchFor(listener: { https: boolean }): FetchHandler;
   websocket: WebSocketHandler<unknown>;
   swap(snapshot: Snapshot): void;
   current(): Snapshot;
@@ -79,22 +84,26 @@ export function createProxy(options: ProxyOptions): Proxy {
     nextRequestId: createRequestIds(),
     trustedIps: options.trustedIps ?? null,
     realIpHeader: (options.realIpHeader ?? "x-real-ip").toLowerCase(),
-    port: "",
     report,
     errorLog,
     logsEveryRequest: accessLog !== null,
     logPhase: new LogPhase(report, accessLog === null ? null : (tx) => accessLog.write(line!(tx))),
   };
-  return {
-    fetch(request, server) {
+  const fetchFor = ({ https }: { https: boolean }): FetchHandler => {
+    const listener: ListenerFacts = { https, port: "" };
+    return (request, server) => {
       try {
-        return handle(request, server, current, env);
+        return handle(request, server, current, env, listener);
       } catch (error) {
         const requestId = env.nextRequestId();
         errorLog("error", `unexpected error: ${(error as Error).stack ?? error}, request_id: "${requestId}"`);
         return gatewayResponse(500, MESSAGES[500], requestId, env.serverToken, performance.now());
       }
-    },
+    };
+  };
+  return {
+    fetch: fetchFor({ https: false }),
+    fetchFor,
     websocket: websocketHandler as WebSocketHandler<unknown>,
     swap(snapshot) {
       const previous = current;

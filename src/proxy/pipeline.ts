@@ -34,8 +34,6 @@ export type PipelineEnv = {
   trustedIps: TrustedIps | null;
   /** Where a trusted proxy puts the client's address (Kong's real_ip_header), lower-case. */
   realIpHeader: string;
-  /** The listener's port as a string, learnt from the first request. */
-  port: string;
   /** Where finished requests that something logs go (plugin log hooks, the access log). */
   logPhase: LogPhase;
   /** Every request is logged (the access log is on), not only those of routes whose plugins log. */
@@ -44,6 +42,14 @@ export type PipelineEnv = {
   report: (line: string) => void;
   /** The error log: the cause of every 5xx the gateway makes itself, with the request id. */
   errorLog: ErrorLogger;
+};
+
+/** The listener a request arrived on. */
+export type ListenerFacts = {
+  /** TLS terminated here (an `ssl` listener). */
+  https: boolean;
+  /** The listener's port as a string ("" until the first request tells it). */
+  port: string;
 };
 
 const DIGITS = /^\d+$/;
@@ -55,6 +61,7 @@ export function handle(
   server: Server<unknown>,
   snapshot: Snapshot,
   env: PipelineEnv,
+  listener: ListenerFacts,
 ): Response | Promise<Response> | undefined {
   const start = performance.now();
   const requestId = env.nextRequestId();
@@ -62,7 +69,7 @@ export function handle(
     const response = gatewayResponse(status, MESSAGES[status], requestId, env.serverToken, start, extra);
     if (!env.logsEveryRequest) return response;
     return finish(
-      unmatchedTransaction(request, server, env, requestId, start, route),
+      unmatchedTransaction(request, server, env, listener, requestId, start, route),
       response,
       env.logPhase,
     );
@@ -112,17 +119,28 @@ export function handle(
     if (colon >= 0) host = host.slice(0, colon);
   }
   host = host.toLowerCase();
-  if (env.port === "") env.port = String(server.port);
+  if (listener.port === "") listener.port = String(server.port);
 
   const path = normalizeRequestPath(rawPath);
   if (path === null) return fail(400);
-  const facts: RequestFacts = { method, host, port: Number(env.port), path, headers, sni: null };
+  // Bun does not hand the TLS server name to the handler; on a TLS listener the SNI is the name the client
+  // asked for, which browsers and curl send as the Host too (Kong matches route snis on it).
+  const sni = listener.https ? host : null;
+  const facts: RequestFacts = { method, host, port: Number(listener.port), path, headers, sni };
   const match =
     snapshot.router.match(facts) ?? (method === "OPTIONS" ? matchPreflight(snapshot.router, facts) : null);
   if (match === null) return fail(404);
   const route: RouteTarget = match.value;
 
-  if (!route.allowsHttp) {
+  const peerIp = server.requestIP(request)?.address ?? "";
+  const trusted = env.trustedIps?.(peerIp) === true;
+  // Kong's forwarded_proto: a trusted load balancer that terminated TLS says so in X-Forwarded-Proto.
+  const scheme = listener.https
+    ? "https"
+    : trusted && headers.get("x-forwarded-proto")?.toLowerCase() === "https"
+      ? "https"
+      : "http";
+  if (!route.allowsHttp && scheme !== "https") {
     if (route.redirectStatus === 426) return fail(426, UPGRADE_TO_TLS, route);
     const redirect = redirectResponse(
       route.redirectStatus,
@@ -133,7 +151,7 @@ export function handle(
     );
     if (!env.logsEveryRequest) return redirect;
     return finish(
-      unmatchedTransaction(request, server, env, requestId, start, route),
+      unmatchedTransaction(request, server, env, listener, requestId, start, route),
       redirect,
       env.logPhase,
     );
@@ -147,8 +165,6 @@ export function handle(
     return fail(503, undefined, route);
   }
 
-  const peerIp = server.requestIP(request)?.address ?? "";
-  const trusted = env.trustedIps?.(peerIp) === true;
   const state: Matched = {
     request,
     peerIp,
@@ -157,6 +173,8 @@ export function handle(
     websocket: headers.get("upgrade")?.toLowerCase() === "websocket",
     server,
     env,
+    scheme,
+    port: listener.port,
     route,
     upstream,
     matched: match.matched,
@@ -184,6 +202,7 @@ function unmatchedTransaction(
   request: Request,
   server: Server<unknown>,
   env: PipelineEnv,
+  listener: ListenerFacts,
   requestId: string,
   start: number,
   route: RouteTarget | undefined,
@@ -200,8 +219,8 @@ function unmatchedTransaction(
     start,
     path || "/",
     clientIp,
-    "http",
-    env.port,
+    listener.https ? "https" : "http",
+    listener.port || String(server.port),
   );
   if (route !== undefined) tx.route = route;
   return tx;
@@ -233,6 +252,10 @@ type Matched = {
   websocket: boolean;
   server: Server<unknown>;
   env: PipelineEnv;
+  /** `https` when TLS ended here or at a trusted load balancer. */
+  scheme: "http" | "https";
+  /** The listener's port. */
+  port: string;
   route: RouteTarget;
   upstream: UpstreamTarget;
   matched: string;
@@ -338,8 +361,8 @@ function newTransaction(state: Matched): Transaction {
     state.start,
     state.rawPath + state.query,
     state.clientIp,
-    "http",
-    state.env.port,
+    state.scheme,
+    state.port,
   );
   tx.route = state.route;
   tx.upstream = state.upstream;
@@ -410,9 +433,9 @@ function forwardMatched(
     peerIp: state.peerIp,
     clientIp: state.clientIp,
     trusted: state.trusted,
-    scheme: "http",
+    scheme: state.scheme,
     host,
-    port: env.port,
+    port: state.port,
     path: state.rawPath,
     prefix: stripped,
     requestId,

@@ -6,11 +6,15 @@ import { z } from "zod";
 import { LOG_LEVELS, type LogLevel } from "../plugins/log-levels.ts";
 import { compileTrustedIps, type TrustedIps, TrustedIpsError } from "../proxy/index.ts";
 
-export type Listen = { host: string; port: number };
+/** A listener as Kong's `proxy_listen` entries: `HOST:PORT [ssl] [http2] [http3]`. */
+export type Listen = { host: string; port: number; ssl: boolean; http2: boolean; http3: boolean };
+
+const LISTEN_FLAGS = ["ssl", "http2", "http3"] as const;
 
 export type BootConfig = Readonly<{
   command: "start" | "migrate" | "help" | "version";
-  proxyListen: Listen;
+  /** One or more proxy listeners (Kong's proxy_listen list). */
+  proxyListen: readonly Listen[];
   adminListen: Listen;
   /** Kong's status_listen: /status, /status/ready and /metrics only; null: off. */
   statusListen: Listen | null;
@@ -36,6 +40,8 @@ export type BootConfig = Readonly<{
   logLevel: LogLevel;
   /** Most bytes each log writer holds while its destination does not keep up (lines beyond are dropped). */
   logBuffer: number;
+  /** The default certificate's PEM files (Kong's ssl_cert / ssl_cert_key); null: a generated one. */
+  sslCert: { cert: string; key: string } | null;
 }>;
 
 export type AccessLogFormat = "combined" | "json";
@@ -58,15 +64,65 @@ export const DEFAULTS = {
   logBuffer: "4m",
 } as const;
 
-const listenSchema = z.string().transform((value, ctx): Listen => {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(value);
+function parseListen(entry: string, ctx: z.RefinementCtx): Listen | null {
+  const [address = "", ...flags] = entry.trim().split(/\s+/);
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(address);
   const port = match ? Number(match[2]) : Number.NaN;
   if (!match || port > 65535) {
-    ctx.addIssue({ code: "custom", message: `expected HOST:PORT, got '${value}'` });
+    ctx.addIssue({
+      code: "custom",
+      message: `expected HOST:PORT [ssl] [http2] [http3], got '${entry.trim()}'`,
+    });
+    return null;
+  }
+  const listen: Listen = {
+    host: match[1]!.startsWith("[") ? match[1]!.slice(1, -1) : match[1]!,
+    port,
+    ssl: false,
+    http2: false,
+    http3: false,
+  };
+  for (const flag of flags) {
+    if (!(LISTEN_FLAGS as readonly string[]).includes(flag)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `unknown flag '${flag}' in '${entry.trim()}' (expected ${LISTEN_FLAGS.join(", ")})`,
+      });
+      return null;
+    }
+    listen[flag as (typeof LISTEN_FLAGS)[number]] = true;
+  }
+  // HTTP/3 runs over QUIC, which is always TLS.
+  if (listen.http3 && !listen.ssl) {
+    ctx.addIssue({ code: "custom", message: `http3 needs ssl in '${entry.trim()}'` });
+    return null;
+  }
+  return listen;
+}
+
+/** A comma-separated list of listeners, as Kong's proxy_listen. */
+const listenListSchema = z.string().transform((value, ctx): Listen[] => {
+  const entries = value.split(",").filter((e) => e.trim() !== "");
+  if (entries.length === 0) {
+    ctx.addIssue({ code: "custom", message: "expected HOST:PORT [ssl] [http2] [http3]" });
     return z.NEVER;
   }
-  const host = match[1]!.startsWith("[") ? match[1]!.slice(1, -1) : match[1]!;
-  return { host, port };
+  const listens: Listen[] = [];
+  for (const entry of entries) {
+    const listen = parseListen(entry, ctx);
+    if (listen === null) return z.NEVER;
+    listens.push(listen);
+  }
+  return listens;
+});
+
+/** Exactly one listener (the admin and status APIs). */
+const listenSchema = z.string().transform((value, ctx): Listen => {
+  if (value.includes(",")) {
+    ctx.addIssue({ code: "custom", message: `expected one HOST:PORT [ssl] [http2], got '${value}'` });
+    return z.NEVER;
+  }
+  return parseListen(value, ctx) ?? z.NEVER;
 });
 
 const switchSchema = z
@@ -132,8 +188,11 @@ Commands:
   version    print the version, the commit and date of the build, and the Bun runtime
 
 Options (each also as an environment variable):
-  --proxy-listen HOST:PORT     proxy listener          PORTICO_PROXY_LISTEN     (default ${DEFAULTS.proxyListen})
-  --admin-listen HOST:PORT     admin API listener      PORTICO_ADMIN_LISTEN     (default ${DEFAULTS.adminListen})
+  --proxy-listen LIST          proxy listeners, comma-separated HOST:PORT with flags ssl, http2, http3,
+                               e.g. "0.0.0.0:8000, 0.0.0.0:8443 ssl http2 http3"
+                                                       PORTICO_PROXY_LISTEN     (default ${DEFAULTS.proxyListen})
+  --admin-listen HOST:PORT     admin API listener (flags ssl, http2)
+                                                       PORTICO_ADMIN_LISTEN     (default ${DEFAULTS.adminListen})
   --status-listen HOST:PORT    health and metrics listener (/status, /status/ready, /metrics)
                                                        PORTICO_STATUS_LISTEN    (default: off)
   --database PATH|URL          SQLite file, :memory:, or postgres://user:pass@host:port/db
@@ -163,6 +222,10 @@ Options (each also as an environment variable):
                                                        PORTICO_LOG_LEVEL        (default ${DEFAULTS.logLevel})
   --log-buffer SIZE            log bytes held per writer while a destination is slow; more are dropped
                                                        PORTICO_LOG_BUFFER       (default ${DEFAULTS.logBuffer})
+  --ssl-cert FILE              default certificate (PEM, chain allowed) of the ssl listeners
+                                                       PORTICO_SSL_CERT         (default: a self-signed one,
+                                                       generated once and kept in the database)
+  --ssl-cert-key FILE          its private key (PEM)   PORTICO_SSL_CERT_KEY
   -h, --help                   show this help
   -v, --version                same as the version command
 `;
@@ -223,6 +286,12 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const errorLog = pick(values["error-log"], "PORTICO_ERROR_LOG", DEFAULTS.errorLog);
   const logLevel = pick(values["log-level"], "PORTICO_LOG_LEVEL", DEFAULTS.logLevel);
   const logBuffer = pick(values["log-buffer"], "PORTICO_LOG_BUFFER", DEFAULTS.logBuffer);
+  const sslCert = pick(values["ssl-cert"], "PORTICO_SSL_CERT", "");
+  const sslCertKey = pick(values["ssl-cert-key"], "PORTICO_SSL_CERT_KEY", "");
+  if ((sslCert.value === "") !== (sslCertKey.value === ""))
+    throw new ConfigError(
+      "--ssl-cert and --ssl-cert-key (PORTICO_SSL_CERT, PORTICO_SSL_CERT_KEY) go together",
+    );
   if (database.value === "")
     throw new ConfigError(`${database.source}: expected a path or a postgres:// URL`);
 
@@ -233,7 +302,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
 
   return Object.freeze({
     command,
-    proxyListen: parse(listenSchema, proxy.value, proxy.source),
+    proxyListen: parse(listenListSchema, proxy.value, proxy.source),
     adminListen: parse(listenSchema, admin.value, admin.source),
     statusListen: status.value === "off" ? null : parse(listenSchema, status.value, status.source),
     database: database.value,
@@ -249,6 +318,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     errorLog: parseErrorLog(errorLog.value, errorLog.source),
     logLevel: parse(logLevelSchema, logLevel.value.toLowerCase(), logLevel.source),
     logBuffer: parse(byteSizeSchema, logBuffer.value, logBuffer.source),
+    sslCert: sslCert.value === "" ? null : { cert: sslCert.value, key: sslCertKey.value },
   });
 }
 
@@ -281,6 +351,8 @@ function parseFlags(argv: readonly string[]) {
       "error-log": { type: "string" },
       "log-level": { type: "string" },
       "log-buffer": { type: "string" },
+      "ssl-cert": { type: "string" },
+      "ssl-cert-key": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },

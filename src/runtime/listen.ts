@@ -6,8 +6,8 @@ import type { Listen } from "./config.ts";
 /** A listener that cannot start (port in use, bad address): one line on stderr, exit code 2. */
 export class StartupError extends Error {}
 
-export function listenerUrl(host: string, port: number): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+export function listenerUrl(host: string, port: number, ssl = false): string {
+  return `${ssl ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 export function listen(

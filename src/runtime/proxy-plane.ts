@@ -1,6 +1,5 @@
 // A proxy plane: the proxy listener plus the snapshots it serves. One runs in the main thread (--workers 1)
 // or in each worker thread (worker-plane.ts); both build snapshots with the same code.
-import type { Server } from "bun";
 import { PluginInstancePool } from "../plugins/instances.ts";
 import { MetricsRegistry, type MetricsSnapshot } from "../plugins/metrics.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
@@ -13,12 +12,14 @@ import {
 } from "../proxy/index.ts";
 import type { RateCounters } from "../schemas/rate-windows.ts";
 import type { Listen } from "./config.ts";
-import { listen } from "./listen.ts";
 import type { LogOptions, ThreadLogs } from "./node-logs.ts";
+import { ProxyListeners, type TlsEntry } from "./proxy-listeners.ts";
 
 /** What a plane needs to know; plain data, so it can be posted to a worker thread. */
 export type ProxyPlaneOptions = {
-  listen: Listen;
+  listen: readonly Listen[];
+  /** The certificate TLS listeners present when no SNI picks another (PEM); null when none listens on TLS. */
+  defaultCertificate: { cert: string; key: string } | null;
   bodyLimit: number;
   version: string;
   trustedIpsSpec: string;
@@ -39,7 +40,10 @@ export type Traffic = { active: number; total: number };
 export type PlaneMetrics = { series: MetricsSnapshot; heapUsed: number };
 
 export interface ProxyPlane {
+  /** The first listener's port. */
   readonly port: number;
+  /** Every listener's port, in `--proxy-listen` order. */
+  readonly ports: readonly number[];
   /** Builds and serves a snapshot of `input` everywhere; resolves with what is served then. */
   apply(input: SnapshotInput): Promise<ServedState>;
   /** The version every part of the plane serves (the lowest), and the faults of the latest build. */
@@ -65,7 +69,7 @@ export function startLocalPlane(
   counters: Float64Array,
   clusterCounters: RateCounters | null,
   logs: ThreadLogs,
-): ProxyPlane & { readonly server: Server<unknown> } {
+): ProxyPlane {
   const access = logs.access;
   const proxy = createProxy({
     bodyLimit: options.bodyLimit,
@@ -86,22 +90,15 @@ export function startLocalPlane(
     errorLog: logs.errorLog,
   });
   const listeners = new Set<() => void>();
-  const server = listen("proxy", options.listen, {
-    // Upstream calls, long-poll and SSE may take longer than Bun's 10 s default idle timeout.
-    idleTimeout: 0,
-    // The proxy enforces the body limit itself, to answer 413 in JSON (Bun's own 413 has no body).
-    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    reusePort: options.reusePort,
-    fetch(request, srv) {
-      counters[0]!++;
-      return proxy.fetch(request, srv);
-    },
-    websocket: proxy.websocket,
+  const tls = tlsEntries(options.defaultCertificate);
+  const servers = new ProxyListeners(options.listen, options.reusePort, proxy, tls, () => {
+    counters[0]!++;
   });
+  const ports = servers.ports();
   const state = (): ServedState => ({ version: proxy.current().version, faults: proxy.current().faults });
   return {
-    server,
-    port: server.port!,
+    port: ports[0]!,
+    ports,
     async apply(input) {
       proxy.swap(buildSnapshot(input, pool));
       for (const listener of listeners) listener();
@@ -113,14 +110,19 @@ export function startLocalPlane(
       return () => listeners.delete(listener);
     },
     traffic() {
-      counters[1] = server.pendingRequests;
+      counters[1] = servers.pendingRequests();
       return { active: counters[1], total: counters[0]! };
     },
     metrics: async () => [{ series: registry.snapshot(), heapUsed: process.memoryUsage().heapUsed }],
     reopenLogs() {},
     async stop() {
-      await server.stop(false);
+      await servers.stop();
       proxy.flushLogs();
     },
   };
+}
+
+/** Bun's `tls` list: the default certificate first (no serverName). */
+function tlsEntries(defaultCertificate: { cert: string; key: string } | null): TlsEntry[] {
+  return defaultCertificate === null ? [] : [{ cert: defaultCertificate.cert, key: defaultCertificate.key }];
 }

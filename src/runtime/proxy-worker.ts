@@ -20,7 +20,7 @@ export type ToWorker =
   | { type: "stop" };
 
 export type FromWorker =
-  | { type: "listening"; port: number }
+  | { type: "listening"; ports: readonly number[] }
   | { type: "failed"; message: string }
   | { type: "served"; version: number; faults: ServedState["faults"] }
   | { type: "log"; line: string }
@@ -71,7 +71,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
           message.cluster ? remote : null,
           logs,
         );
-        send({ type: "listening", port: plane.port });
+        send({ type: "listening", ports: plane.ports });
       } catch (error) {
         send({ type: "failed", message: (error as Error).message });
       }

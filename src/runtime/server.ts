@@ -7,10 +7,11 @@ import { createAdminHandler, createStatusHandler } from "../admin/app.ts";
 import type { AdminContext, ListenerInfo, Readiness, TrafficCounts } from "../admin/context.ts";
 import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
-import type { Store } from "../store/contract.ts";
+import type { CertificatePair, Store } from "../store/contract.ts";
 import { openStore } from "../store/open.ts";
 import { withAdminAccessLog } from "./admin-access-log.ts";
 import type { BootConfig, Listen } from "./config.ts";
+import { defaultCertificate } from "./default-certificate.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { listen, listenerUrl } from "./listen.ts";
 import { type LogOptions, ThreadLogs } from "./node-logs.ts";
@@ -25,7 +26,10 @@ import { startWorkerPlane, type WorkerControl } from "./worker-plane.ts";
 export { StartupError } from "./listen.ts";
 
 export type Gateway = {
+  /** The first proxy listener's URL. */
   readonly proxyUrl: string;
+  /** Every proxy listener, in `--proxy-listen` order (`https://` for ssl ones). */
+  readonly proxyListeners: readonly (Listen & { url: string })[];
   readonly adminUrl: string;
   /** The status listener's URL (`--status-listen`), or null. */
   readonly statusUrl: string | null;
@@ -58,14 +62,23 @@ function workerCount(config: BootConfig, log: (line: string) => void): number {
   return config.workers;
 }
 
-/** A listener this process bound on its own socket; HTTP/1.1 (HTTP/2 needs TLS, which is not there yet). */
+/** A listener this process bound on its own socket. */
 function ownListener(address: Listen, server: Server<unknown>): ListenerInfo {
   return {
     host: address.host,
     port: server.port!,
-    ssl: server.protocol === "https",
-    http2: false,
+    ssl: address.ssl,
+    http2: address.http2,
     reuseport: false,
+  };
+}
+
+/** Bun.serve's options for a listener's flags (the admin and status listeners; the proxy's are its own). */
+function protocolOptions(address: Listen, certificate: CertificatePair | null) {
+  return {
+    ...(address.ssl && certificate !== null ? { tls: certificate } : {}),
+    ...(address.http2 ? { http2: true } : {}),
+    ...(address.http3 ? { http3: true } : {}),
   };
 }
 
@@ -90,8 +103,18 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     await logs.close();
     throw error;
   }
+  const needsTls = [...config.proxyListen, config.adminListen, config.statusListen].some((l) => l?.ssl);
+  let certificate: CertificatePair | null = null;
+  try {
+    if (needsTls) certificate = await defaultCertificate(config, store);
+  } catch (error) {
+    await store.close();
+    await logs.close();
+    throw error;
+  }
   const planeOptions: ProxyPlaneOptions = {
     listen: config.proxyListen,
+    defaultCertificate: certificate,
     bodyLimit: config.proxyBodyLimit,
     version: VERSION,
     trustedIpsSpec: config.trustedIpsSpec,
@@ -196,6 +219,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     const status = createStatusHandler(context);
     try {
       statusServer = listen("status", config.statusListen, {
+        ...protocolOptions(config.statusListen, certificate),
         idleTimeout: 0,
         fetch(request) {
           statusTotal++;
@@ -223,6 +247,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
 
   try {
     adminServer = listen("admin", config.adminListen, {
+      ...protocolOptions(config.adminListen, certificate),
       // The admin API enforces its own 1 MiB limit with a JSON 413 while streaming; Bun's limit would
       // answer first with a bare 413, so it is kept out of the way.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
@@ -244,16 +269,26 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     throw error;
   }
 
-  const proxyUrl = listenerUrl(config.proxyListen.host, plane.port);
-  const adminUrl = listenerUrl(config.adminListen.host, adminServer.port!);
-  const statusUrl = statusServer ? listenerUrl(config.statusListen!.host, statusServer.port!) : null;
+  const proxyListeners = config.proxyListen.map((l, i) => {
+    const port = plane.ports[i] ?? l.port;
+    return { ...l, port, url: listenerUrl(l.host, port, l.ssl) };
+  });
+  const proxyUrl = proxyListeners[0]!.url;
+  const adminUrl = listenerUrl(config.adminListen.host, adminServer.port!, config.adminListen.ssl);
+  const statusUrl = statusServer
+    ? listenerUrl(config.statusListen!.host, statusServer.port!, config.statusListen!.ssl)
+    : null;
   context.node.listeners.proxy = proxyUrl;
   context.node.listeners.admin = adminUrl;
   context.node.listenerInfo = {
     // Proxy workers share their port through SO_REUSEPORT.
-    proxy: [
-      { host: config.proxyListen.host, port: plane.port, ssl: false, http2: false, reuseport: workers > 1 },
-    ],
+    proxy: proxyListeners.map((l) => ({
+      host: l.host,
+      port: l.port,
+      ssl: l.ssl,
+      http2: l.http2,
+      reuseport: workers > 1 || l.ssl,
+    })),
     admin: [ownListener(config.adminListen, adminServer)],
     status: statusServer ? [ownListener(config.statusListen!, statusServer)] : [],
   };
@@ -271,13 +306,17 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     (listener) => plane.onServed(listener),
   );
   const proxyWorkers = workers > 1 ? ` (${workers} workers)` : "";
-  log(`portico ${VERSION}: proxy listening on ${proxyUrl}${proxyWorkers}`);
+  for (const l of proxyListeners) {
+    const flags = [l.http2 && "HTTP/2", l.http3 && "HTTP/3"].filter(Boolean).join(", ");
+    log(`portico ${VERSION}: proxy listening on ${l.url}${flags ? ` (${flags})` : ""}${proxyWorkers}`);
+  }
   log(`portico ${VERSION}: admin API listening on ${adminUrl}`);
   if (statusUrl !== null) log(`portico ${VERSION}: status API listening on ${statusUrl}`);
 
   let stopping: Promise<void> | undefined;
   return {
     proxyUrl,
+    proxyListeners,
     adminUrl,
     statusUrl,
     store,

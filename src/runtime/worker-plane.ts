@@ -53,7 +53,8 @@ export async function startWorkerPlane(
   const metricsWaiting = new Map<number, (metrics: PlaneMetrics | null) => void>();
   let metricsAsked = 0;
   let latest: SnapshotInput | undefined;
-  let port = options.listen.port;
+  // The first worker binds the ports (some may be 0 in tests); the others join them.
+  let ports: readonly number[] = options.listen.map((l) => l.port);
   let stopping = false;
   let restarts = 0;
   const notify = () => {
@@ -92,7 +93,7 @@ export async function startWorkerPlane(
         switch (message.type) {
           case "listening":
             listening = true;
-            port = message.port;
+            ports = message.ports;
             if (latest) worker.postMessage({ type: "snapshot", input: latest } satisfies ToWorker);
             resolve(slot);
             return;
@@ -138,7 +139,11 @@ export async function startWorkerPlane(
       worker.addEventListener("close", () => died("exited"));
       worker.postMessage({
         type: "init",
-        options: { ...options, listen: { host: options.listen.host, port }, reusePort: true },
+        options: {
+          ...options,
+          listen: options.listen.map((l, i) => ({ ...l, port: ports[i] ?? l.port })),
+          reusePort: true,
+        },
         counters,
         slot: index,
         cluster: clusterCounters !== null,
@@ -165,7 +170,10 @@ export async function startWorkerPlane(
 
   return {
     get port() {
-      return port;
+      return ports[0]!;
+    },
+    get ports() {
+      return ports;
     },
     count,
     async apply(input) {

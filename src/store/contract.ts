@@ -106,8 +106,16 @@ export interface Store {
   /** Calls `listener` when another connection may have committed (PostgreSQL NOTIFY, SQLite data_version). */
   watch(listener: () => void): () => void;
   readonly nodes: NodeRegistry;
+  /**
+   * The default TLS certificate kept in the database; `generate` makes one when none is stored yet (the
+   * first node to store one wins, and every node then uses it).
+   */
+  defaultCertificate(generate: () => Promise<CertificatePair>): Promise<CertificatePair>;
   close(): Promise<void>;
 }
+
+/** A PEM certificate (chain) and its private key. */
+export type CertificatePair = { cert: string; key: string };
 
 export type StoreOptions = {
   /**

@@ -1,6 +1,13 @@
 // The small part of the store that differs between databases: connecting, migrating, transactions, and the
 // few primitive table operations Kong's rules (store.ts) are written against. Rows use wire column names.
-import type { ChangeEvent, NodeRecord, StoredRateCounters, StoreInfo, TagFilter } from "./contract.ts";
+import type {
+  CertificatePair,
+  ChangeEvent,
+  NodeRecord,
+  StoredRateCounters,
+  StoreInfo,
+  TagFilter,
+} from "./contract.ts";
 import type { EntityName, Row } from "./entity-def.ts";
 
 /** Column equality filters; null matches NULL. */
@@ -50,6 +57,8 @@ export interface Dialect {
   upsertNode(node: NodeRecord): Promise<void>;
   listNodes(after: string | undefined, limit: number): Promise<NodeRecord[]>;
   deleteNodesBefore(lastSeen: number): Promise<number>;
+  /** The stored default certificate, storing `candidate` when there is none. */
+  keepDefaultCertificate(candidate: CertificatePair): Promise<CertificatePair>;
   ping(): Promise<boolean>;
   readonly rateCounters: StoredRateCounters;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 // The primitive table operations, written once with drizzle's query builder: SQLite's and PostgreSQL's
 // builders take the same calls, so the dialects differ only in their tables and in how tags are searched.
 import { and, asc, count, eq, gt, isNull, lt, type SQL, sql } from "drizzle-orm";
-import type { ChangeEvent, NodeRecord, TagFilter } from "./contract.ts";
+import type { CertificatePair, ChangeEvent, NodeRecord, TagFilter } from "./contract.ts";
 import type { Filter, ListQuery, TableAccess, WriteAccess } from "./dialect.ts";
 import type { EntityName, Row } from "./entity-def.ts";
 
@@ -16,7 +16,12 @@ export type AnyTable = { [column: string]: unknown };
 export type AnyDb = any;
 
 export type DrizzleTables = Readonly<
-  Record<EntityName, AnyTable> & { config_state: AnyTable; config_events: AnyTable; cluster_nodes: AnyTable }
+  Record<EntityName, AnyTable> & {
+    config_state: AnyTable;
+    config_events: AnyTable;
+    cluster_nodes: AnyTable;
+    default_certificates: AnyTable;
+  }
 >;
 
 /** Rows per INSERT statement when many are written at once (well under both databases' parameter limits). */
@@ -173,6 +178,24 @@ export async function deleteNodesBefore(db: AnyDb, tables: DrizzleTables, lastSe
     .where(lt(column(nodes, "last_seen"), lastSeen))
     .returning({ id: column(nodes, "id") });
   return gone.length;
+}
+
+/** The stored default certificate; `candidate` is stored first when there is none (the first node wins). */
+export async function keepDefaultCertificate(
+  db: AnyDb,
+  tables: DrizzleTables,
+  candidate: CertificatePair,
+): Promise<CertificatePair> {
+  const table = tables.default_certificates;
+  await db
+    .insert(table)
+    .values({ id: "default", ...candidate, created_at: Math.floor(Date.now() / 1000) })
+    .onConflictDoNothing();
+  const rows: CertificatePair[] = await db
+    .select({ cert: column(table, "cert"), key: column(table, "key") })
+    .from(table)
+    .where(eq(column(table, "id"), "default"));
+  return rows[0] ?? candidate;
 }
 
 export async function readVersion(db: AnyDb, tables: DrizzleTables): Promise<number> {

@@ -7,6 +7,7 @@ import { fromZod } from "../schemas/from-zod.ts";
 import { ChangeFeed } from "./change-feed.ts";
 import type {
   BatchStep,
+  CertificatePair,
   ChangeEvent,
   EntityRepository,
   NodeRegistry,
@@ -260,6 +261,12 @@ class KongStore implements Store {
 
   batch(steps: BatchStep[]): Promise<unknown[]> {
     return this.#write(steps);
+  }
+
+  async defaultCertificate(generate: () => Promise<CertificatePair>): Promise<CertificatePair> {
+    // Generating costs milliseconds (an ECDSA key), so the candidate is made even when one is stored.
+    const candidate = await generate();
+    return this.#guard(() => this.#dialect.keepDefaultCertificate(candidate));
   }
 
   configVersion(): Promise<number> {

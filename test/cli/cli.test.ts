@@ -44,7 +44,7 @@ describe("portico CLI", () => {
     expectUsageError(await runPortico(SOURCE_COMMAND, ["--bogus"]), "Unknown option '--bogus'");
     expectUsageError(
       await runPortico(SOURCE_COMMAND, ["--admin-listen", "nowhere"]),
-      "portico: --admin-listen: expected HOST:PORT, got 'nowhere'",
+      "portico: --admin-listen: expected HOST:PORT [ssl] [http2] [http3], got 'nowhere'",
     );
     expectUsageError(await runPortico(SOURCE_COMMAND, ["serve"]), "unknown command 'serve'");
   });
@@ -94,6 +94,7 @@ describe("portico CLI", () => {
       "config_events",
       "config_state",
       "consumers",
+      "default_certificates",
       "jwt_secrets",
       "keyauth_credentials",
       "plugins",

@@ -3,13 +3,15 @@ import { describe, expect, test } from "bun:test";
 import { availableParallelism } from "node:os";
 import { ConfigError, DEFAULTS, loadConfig } from "../../src/runtime/config.ts";
 
+const plain = { ssl: false, http2: false, http3: false };
+
 describe("loadConfig", () => {
   test("defaults follow Kong: proxy on all interfaces, admin on loopback, ./portico.db", () => {
     const config = loadConfig([], {});
     expect(config).toEqual({
       command: "start",
-      proxyListen: { host: "0.0.0.0", port: 8000 },
-      adminListen: { host: "127.0.0.1", port: 8001 },
+      proxyListen: [{ host: "0.0.0.0", port: 8000, ...plain }],
+      adminListen: { host: "127.0.0.1", port: 8001, ...plain },
       statusListen: null,
       database: "./portico.db",
       serviceManagement: true,
@@ -24,6 +26,7 @@ describe("loadConfig", () => {
       errorLog: "stderr",
       logLevel: "notice",
       logBuffer: 4 * 1024 * 1024,
+      sslCert: null,
     });
   });
 
@@ -80,13 +83,14 @@ describe("loadConfig", () => {
       PORTICO_REAL_IP_HEADER: "X-Forwarded-For",
     };
     const fromEnv = loadConfig([], env);
-    expect(fromEnv.proxyListen).toEqual({ host: "127.0.0.1", port: 9000 });
-    expect(fromEnv.adminListen).toEqual({ host: "127.0.0.1", port: 9001 });
-    expect(fromEnv.statusListen).toEqual({ host: "127.0.0.1", port: 9002 });
+    expect(fromEnv.proxyListen).toEqual([{ host: "127.0.0.1", port: 9000, ...plain }]);
+    expect(fromEnv.adminListen).toEqual({ host: "127.0.0.1", port: 9001, ...plain });
+    expect(fromEnv.statusListen).toEqual({ host: "127.0.0.1", port: 9002, ...plain });
     expect(loadConfig(["--status-listen", "off"], env).statusListen).toBeNull();
     expect(loadConfig(["--status-listen", "0.0.0.0:8100"], env).statusListen).toEqual({
       host: "0.0.0.0",
       port: 8100,
+      ...plain,
     });
     expect(fromEnv.database).toBe("/tmp/env.db");
     expect(fromEnv.serviceManagement).toBe(false);
@@ -103,9 +107,53 @@ describe("loadConfig", () => {
       ["start", "--proxy-listen", "[::1]:7000", "--admin-listen", "localhost:7001", "--database", ":memory:"],
       env,
     );
-    expect(fromFlags.proxyListen).toEqual({ host: "::1", port: 7000 });
-    expect(fromFlags.adminListen).toEqual({ host: "localhost", port: 7001 });
+    expect(fromFlags.proxyListen).toEqual([{ host: "::1", port: 7000, ...plain }]);
+    expect(fromFlags.adminListen).toEqual({ host: "localhost", port: 7001, ...plain });
     expect(fromFlags.database).toBe(":memory:");
+  });
+
+  test("--proxy-listen takes Kong's list of listeners with ssl, http2 and http3 flags", () => {
+    const config = loadConfig(["--proxy-listen", "0.0.0.0:8000, 0.0.0.0:8443 ssl http2 http3"], {});
+    expect(config.proxyListen).toEqual([
+      { host: "0.0.0.0", port: 8000, ...plain },
+      { host: "0.0.0.0", port: 8443, ssl: true, http2: true, http3: true },
+    ]);
+    expect(loadConfig([], { PORTICO_PROXY_LISTEN: "[::]:8443 ssl" }).proxyListen).toEqual([
+      { host: "::", port: 8443, ...plain, ssl: true },
+    ]);
+    expect(loadConfig(["--admin-listen", "127.0.0.1:8444 ssl http2"], {}).adminListen).toEqual({
+      host: "127.0.0.1",
+      port: 8444,
+      ssl: true,
+      http2: true,
+      http3: false,
+    });
+    expect(() => loadConfig(["--proxy-listen", "0.0.0.0:8443 tls"], {})).toThrow(
+      "--proxy-listen: unknown flag 'tls' in '0.0.0.0:8443 tls' (expected ssl, http2, http3)",
+    );
+    expect(() => loadConfig(["--proxy-listen", "0.0.0.0:8443 http3"], {})).toThrow(
+      "--proxy-listen: http3 needs ssl in '0.0.0.0:8443 http3'",
+    );
+    expect(() => loadConfig(["--proxy-listen", "0.0.0.0:8000, nowhere"], {})).toThrow(
+      "--proxy-listen: expected HOST:PORT [ssl] [http2] [http3], got 'nowhere'",
+    );
+    expect(() => loadConfig(["--admin-listen", "127.0.0.1:1, 127.0.0.1:2"], {})).toThrow(
+      "--admin-listen: expected one HOST:PORT [ssl] [http2], got '127.0.0.1:1, 127.0.0.1:2'",
+    );
+  });
+
+  test("--ssl-cert and --ssl-cert-key name the default certificate's files, together", () => {
+    expect(loadConfig(["--ssl-cert", "/a.crt", "--ssl-cert-key", "/a.key"], {}).sslCert).toEqual({
+      cert: "/a.crt",
+      key: "/a.key",
+    });
+    expect(loadConfig([], { PORTICO_SSL_CERT: "/b.crt", PORTICO_SSL_CERT_KEY: "/b.key" }).sslCert).toEqual({
+      cert: "/b.crt",
+      key: "/b.key",
+    });
+    expect(() => loadConfig(["--ssl-cert", "/a.crt"], {})).toThrow(
+      "--ssl-cert and --ssl-cert-key (PORTICO_SSL_CERT, PORTICO_SSL_CERT_KEY) go together",
+    );
   });
 
   test("--no-service-management turns the seed URLs off; the env switch accepts on/off", () => {
@@ -123,9 +171,12 @@ describe("loadConfig", () => {
   });
 
   test.each([
-    [["--proxy-listen", "8000"], "--proxy-listen: expected HOST:PORT, got '8000'"],
-    [["--admin-listen", "127.0.0.1:70000"], "--admin-listen: expected HOST:PORT, got '127.0.0.1:70000'"],
-    [["--status-listen", "8100"], "--status-listen: expected HOST:PORT, got '8100'"],
+    [["--proxy-listen", "8000"], "--proxy-listen: expected HOST:PORT [ssl] [http2] [http3], got '8000'"],
+    [
+      ["--admin-listen", "127.0.0.1:70000"],
+      "--admin-listen: expected HOST:PORT [ssl] [http2] [http3], got '127.0.0.1:70000'",
+    ],
+    [["--status-listen", "8100"], "--status-listen: expected HOST:PORT [ssl] [http2] [http3], got '8100'"],
     [["--database", ""], "--database: expected a path or a postgres:// URL"],
     [["--proxy-body-limit", "lots"], "--proxy-body-limit: expected a size such as 128m, got 'lots'"],
     [["--workers", "0"], "--workers: expected auto or a number from 1 to 64, got '0'"],
@@ -155,7 +206,7 @@ describe("loadConfig", () => {
 
   test("a bad environment value names the variable", () => {
     expect(() => loadConfig([], { PORTICO_ADMIN_LISTEN: "nope" })).toThrow(
-      "PORTICO_ADMIN_LISTEN: expected HOST:PORT, got 'nope'",
+      "PORTICO_ADMIN_LISTEN: expected HOST:PORT [ssl] [http2] [http3], got 'nope'",
     );
   });
 });

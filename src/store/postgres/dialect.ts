@@ -10,6 +10,7 @@ import type { Dialect } from "../dialect.ts";
 import {
   type DrizzleTables,
   deleteNodesBefore,
+  keepDefaultCertificate,
   listNodes,
   readEvents,
   readVersion,
@@ -99,6 +100,7 @@ export async function openPostgres(url: string): Promise<Dialect> {
     upsertNode: (node) => upsertNode(db, tables, node),
     listNodes: (after, limit) => listNodes(db, tables, after, limit),
     deleteNodesBefore: (lastSeen) => deleteNodesBefore(db, tables, lastSeen),
+    keepDefaultCertificate: (candidate) => keepDefaultCertificate(db, tables, candidate),
     rateCounters: postgresRateCounters(client),
     async ping() {
       try {

@@ -254,6 +254,17 @@ export const clusterNodes = pgTable("cluster_nodes", {
   workers: integer("workers").notNull(),
 });
 
+/**
+ * The node's generated default TLS certificate (when no --ssl-cert is given): made once by the first node
+ * and kept, so every node and restart presents the same one (Kong writes its own to the prefix).
+ */
+export const defaultCertificates = pgTable("default_certificates", {
+  id: text("id").primaryKey(),
+  cert: text("cert").notNull(),
+  key: text("key").notNull(),
+  created_at: bigint("created_at", { mode: "number" }).notNull(),
+});
+
 /** rate-limiting's `cluster` policy counters (Kong's `ratelimiting_metrics`), as in SQLite. */
 export const ratelimitingMetrics = pgTable(
   "ratelimiting_metrics",
@@ -287,9 +298,15 @@ export const postgresTables = {
   config_state: configState,
   config_events: configEvents,
   cluster_nodes: clusterNodes,
+  default_certificates: defaultCertificates,
   ratelimiting_metrics: ratelimitingMetrics,
 } satisfies Record<
-  EntityName | "config_state" | "config_events" | "cluster_nodes" | "ratelimiting_metrics",
+  | EntityName
+  | "config_state"
+  | "config_events"
+  | "cluster_nodes"
+  | "default_certificates"
+  | "ratelimiting_metrics",
   unknown
 >;
 

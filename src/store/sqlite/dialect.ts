@@ -10,6 +10,7 @@ import type { Dialect, TableAccess, WriteAccess } from "../dialect.ts";
 import {
   type DrizzleTables,
   deleteNodesBefore,
+  keepDefaultCertificate,
   listNodes,
   readEvents,
   readVersion,
@@ -99,6 +100,7 @@ export function openSqlite(location: string): Dialect {
     upsertNode: (node) => serial.run(() => upsertNode(db, tables, node)),
     listNodes: (after, limit) => serial.run(() => listNodes(db, tables, after, limit)),
     deleteNodesBefore: (lastSeen) => serial.run(() => deleteNodesBefore(db, tables, lastSeen)),
+    keepDefaultCertificate: (candidate) => serial.run(() => keepDefaultCertificate(db, tables, candidate)),
     rateCounters: sqliteRateCounters(sqlite, serial),
     async ping() {
       try {

@@ -230,6 +230,17 @@ export const clusterNodes = sqliteTable("cluster_nodes", {
   workers: integer("workers").notNull(),
 });
 
+/**
+ * The node's generated default TLS certificate (when no --ssl-cert is given): made once by the first node
+ * and kept, so every node and restart presents the same one (Kong writes its own to the prefix).
+ */
+export const defaultCertificates = sqliteTable("default_certificates", {
+  id: text("id").primaryKey(),
+  cert: text("cert").notNull(),
+  key: text("key").notNull(),
+  created_at: integer("created_at").notNull(),
+});
+
 /** The table of each entity, by Kong's DAO name (a missing entity is a type error). */
 /**
  * rate-limiting's `cluster` policy counters (Kong's `ratelimiting_metrics`): one row per window, keyed as Kong
@@ -266,9 +277,15 @@ export const sqliteTables = {
   config_state: configState,
   config_events: configEvents,
   cluster_nodes: clusterNodes,
+  default_certificates: defaultCertificates,
   ratelimiting_metrics: ratelimitingMetrics,
 } satisfies Record<
-  EntityName | "config_state" | "config_events" | "cluster_nodes" | "ratelimiting_metrics",
+  | EntityName
+  | "config_state"
+  | "config_events"
+  | "cluster_nodes"
+  | "default_certificates"
+  | "ratelimiting_metrics",
   unknown
 >;
 

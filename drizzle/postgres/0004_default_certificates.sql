@@ -1,0 +1,6 @@
+CREATE TABLE "default_certificates" (
+	"id" text PRIMARY KEY NOT NULL,
+	"cert" text NOT NULL,
+	"key" text NOT NULL,
+	"created_at" bigint NOT NULL
+);

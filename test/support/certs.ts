@@ -1,0 +1,110 @@
+// Certificates for TLS tests, made with the openssl command line: a CA, and leaves it signs for given DNS
+// names (RSA or ECDSA), written to a temporary folder and returned as PEM.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export type Pem = { cert: string; key: string; certPath: string; keyPath: string };
+
+function openssl(args: string[], cwd: string): void {
+  const run = Bun.spawnSync(["openssl", ...args], { cwd, stderr: "pipe", stdout: "pipe" });
+  if (run.exitCode !== 0) throw new Error(`openssl ${args.join(" ")}: ${run.stderr.toString()}`);
+}
+
+const keyArgs = (type: "rsa" | "ec") =>
+  type === "rsa" ? ["-newkey", "rsa:2048"] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+
+let serial = 0;
+
+export class TestCa {
+  readonly dir = mkdtempSync(join(tmpdir(), "portico-certs-"));
+  readonly ca: Pem;
+
+  constructor(name = "Portico Test CA") {
+    openssl(
+      [
+        "req",
+        "-x509",
+        ...keyArgs("ec"),
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "3",
+        "-subj",
+        `/CN=${name}`,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+      ],
+      this.dir,
+    );
+    this.ca = this.#read("ca");
+  }
+
+  #read(base: string): Pem {
+    const certPath = join(this.dir, `${base}.crt`);
+    const keyPath = join(this.dir, `${base}.key`);
+    return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8"), certPath, keyPath };
+  }
+
+  /** A leaf for `names` (the first is its CN), signed by this CA; `client` for TLS client authentication. */
+  leaf(names: string[], options: { type?: "rsa" | "ec"; client?: boolean; days?: number } = {}): Pem {
+    const base = `leaf${++serial}`;
+    const san = names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
+    writeFileSync(
+      join(this.dir, `${base}.ext`),
+      `subjectAltName=${san}\nextendedKeyUsage=${options.client ? "clientAuth" : "serverAuth"}\n`,
+    );
+    openssl(
+      [
+        "req",
+        ...keyArgs(options.type ?? "rsa"),
+        "-nodes",
+        "-keyout",
+        `${base}.key`,
+        "-out",
+        `${base}.csr`,
+        "-subj",
+        `/CN=${names[0]}`,
+      ],
+      this.dir,
+    );
+    openssl(
+      [
+        "x509",
+        "-req",
+        "-in",
+        `${base}.csr`,
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        `${base}.crt`,
+        "-days",
+        String(options.days ?? 2),
+        "-extfile",
+        `${base}.ext`,
+      ],
+      this.dir,
+    );
+    return this.#read(base);
+  }
+}
+
+/** The CN of the certificate a TLS server presents for `serverName` (openssl s_client). */
+export async function presentedSubject(port: number, serverName: string): Promise<string> {
+  const client = Bun.spawn(
+    ["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", serverName],
+    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  );
+  const out = await new Response(client.stdout).text();
+  await client.exited;
+  const match = /subject=.*?CN\s*=\s*([^\n,/]+)/.exec(out);
+  return match ? match[1]!.trim() : `no certificate: ${out.slice(0, 200)}`;
+}
