@@ -30,6 +30,16 @@ export type ForwardCall = {
   bufferedBody?: string | Uint8Array<ArrayBuffer>;
   /** When the request is logged: each attempt is recorded, and a chunked upload's bytes counted. */
   tx?: Recorder | null;
+  /** The address a balanced service's try goes to (logged instead of the service's host and port). */
+  peer?: { ip: string; port: number } | null;
+};
+
+/** A balanced service's retries: each further try goes to another address. */
+export type PeerSwitch = {
+  /** A try ended (its outcome feeds the balancer). */
+  after(outcome: ForwardOutcome): void;
+  /** Points `call` at the next address; false when none is left. */
+  next(call: ForwardCall): boolean;
 };
 
 /** What forwarding tells the log phase. */
@@ -183,13 +193,13 @@ export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
   try {
     const response = await fetch(call.url, init);
     clearTimeout(readTimer);
-    if (call.tx?.tries) record(call.tx.tries, upstream, startedAt, null);
+    if (call.tx?.tries) record(call.tx.tries, call.peer ?? upstream, startedAt, null);
     return { ok: true, response };
   } catch (error) {
     clearTimeout(readTimer);
     clientSignal.removeEventListener("abort", onClientAbort);
     const failure = classify(error, reason);
-    if (call.tx?.tries) record(call.tx.tries, upstream, startedAt, FAILURE_STATUS[failure]);
+    if (call.tx?.tries) record(call.tx.tries, call.peer ?? upstream, startedAt, FAILURE_STATUS[failure]);
     return { ok: false, failure, cause: describe(failure, error, call) };
   }
 }
@@ -203,11 +213,16 @@ const FAILURE_STATUS: Record<ForwardFailure, number> = {
   "client-gone": 499,
 };
 
-function record(tries: LogTry[], upstream: UpstreamTarget, startedAt: number, failed: number | null): void {
+function record(
+  tries: LogTry[],
+  to: { ip: string; port: number } | UpstreamTarget,
+  startedAt: number,
+  failed: number | null,
+): void {
   const now = performance.now();
   const entry: LogTry = {
-    ip: upstream.host,
-    port: upstream.port,
+    ip: "ip" in to ? to.ip : to.host,
+    port: to.port,
     balancer_start: Math.round(performance.timeOrigin + startedAt),
     balancer_latency: Math.round(now - startedAt),
   };
@@ -220,13 +235,20 @@ function record(tries: LogTry[], upstream: UpstreamTarget, startedAt: number, fa
 
 /**
  * Retries a refused first attempt up to `retries` times for idempotent bodiless requests (the pipeline
- * awaits the first attempt itself, so the common path has no extra async frame). Returns the last outcome.
+ * awaits the first attempt itself, so the common path has no extra async frame); a balanced service's
+ * retries move on to other addresses (`peers`). Returns the last outcome.
  */
-export async function retry(call: ForwardCall, first: ForwardOutcome): Promise<ForwardOutcome> {
+export async function retry(
+  call: ForwardCall,
+  first: ForwardOutcome,
+  peers: PeerSwitch | null = null,
+): Promise<ForwardOutcome> {
   if (call.hasBody || !IDEMPOTENT.has(call.method)) return first;
   let outcome = first;
   for (let left = call.upstream.retries; left > 0; left--) {
+    if (peers !== null && !peers.next(call)) return outcome;
     outcome = await attempt(call);
+    peers?.after(outcome);
     if (outcome.ok || outcome.failure !== "refused") return outcome;
   }
   return outcome;

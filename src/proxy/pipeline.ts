@@ -6,6 +6,7 @@ import { type PluginChain, runAccess, runResponse } from "../plugins/chain.ts";
 import type { ResponseSource } from "../plugins/contract.ts";
 import type { ErrorLogger } from "../plugins/log-levels.ts";
 import { normalizeRequestPath } from "../schemas/normalize-path.ts";
+import { BalancedRequest, NO_PEER } from "./balanced.ts";
 import { attempt, type ForwardCall, type ForwardOutcome, retry } from "./forward.ts";
 import { isValidHost, setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
 import { finish, type LogPhase } from "./log-phase.ts";
@@ -421,10 +422,41 @@ function forwardMatched(
   const bodiless = method !== state.method && (method === "GET" || method === "HEAD");
   const stripped = route.stripPath && state.matched !== "/" ? state.matched : "";
   const websocket = state.websocket;
+  let balanced: BalancedRequest | null = null;
+  const balancer = upstream.balancer;
+  if (balancer !== null) {
+    // Only until the balancer's first DNS answers (IP targets are known at once).
+    if (balancer.pending !== null) return balancer.pending.then(() => forwardMatched(state, plugins, tx));
+    balanced = BalancedRequest.start(
+      upstream,
+      balancer,
+      {
+        headers,
+        clientIp: state.clientIp,
+        path: state.path,
+        query: state.query,
+        captures: state.captures,
+        consumerId: plugins?.ctx.consumer?.id ?? null,
+        credentialId: plugins?.ctx.credential?.id ?? null,
+      },
+      // The Host stays as the route or a plugin set it on every try.
+      route.preserveHost || pctx?.upstreamHost !== undefined,
+      upstreamPath + query,
+    );
+    if (balanced === null) {
+      env.errorLog(
+        "error",
+        `${NO_PEER} (upstream ${balancer.upstream.name} has no healthy target), client: ${state.clientIp}, request: "${state.method} ${state.rawPath}${state.query} HTTP/1.1", request_id: "${requestId}"`,
+      );
+      const failure = gatewayResponse(503, NO_PEER, requestId, env.serverToken, start);
+      return plugins === null ? failure : withResponseHooks(plugins, failure, "error");
+    }
+  }
   // Rewritten in place for plain requests; an upgrade still needs the client's handshake headers intact.
   const upstreamHeaders = plugins?.ctx.upstreamHeaders ?? (websocket ? new Headers(headers) : headers);
   if (tx !== null) tx.upstreamUri = upstreamPath + query;
-  const hostHeader = pctx?.upstreamHost ?? (route.preserveHost ? null : upstream.hostHeader);
+  const hostHeader =
+    pctx?.upstreamHost ?? (route.preserveHost ? null : (balanced?.hostHeader ?? upstream.hostHeader));
   if (bodiless) {
     upstreamHeaders.delete("content-length");
     upstreamHeaders.delete("transfer-encoding");
@@ -441,25 +473,26 @@ function forwardMatched(
     requestId,
     via: env.via,
   });
+  const ctx: Context = { requestId, start, env, plugins, tx, state, balanced };
   if (websocket)
     return proxyWebSocket(
       request,
       server,
-      `${upstream.wsOrigin}${upstreamPath}${query}`,
+      balanced?.url(true) ?? `${upstream.wsOrigin}${upstreamPath}${query}`,
       upstreamHeaders,
       upstream,
-      { requestId, start, env, plugins, tx, state },
+      ctx,
     );
   return proxyHttp(
     request,
     method,
-    `${upstream.origin}${upstreamPath}${query}`,
+    balanced?.url() ?? `${upstream.origin}${upstreamPath}${query}`,
     upstreamHeaders,
     state.hasBody && !bodiless,
     // A plugin may have lowered the limit on a body of unannounced length (request-size-limiting).
     plugins === null ? state.streamLimit : plugins.ctx.streamLimit,
     upstream,
-    { requestId, start, env, plugins, tx, state },
+    ctx,
   );
 }
 
@@ -470,6 +503,8 @@ type Context = {
   plugins: PluginRun | null;
   tx: Transaction | null;
   state: Matched;
+  /** The balanced service's request (null: the service's own host). */
+  balanced: BalancedRequest | null;
 };
 
 /** One error-log line for a failure the gateway answers itself: its cause and the request, as nginx writes it. */
@@ -528,12 +563,26 @@ async function proxyHttp(
       method === "GET" || method === "HEAD"
         ? undefined
         : (ctx.plugins?.ctx.bodyText ?? ctx.plugins?.ctx.receivedBody);
+    const balanced = ctx.balanced;
+    const peer = balanced?.peer ?? null;
     const call: ForwardCall =
       bufferedBody === undefined
-        ? { request, method, url, headers, hasBody, streamLimit, upstream, tx }
-        : { request, method, url, headers, hasBody: false, streamLimit: null, upstream, bufferedBody, tx };
+        ? { request, method, url, headers, hasBody, streamLimit, upstream, tx, peer }
+        : {
+            request,
+            method,
+            url,
+            headers,
+            hasBody: false,
+            streamLimit: null,
+            upstream,
+            bufferedBody,
+            tx,
+            peer,
+          };
     let outcome = await attempt(call);
-    if (!outcome.ok && outcome.failure === "refused") outcome = await retry(call, outcome);
+    balanced?.after(outcome);
+    if (!outcome.ok && outcome.failure === "refused") outcome = await retry(call, outcome, balanced);
     const received = performance.now();
     const upstreamMs = Math.round(received - sent);
     if (!outcome.ok) {
@@ -541,13 +590,14 @@ async function proxyHttp(
         "x-portico-upstream-latency": String(upstreamMs),
         "x-portico-proxy-latency": String(proxyMs),
       });
-      logFailure(ctx, outcome.cause, url, failure.status);
+      logFailure(ctx, outcome.cause, call.url, failure.status);
       return ctx.plugins === null || outcome.failure === "client-gone"
         ? failure
         : await withResponseHooks(ctx.plugins, failure, "error");
     }
     const response = outcome.response;
     stripResponseHopByHop(response.headers);
+    if (balanced?.setCookie) response.headers.append("set-cookie", balanced.setCookie);
     setResponseHeaders(response.headers, ctx.env.via, ctx.requestId, upstreamMs, proxyMs);
     if (tx !== null) {
       tx.headersAt = received;
@@ -590,6 +640,10 @@ async function proxyWebSocket(
   const result = await upgradeWebSocket(request, server, url, headers, upstream.connectTimeout, {
     "x-portico-request-id": ctx.requestId,
   });
+  ctx.balanced?.finish(
+    result.ok ? 101 : null,
+    result.ok ? null : result.failure === "timeout" ? "timeout" : "refused",
+  );
   // After a successful upgrade Bun ignores the returned value.
   if (result.ok) {
     if (tx !== null) {

@@ -7,6 +7,10 @@ import { PluginInstancePool, type PluginLease, standaloneEnv } from "../plugins/
 import type { EntityMap, EntityName } from "../schemas/entities.ts";
 import type { Route } from "../schemas/routes.ts";
 import type { Service } from "../schemas/services.ts";
+import type { Target } from "../schemas/targets.ts";
+import type { Upstream } from "../schemas/upstreams.ts";
+import type { Balancer } from "./balancer/balancer.ts";
+import { BalancerPool } from "./balancer/balancer-pool.ts";
 import { compileRouter, type Router } from "./router.ts";
 
 /** The entities a snapshot is built from, by Kong's DAO name (each list may be absent: empty). */
@@ -39,6 +43,12 @@ export type UpstreamTarget = Readonly<{
   readTimeout: number;
   /** TLS options for https upstreams (Kong does not verify upstream certificates unless told to). */
   tls: { rejectUnauthorized: boolean } | undefined;
+  /** `http` or `https`: with a balancer, origins are built per picked address. */
+  scheme: "http" | "https";
+  /** Set when the service's host names an upstream: requests go to its targets, the service's port unused. */
+  balancer: Balancer | null;
+  /** The upstream's host_header (balanced services only; null: the picked target's host). */
+  balancedHostHeader: string | null;
 }>;
 
 /** A route as the pipeline uses it. */
@@ -96,7 +106,7 @@ export class SnapshotLifecycle {
   }
 }
 
-function compileUpstream(service: Service): UpstreamTarget {
+function compileUpstream(service: Service, balancer: Balancer | null): UpstreamTarget {
   const secure = service.protocol === "https";
   const scheme = secure ? "https" : "http";
   const host = service.host.includes(":") ? `[${service.host}]` : service.host;
@@ -115,6 +125,9 @@ function compileUpstream(service: Service): UpstreamTarget {
     writeTimeout: service.write_timeout,
     readTimeout: service.read_timeout,
     tls: secure ? { rejectUnauthorized: service.tls_verify === true } : undefined,
+    scheme,
+    balancer,
+    balancedHostHeader: balancer?.upstream.host_header ?? null,
   });
 }
 
@@ -134,19 +147,45 @@ function compileRoute(route: Route, upstream: UpstreamTarget | null, chains: Cha
 /** Plugins compiled for a snapshot nobody else shares (tests, tools): a pool of its own. */
 const privatePool = () => new PluginInstancePool(standaloneEnv((line) => console.error(line)));
 
+/** The balancer of each upstream some enabled service points at (Kong: service.host equals upstream.name). */
+function balancersFor(input: SnapshotInput, pool: BalancerPool): Map<string, Balancer> {
+  const byName = new Map<string, Upstream>();
+  for (const upstream of input.upstreams ?? []) byName.set(upstream.name, upstream);
+  const targets = new Map<string, Target[]>();
+  for (const target of input.targets ?? []) {
+    const list = targets.get(target.upstream.id);
+    if (list === undefined) targets.set(target.upstream.id, [target]);
+    else list.push(target);
+  }
+  const balancers = new Map<string, Balancer>();
+  for (const service of input.services ?? []) {
+    const upstream = byName.get(service.host);
+    if (!service.enabled || upstream === undefined || balancers.has(upstream.name)) continue;
+    balancers.set(upstream.name, pool.balancerFor(upstream, targets.get(upstream.id) ?? []));
+  }
+  pool.retainOnly(new Set([...balancers.values()].map((b) => b.upstream.id)));
+  return balancers;
+}
+
 /**
  * Builds a snapshot. Never throws for one bad entity: a route that cannot be compiled is left out and a
  * plugin that cannot be compiled fails closed (its routes answer 500), each reported in `faults`, and
- * everything else is served. `pool` keeps unchanged plugins' instances across snapshots.
+ * everything else is served. `pool` keeps unchanged plugins' instances across snapshots, `balancerPool`
+ * unchanged upstreams' balancers.
  */
-export function buildSnapshot(input: SnapshotInput, pool: PluginInstancePool = privatePool()): Snapshot {
+export function buildSnapshot(
+  input: SnapshotInput,
+  pool: PluginInstancePool = privatePool(),
+  balancerPool: BalancerPool = new BalancerPool(null),
+): Snapshot {
   const started = performance.now();
   const faults: ConfigFault[] = [];
   const upstreams = new Map<string, UpstreamTarget>();
+  const balancers = balancersFor(input, balancerPool);
   for (const service of input.services ?? [])
     if (service.enabled) {
       try {
-        upstreams.set(service.id, compileUpstream(service));
+        upstreams.set(service.id, compileUpstream(service, balancers.get(service.host) ?? null));
       } catch (error) {
         faults.push(fault("services", service, error));
       }

@@ -3,6 +3,7 @@
 import { PluginInstancePool } from "../plugins/instances.ts";
 import { MetricsRegistry, type MetricsSnapshot } from "../plugins/metrics.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
+import { BalancerPool } from "../proxy/balancer/balancer-pool.ts";
 import {
   buildSnapshot,
   type ConfigFault,
@@ -89,6 +90,7 @@ export function startLocalPlane(
     metrics: registry,
     errorLog: logs.errorLog,
   });
+  const balancers = new BalancerPool(null);
   const listeners = new Set<() => void>();
   const tls = tlsEntries(options.defaultCertificate);
   const servers = new ProxyListeners(options.listen, options.reusePort, proxy, tls, () => {
@@ -100,7 +102,7 @@ export function startLocalPlane(
     port: ports[0]!,
     ports,
     async apply(input) {
-      proxy.swap(buildSnapshot(input, pool));
+      proxy.swap(buildSnapshot(input, pool, balancers));
       for (const listener of listeners) listener();
       return state();
     },
@@ -118,6 +120,7 @@ export function startLocalPlane(
     async stop() {
       await servers.stop();
       proxy.flushLogs();
+      balancers.close();
     },
   };
 }
