@@ -5,6 +5,7 @@ import { basicAuth } from "./basic-auth/index.ts";
 import type { AnyPluginDescriptor } from "./contract.ts";
 import { correlationId } from "./correlation-id/index.ts";
 import { cors } from "./cors/index.ts";
+import { httpLog } from "./http-log/index.ts";
 import { ipRestriction } from "./ip-restriction/index.ts";
 import { jwt } from "./jwt/index.ts";
 import { keyAuth } from "./key-auth/index.ts";
@@ -32,6 +33,7 @@ export const PLUGIN_CATALOG: PluginCatalog = new Map(
       requestTermination,
       correlationId,
       requestTransformer,
+      httpLog,
     ] as AnyPluginDescriptor[]
   ).map((p) => [p.name, p]),
 );
