@@ -5,6 +5,7 @@ import { basicAuth } from "./basic-auth/index.ts";
 import type { AnyPluginDescriptor } from "./contract.ts";
 import { correlationId } from "./correlation-id/index.ts";
 import { cors } from "./cors/index.ts";
+import { fileLog } from "./file-log/index.ts";
 import { httpLog } from "./http-log/index.ts";
 import { ipRestriction } from "./ip-restriction/index.ts";
 import { jwt } from "./jwt/index.ts";
@@ -34,6 +35,7 @@ export const PLUGIN_CATALOG: PluginCatalog = new Map(
       correlationId,
       requestTransformer,
       httpLog,
+      fileLog,
     ] as AnyPluginDescriptor[]
   ).map((p) => [p.name, p]),
 );
