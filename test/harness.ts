@@ -41,6 +41,8 @@ export async function startTestGateway(
       "127.0.0.1:0",
       // One proxy worker (in the test's own thread) unless the suite asks for more.
       ...(extraArgs.includes("--workers") ? [] : ["--workers", "1"]),
+      // The error log goes to the test's directory (not the test runner's stderr) unless the suite asks.
+      ...(extraArgs.includes("--error-log") ? [] : ["--error-log", join(dir, "error.log")]),
       ...extraArgs,
     ],
     {},
