@@ -195,6 +195,10 @@ function startPorticoOn(
     PROXY_CORE,
     binary,
     "start",
+    // One proxy thread on the one core the proxy is given, as nginx's one worker process: more threads
+    // on one core only add switches (the workers' own scaling is bench/cluster.ts's subject).
+    "--workers",
+    "1",
     "--database",
     database,
     "--proxy-listen",
