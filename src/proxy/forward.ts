@@ -1,8 +1,10 @@
 // The upstream call with native fetch, following every pitfall in PLATFORM-NOTES: bodies stream both ways
 // (duplex half, none for GET/HEAD), no redirect following, no decompression, the client's hang-up aborts the
 // upstream call, the read timeout covers only the wait for response headers (a body still streaming is never
-// cut), and connection failures are retried for idempotent requests.
+// cut; both are watched by one timer per thread, deadlines.ts), and connection failures are retried for
+// idempotent requests.
 import type { LogTry } from "../plugins/contract.ts";
+import { DeadlineWatch, type WatchedCall } from "./deadlines.ts";
 import type { UpstreamTarget } from "./snapshot.ts";
 
 /** Methods that may be sent again after a connection failure (RFC 9110 §9.2.2). */
@@ -138,24 +140,31 @@ function describe(failure: ForwardFailure, error: unknown, call: ForwardCall): s
   }
 }
 
+/** This thread's upstream calls waiting for response headers. */
+const WAITING = new DeadlineWatch();
+
 /** One upstream call; `retry` adds the further attempts. */
 export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
   const { request, upstream } = call;
   const controller = new AbortController();
   let reason: symbol | undefined;
-  let readTimer: Timer | undefined;
   const abort = (why: symbol) => {
     if (reason !== undefined) return;
     reason = why;
     controller.abort();
   };
-  const onClientAbort = () => abort(CLIENT_GONE);
   const clientSignal = request.signal;
   if (clientSignal.aborted)
     return { ok: false, failure: "client-gone", cause: describe("client-gone", null, call) };
-  clientSignal.addEventListener("abort", onClientAbort);
+  // Watched until the response headers arrive: the read timeout, and the client hanging up (afterwards a
+  // client that leaves cancels the streamed body, which ends the upstream call).
+  const waiting: WatchedCall = {
+    deadline: Number.POSITIVE_INFINITY,
+    client: clientSignal,
+    end: (why) => abort(why === "timeout" ? TIMEOUT : CLIENT_GONE),
+  };
   const armReadTimer = () => {
-    if (reason === undefined) readTimer = setTimeout(() => abort(TIMEOUT), upstream.readTimeout);
+    if (reason === undefined) waiting.deadline = performance.now() + upstream.readTimeout;
   };
 
   const init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown } = {
@@ -184,20 +193,19 @@ export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
       // A body of known length is piped natively (backpressure holds end to end), which gives no signal when
       // the upload ends: the wait for headers is bounded by write and read timeouts together.
       init.body = request.body;
-      if (reason === undefined)
-        readTimer = setTimeout(() => abort(TIMEOUT), upstream.writeTimeout + upstream.readTimeout);
+      waiting.deadline = performance.now() + upstream.writeTimeout + upstream.readTimeout;
     }
   } else armReadTimer();
+  WAITING.add(waiting);
 
   const startedAt = call.tx?.tries ? performance.now() : 0;
   try {
     const response = await fetch(call.url, init);
-    clearTimeout(readTimer);
+    WAITING.delete(waiting);
     if (call.tx?.tries) record(call.tx.tries, call.peer ?? upstream, startedAt, null);
     return { ok: true, response };
   } catch (error) {
-    clearTimeout(readTimer);
-    clientSignal.removeEventListener("abort", onClientAbort);
+    WAITING.delete(waiting);
     const failure = classify(error, reason);
     if (call.tx?.tries) record(call.tx.tries, call.peer ?? upstream, startedAt, FAILURE_STATUS[failure]);
     return { ok: false, failure, cause: describe(failure, error, call) };
