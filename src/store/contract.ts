@@ -46,10 +46,21 @@ export interface EntityRepository<E> {
   delete(key: string, scope?: Scope): Promise<E | null>;
 }
 
-/** One step of an atomic batch: all steps commit together or none does. */
+/**
+ * One step of an atomic batch: all steps commit together or none does. `prepared`: the input already went
+ * through the entity's preparation, or must be stored as given (a declarative file with `_transform: false`
+ * carries password hashes, not passwords).
+ */
 export type BatchStep =
-  | { entity: EntityName; action: "insert"; input: unknown; scope?: Scope }
-  | { entity: EntityName; action: "update" | "upsert"; key: string; input: unknown; scope?: Scope }
+  | { entity: EntityName; action: "insert"; input: unknown; scope?: Scope; prepared?: boolean }
+  | {
+      entity: EntityName;
+      action: "update" | "upsert";
+      key: string;
+      input: unknown;
+      scope?: Scope;
+      prepared?: boolean;
+    }
   | { entity: EntityName; action: "delete"; key: string; scope?: Scope };
 
 export type StoreInfo = { dialect: "sqlite" | "postgres"; location: string };

@@ -51,6 +51,11 @@ export type EntityDefinition<N extends EntityName = EntityName> = {
   /** Record fields a partial update merges key by key instead of replacing (Kong: a plugin's config). */
   mergedOnUpdate?: readonly string[];
   subschema?: Subschema;
+  /**
+   * Fields `prepare` turns into one-way hashes (a basic-auth password): a declarative file with Kong's
+   * `_transform: true` gives them in clear text, and they match the stored hash when it verifies.
+   */
+  hashedFields?: readonly string[];
   /** Async work before the transaction (password hashing); the transaction itself never waits on it. */
   prepare?: (input: Record<string, unknown>) => Promise<Record<string, unknown>>;
   /** Admin URLs: `/<path>`, and `/<parent>/{p}/<nestedPath ?? path>` under each foreign key's parent. */

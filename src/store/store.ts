@@ -297,7 +297,7 @@ function unavailable(reason: string): GatewayError {
 /** Async preparation (hashing) of a step's input, done before the transaction. */
 async function prepare(step: BatchStep): Promise<BatchStep> {
   const work = definitionOf(step.entity).prepare;
-  if (!work || step.action === "delete" || !isRecord(step.input)) return step;
+  if (!work || step.action === "delete" || step.prepared || !isRecord(step.input)) return step;
   return { ...step, input: await work(step.input) };
 }
 

@@ -59,6 +59,7 @@ export const basicauthCredentials: EntityDefinition<"basicauth_credentials"> = {
   foreignKeys: [consumer],
   uniques: [["username"]],
   timestamps,
+  hashedFields: ["password"],
   prepare: hashPassword,
   admin: { path: "basic-auths", nestedPath: "basic-auth", topLevel: true },
   graphql: {

@@ -1,0 +1,52 @@
+// Declarative configuration over a store: read what is stored, plan the change files describe, apply it in
+// one transaction (one version move, so the proxy rebuilds once and never serves half of it), export.
+import type { Store } from "../store/contract.ts";
+import { ENTITY_NAMES } from "../store/entities/index.ts";
+import type { Row } from "../store/entity-def.ts";
+import { type CurrentState, desiredState } from "./desired.ts";
+import { commonSelectTags, type ParsedDocument } from "./document.ts";
+import { type ExportOptions, exportDocument } from "./export.ts";
+import { makePlan, type Plan } from "./plan.ts";
+
+export { loadText, type ParsedDocument, parseText, readDocument } from "./document.ts";
+export { InvalidConfig } from "./invalid.ts";
+export { type Plan, type PlannedChange, renderPlan } from "./plan.ts";
+
+export type SyncOptions = {
+  /** Overrides the files' `_info.select_tags` (the CLI's --select-tag). */
+  selectTags?: readonly string[] | undefined;
+  dryRun?: boolean;
+};
+
+export async function readCurrent(store: Store): Promise<CurrentState> {
+  const lists = await Promise.all(ENTITY_NAMES.map((name) => store.entity(name).all() as Promise<Row[]>));
+  return new Map(ENTITY_NAMES.map((name, i) => [name, lists[i]!]));
+}
+
+/** Checks files without a store: schemas, references within the files, duplicates. */
+export async function validateDocuments(documents: readonly ParsedDocument[]): Promise<void> {
+  await desiredState(documents, new Map(), commonSelectTags(documents));
+}
+
+/** What applying the files would change; with `dryRun` false, applies it in one transaction. */
+export async function syncDocuments(
+  store: Store,
+  documents: readonly ParsedDocument[],
+  options: SyncOptions = {},
+): Promise<Plan> {
+  const fileTags = commonSelectTags(documents);
+  const selectTags = options.selectTags?.length ? [...options.selectTags] : fileTags;
+  const current = await readCurrent(store);
+  const desired = await desiredState(documents, current, selectTags);
+  const plan = await makePlan(desired, current, selectTags);
+  if (!options.dryRun && plan.steps.length > 0) await store.batch(plan.steps);
+  return plan;
+}
+
+export async function exportConfig(store: Store, options: ExportOptions = {}): Promise<Record<string, unknown>> {
+  return exportDocument(await readCurrent(store), options);
+}
+
+export function formatDocument(document: Record<string, unknown>, format: "yaml" | "json"): string {
+  return format === "json" ? `${JSON.stringify(document, null, 2)}\n` : `${Bun.YAML.stringify(document, null, 2)}\n`;
+}
