@@ -148,7 +148,7 @@ async function verifies(clear: string, hash: string): Promise<boolean> {
 }
 
 /** decK's text: one line per change, the changed fields under an update, then the summary line. */
-export function renderPlan(plan: Plan): string {
+export function renderPlan(plan: Pick<Plan, "changes" | "summary">): string {
   const lines: string[] = [];
   const verb = { create: "creating", update: "updating", delete: "deleting" } as const;
   for (const change of plan.changes) {

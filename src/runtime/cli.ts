@@ -1,7 +1,8 @@
-// The command line: start (default) | migrate | --help | --version. Expected failures (bad flag, port in
+// The command line: start (default) | migrate | config … | --help | --version. Expected failures (bad flag, port in
 // use, unusable database) print one line on stderr and exit with code 2, never a stack trace.
 import { DatabaseOpenError, openStore } from "../store/open.ts";
 import { ConfigError, loadConfig, USAGE } from "./config.ts";
+import { runConfigCommand } from "./config-command.ts";
 import { StartupError, startGateway } from "./server.ts";
 import { versionText } from "./version.ts";
 
@@ -29,6 +30,8 @@ export async function runCli(
         );
         return 0;
       }
+      case "config":
+        return await runConfigCommand(config);
       case "start":
         return await serveUntilSignal(config);
     }

@@ -11,8 +11,27 @@ export type Listen = { host: string; port: number; ssl: boolean; http2: boolean;
 
 const LISTEN_FLAGS = ["ssl", "http2", "http3"] as const;
 
+/** `portico config <action> FILE…`: declarative configuration against the database or a running gateway. */
+export type ConfigCommand = Readonly<{
+  action: "export" | "diff" | "apply" | "validate";
+  files: readonly string[];
+  selectTags: readonly string[];
+  format: "yaml" | "json";
+  /** Where export writes (null: stdout). */
+  output: string | null;
+  dryRun: boolean;
+  /** A running gateway's admin API to work through instead of the database. */
+  adminUrl: string | null;
+}>;
+
 export type BootConfig = Readonly<{
-  command: "start" | "migrate" | "help" | "version";
+  command: "start" | "migrate" | "help" | "version" | "config";
+  /** Set for the `config` command. */
+  configCommand: ConfigCommand | null;
+  /** DB-less mode: the declarative file the gateway runs from (in memory, admin writes refused). */
+  declarativeConfig: string | null;
+  /** PORTICO_* variables, for `${{ env "PORTICO_X" }}` in declarative files. */
+  substitutions: Readonly<Record<string, string>>;
   /** One or more proxy listeners (Kong's proxy_listen list). */
   proxyListen: readonly Listen[];
   adminListen: Listen;
@@ -178,7 +197,8 @@ const accessLogFormatSchema = z.enum(["combined", "json"], { error: "expected co
 
 const logLevelSchema = z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` });
 
-const COMMANDS = ["start", "migrate", "help", "version"] as const;
+const COMMANDS = ["start", "migrate", "help", "version", "config"] as const;
+const CONFIG_ACTIONS = ["export", "diff", "apply", "validate"] as const;
 
 export const USAGE = `Usage: portico [command] [options]
 
@@ -186,6 +206,15 @@ Commands:
   start      run the gateway (default)
   migrate    apply database migrations and exit
   version    print the version, the commit and date of the build, and the Bun runtime
+  config export [--select-tag T]… [--format yaml|json] [-o FILE]
+             write the configuration as a Kong declarative file (_format_version "3.0")
+  config diff FILE… [--select-tag T]…
+             print what apply would change; exit 0 when in sync, 2 when not
+  config apply FILE… [--select-tag T]… [--dry-run]
+             make the configuration equal to the files (within their select tags) in one transaction
+  config validate FILE…
+             check the files without touching anything
+             (config commands use --database, or a running gateway with --admin-url URL)
 
 Options (each also as an environment variable):
   --proxy-listen LIST          proxy listeners, comma-separated HOST:PORT with flags ssl, http2, http3,
@@ -226,6 +255,9 @@ Options (each also as an environment variable):
                                                        PORTICO_SSL_CERT         (default: a self-signed one,
                                                        generated once and kept in the database)
   --ssl-cert-key FILE          its private key (PEM)   PORTICO_SSL_CERT_KEY
+  --declarative-config FILE    DB-less mode: run from this Kong declarative file alone (in memory; the admin
+                               API is read-only, POST /config replaces it, SIGHUP reloads the file)
+                                                       PORTICO_DECLARATIVE_CONFIG (default: off)
   -h, --help                   show this help
   -v, --version                same as the version command
 `;
@@ -245,10 +277,11 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     throw new ConfigError((error as Error).message);
   }
   const { values, positionals } = parsed;
-  if (positionals.length > 1) throw new ConfigError(`unexpected argument '${positionals[1]}'`);
   const word = positionals[0] ?? "start";
   if (!(COMMANDS as readonly string[]).includes(word))
-    throw new ConfigError(`unknown command '${word}' (expected one of: start, migrate, version)`);
+    throw new ConfigError(`unknown command '${word}' (expected one of: start, migrate, version, config)`);
+  if (word !== "config" && positionals.length > 1)
+    throw new ConfigError(`unexpected argument '${positionals[1]}'`);
   let command = word as BootConfig["command"];
   if (values.version) command = "version";
   if (values.help) command = "help";
@@ -295,6 +328,11 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   if (database.value === "")
     throw new ConfigError(`${database.source}: expected a path or a postgres:// URL`);
 
+  const declarative = pick(values["declarative-config"], "PORTICO_DECLARATIVE_CONFIG", "");
+  const substitutions: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env))
+    if (name.startsWith("PORTICO_") && value !== undefined) substitutions[name] = value;
+
   let serviceManagement = true;
   if (values["no-service-management"]) serviceManagement = false;
   else if (env.PORTICO_SERVICE_MANAGEMENT !== undefined && env.PORTICO_SERVICE_MANAGEMENT !== "")
@@ -302,6 +340,9 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
 
   return Object.freeze({
     command,
+    configCommand: command === "config" ? configCommand(positionals.slice(1), values) : null,
+    declarativeConfig: declarative.value === "" ? null : declarative.value,
+    substitutions: Object.freeze(substitutions),
     proxyListen: parse(listenListSchema, proxy.value, proxy.source),
     adminListen: parse(listenSchema, admin.value, admin.source),
     statusListen: status.value === "off" ? null : parse(listenSchema, status.value, status.source),
@@ -330,6 +371,33 @@ function parseErrorLog(value: string, source: string): string {
   return path;
 }
 
+function configCommand(words: string[], values: ReturnType<typeof parseFlags>["values"]): ConfigCommand {
+  const action = words[0];
+  if (action === undefined || !(CONFIG_ACTIONS as readonly string[]).includes(action))
+    throw new ConfigError(
+      `${action === undefined ? "missing config action" : `unknown config action '${action}'`} (expected one of: ${CONFIG_ACTIONS.join(", ")})`,
+    );
+  const files = words.slice(1);
+  if (action === "export" && files.length > 0) throw new ConfigError(`unexpected argument '${files[0]}'`);
+  if (action !== "export" && files.length === 0)
+    throw new ConfigError(`config ${action} needs at least one file`);
+  const format = values.format ?? "yaml";
+  if (format !== "yaml" && format !== "json")
+    throw new ConfigError(`--format: expected yaml or json, got '${format}'`);
+  const adminUrl = values["admin-url"] ?? null;
+  if (adminUrl !== null && !/^https?:\/\/[^/]+/.test(adminUrl))
+    throw new ConfigError(`--admin-url: expected http://HOST:PORT, got '${adminUrl}'`);
+  return {
+    action: action as ConfigCommand["action"],
+    files,
+    selectTags: values["select-tag"] ?? [],
+    format,
+    output: values.output ?? null,
+    dryRun: values["dry-run"] ?? false,
+    adminUrl: adminUrl?.replace(/\/+$/, "") ?? null,
+  };
+}
+
 function parseFlags(argv: readonly string[]) {
   return parseArgs({
     args: [...argv],
@@ -353,6 +421,12 @@ function parseFlags(argv: readonly string[]) {
       "log-buffer": { type: "string" },
       "ssl-cert": { type: "string" },
       "ssl-cert-key": { type: "string" },
+      "declarative-config": { type: "string" },
+      "select-tag": { type: "string", multiple: true },
+      format: { type: "string" },
+      output: { type: "string", short: "o" },
+      "dry-run": { type: "boolean" },
+      "admin-url": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
