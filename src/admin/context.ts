@@ -39,8 +39,21 @@ export type TrafficCounts = {
   total: { proxy: number; admin: number };
 };
 
+/** Declarative configuration on this node (Kong's /config endpoints and DB-less mode). */
+export type DeclarativeState = {
+  /** DB-less: `store` refuses entity writes; the configuration comes whole from a file or POST /config. */
+  readonly dbless: boolean;
+  /** Where whole configurations are written: `store` itself, or (DB-less) its writable self. */
+  readonly store: Store;
+  /** Kong's configuration_hash of the configuration last loaded whole; 32 zeros when none. */
+  hash: string;
+  /** A whole configuration is being loaded (Kong answers another POST /config with 429). */
+  loading: boolean;
+};
+
 export type AdminContext = {
   store: Store;
+  declarative: DeclarativeState;
   node: NodeInfo;
   /** Version the proxy is serving (may briefly lag the store's). */
   proxyConfigVersion(): number;

@@ -22,8 +22,8 @@ import {
   ENTITY_ORDER,
   type EntityName,
   globalKey,
-  nestedChildren,
   naturalKeys,
+  nestedChildren,
   singular,
 } from "./model.ts";
 import { uuidV5 } from "./uuid-v5.ts";
@@ -61,13 +61,25 @@ export async function desiredState(
   documents: readonly ParsedDocument[],
   current: CurrentState,
   selectTags: readonly string[],
+  /** Which current entities the documents own (their select tags, or none: all of them). */
+  scopeTags: readonly string[] = selectTags,
 ): Promise<DesiredState> {
   const problems: EntityProblem[] = [];
   const pending = new Map<EntityName, Pending[]>();
 
-  const collect = (entity: EntityName, value: unknown, doc: ParsedDocument, location: Location, parent?: Pending["parent"]) => {
+  const collect = (
+    entity: EntityName,
+    value: unknown,
+    doc: ParsedDocument,
+    location: Location,
+    parent?: Pending["parent"],
+  ) => {
     if (!isRecord(value)) {
-      problems.push({ source: doc.source, location: location.slice(0, -1), fields: { [location.at(-1)!]: "expected a record" } });
+      problems.push({
+        source: doc.source,
+        location: location.slice(0, -1),
+        fields: { [location.at(-1)!]: "expected a record" },
+      });
       return;
     }
     const raw = { ...value };
@@ -92,7 +104,10 @@ export async function desiredState(
   for (const doc of documents)
     for (const entity of ENTITY_ORDER) {
       const list = doc.body[entity];
-      if (Array.isArray(list)) list.forEach((value, i) => collect(entity, value, doc, [entity, i]));
+      if (!Array.isArray(list)) continue;
+      list.forEach((value, i) => {
+        collect(entity, value, doc, [entity, i]);
+      });
     }
 
   const desired: DesiredState = new Map();
@@ -100,7 +115,8 @@ export async function desiredState(
     const def = definition(entity);
     const currentRows = current.get(entity) ?? [];
     const currentByKey = new Map<string, string>();
-    for (const row of currentRows) for (const key of naturalKeys(def, row)) currentByKey.set(key, row.id as string);
+    for (const row of currentRows)
+      for (const key of naturalKeys(def, row)) currentByKey.set(key, row.id as string);
     const declared = new Map<string, Location>();
     const list: DesiredEntity[] = [];
     for (const item of pending.get(entity) ?? []) {
@@ -127,8 +143,10 @@ export async function desiredState(
         }
         const ref = input[fk.field];
         if (ref === undefined || ref === null) continue;
-        const id = resolveReference(fk, ref, desired, current, selectTags);
-        if (id === null) unresolved[fk.field] = `invalid reference '${fk.field}: ${describeRef(ref)}' (no such entry in '${fk.entity}')`;
+        const id = resolveReference(fk, ref, desired, current, scopeTags);
+        if (id === null)
+          unresolved[fk.field] =
+            `invalid reference '${fk.field}: ${describeRef(ref)}' (no such entry in '${fk.entity}')`;
         else input[fk.field] = { id };
       }
       if (Object.keys(unresolved).length > 0) {
@@ -160,7 +178,11 @@ export async function desiredState(
         keys.map((key) => currentByKey.get(key)).find((known) => known !== undefined) ??
         uuidV5(keys[0] ?? `${entity}|${canonicalJson(row)}`);
       if (declared.has(`id|${id}`)) {
-        problem({ "@entity": [`uniqueness violation: '${entity}' entity with primary key set to '${id}' already declared`] });
+        problem({
+          "@entity": [
+            `uniqueness violation: '${entity}' entity with primary key set to '${id}' already declared`,
+          ],
+        });
         continue;
       }
       for (const key of [...keys, `id|${id}`]) declared.set(key, item.location);
@@ -245,4 +267,3 @@ function uniquenessMessage(def: EntityDefinition, key: string): string {
   const parts = fields.map((f, i) => `${f} set to '${secret(f) ? "<redacted>" : String(parsed[i])}'`);
   return `uniqueness violation: '${def.name}' entity with ${parts.join(", ")} already declared`;
 }
-

@@ -58,11 +58,10 @@ export function parseText(text: string, source: string | null): Record<string, u
 export function readDocument(body: Record<string, unknown>, source: string | null): ParsedDocument {
   const problems: InvalidConfig[] = [];
   const version = body._format_version;
-  if (version === undefined || version === null) problems.push(fail(source, ["_format_version"], "required field missing"));
+  if (version === undefined || version === null)
+    problems.push(fail(source, ["_format_version"], "required field missing"));
   else if (!(FORMAT_VERSIONS as readonly unknown[]).includes(version))
-    problems.push(
-      fail(source, ["_format_version"], `expected one of: ${FORMAT_VERSIONS.join(", ")}`),
-    );
+    problems.push(fail(source, ["_format_version"], `expected one of: ${FORMAT_VERSIONS.join(", ")}`));
   const transform = body._transform ?? true;
   if (typeof transform !== "boolean") problems.push(fail(source, ["_transform"], "expected a boolean"));
   for (const key of Object.keys(body)) {

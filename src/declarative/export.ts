@@ -45,7 +45,8 @@ export function exportDocument(current: CurrentState, options: ExportOptions = {
         if (fk) {
           if (nesting?.fk === fk || value === null) continue;
           const parent = byId.get((value as { id: string }).id);
-          out[field] = (parent && globalKey(definition(parent.entity), parent.row)) ?? (value as { id: string }).id;
+          out[field] =
+            (parent && globalKey(definition(parent.entity), parent.row)) ?? (value as { id: string }).id;
           continue;
         }
         if (value === null && absentMeansNull(def.shape[field])) continue;
@@ -67,15 +68,15 @@ export function exportDocument(current: CurrentState, options: ExportOptions = {
 function sortRows(entity: EntityName, rows: readonly Row[]): Row[] {
   const def = definition(entity);
   const key = (row: Row) => String((def.endpointKey && row[def.endpointKey.field]) ?? "");
-  return [...rows].sort(
-    (a, b) => key(a).localeCompare(key(b)) || String(a.id).localeCompare(String(b.id)),
-  );
+  return [...rows].sort((a, b) => key(a).localeCompare(key(b)) || String(a.id).localeCompare(String(b.id)));
 }
 
 const absentCache = new WeakMap<object, boolean>();
 
 /** True when leaving the field out is the same as writing null (the schema fills in null). */
-function absentMeansNull(schema: { safeParse(v: unknown): { success: boolean; data?: unknown } } | undefined) {
+function absentMeansNull(
+  schema: { safeParse(v: unknown): { success: boolean; data?: unknown } } | undefined,
+) {
   if (!schema) return false;
   let known = absentCache.get(schema);
   if (known === undefined) {

@@ -6,6 +6,7 @@ import type { Row } from "../store/entity-def.ts";
 import { type CurrentState, desiredState } from "./desired.ts";
 import { commonSelectTags, type ParsedDocument } from "./document.ts";
 import { type ExportOptions, exportDocument } from "./export.ts";
+import { canonicalJson } from "./model.ts";
 import { makePlan, type Plan } from "./plan.ts";
 
 export { loadText, type ParsedDocument, parseText, readDocument } from "./document.ts";
@@ -16,6 +17,8 @@ export type SyncOptions = {
   /** Overrides the files' `_info.select_tags` (the CLI's --select-tag). */
   selectTags?: readonly string[] | undefined;
   dryRun?: boolean;
+  /** Kong's POST /config: the documents are the whole configuration, whatever their select tags. */
+  wholeConfiguration?: boolean;
 };
 
 export async function readCurrent(store: Store): Promise<CurrentState> {
@@ -37,16 +40,30 @@ export async function syncDocuments(
   const fileTags = commonSelectTags(documents);
   const selectTags = options.selectTags?.length ? [...options.selectTags] : fileTags;
   const current = await readCurrent(store);
-  const desired = await desiredState(documents, current, selectTags);
-  const plan = await makePlan(desired, current, selectTags);
+  const scopeTags = options.wholeConfiguration ? [] : selectTags;
+  const desired = await desiredState(documents, current, selectTags, scopeTags);
+  const plan = await makePlan(desired, current, scopeTags);
   if (!options.dryRun && plan.steps.length > 0) await store.batch(plan.steps);
   return plan;
 }
 
-export async function exportConfig(store: Store, options: ExportOptions = {}): Promise<Record<string, unknown>> {
+export async function exportConfig(
+  store: Store,
+  options: ExportOptions = {},
+): Promise<Record<string, unknown>> {
   return exportDocument(await readCurrent(store), options);
 }
 
+/** Kong's configuration_hash when nothing was loaded. */
+export const EMPTY_HASH = "0".repeat(32);
+
+/** Kong's hash of a configuration: equal documents, however written, hash alike. */
+export function configurationHash(body: Record<string, unknown>): string {
+  return new Bun.CryptoHasher("md5").update(canonicalJson(body)).digest("hex");
+}
+
 export function formatDocument(document: Record<string, unknown>, format: "yaml" | "json"): string {
-  return format === "json" ? `${JSON.stringify(document, null, 2)}\n` : `${Bun.YAML.stringify(document, null, 2)}\n`;
+  return format === "json"
+    ? `${JSON.stringify(document, null, 2)}\n`
+    : `${Bun.YAML.stringify(document, null, 2)}\n`;
 }

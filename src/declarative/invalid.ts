@@ -73,7 +73,8 @@ function describeProblem(problem: EntityProblem): string[] {
     ? ` (${problem.entity.type}${problem.entity.name !== undefined ? ` ${problem.entity.name}` : ""})`
     : "";
   return fieldMessages(problem.fields).map(([field, message]) => {
-    const label = field === "@entity" ? "" : `${field}: `;
+    const label =
+      field === "@entity" || (problem.location.length === 0 && field === "error") ? "" : `${field}: `;
     return `${where}${what}${where || what ? ": " : ""}${label}${message}`;
   });
 }
@@ -92,7 +93,10 @@ export function fieldMessages(fields: ErrorFields, prefix = ""): [string, string
     else if (Array.isArray(value)) {
       if (path === "@entity" || path.endsWith(".@entity"))
         for (const item of value) out.push(["@entity", String(item)]);
-      else value.forEach((item, i) => item !== null && visit(item, path ? `${path}.${i}` : String(i)));
+      else
+        value.forEach((item, i) => {
+          if (item !== null) visit(item, path ? `${path}.${i}` : String(i));
+        });
     } else if (value && typeof value === "object")
       for (const [key, item] of Object.entries(value)) visit(item, path ? `${path}.${key}` : key);
   };

@@ -87,6 +87,12 @@ export function naturalKeys(def: EntityDefinition, entity: Row): string[] {
 /** JSON with sorted keys: equal values give equal strings (comparison, hashing). */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
-    isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+    isRecord(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
   );
 }

@@ -5,7 +5,14 @@ import type { BatchStep } from "../store/contract.ts";
 import { referencesTo } from "../store/entities/index.ts";
 import { type EntityDefinition, isRecord, type Row } from "../store/entity-def.ts";
 import { type CurrentState, type DesiredState, inScope } from "./desired.ts";
-import { canonicalJson, contentFields, definition, ENTITY_ORDER, type EntityName, singular } from "./model.ts";
+import {
+  canonicalJson,
+  contentFields,
+  definition,
+  ENTITY_ORDER,
+  type EntityName,
+  singular,
+} from "./model.ts";
 
 export type FieldChange = { field: string; from: unknown; to: unknown };
 

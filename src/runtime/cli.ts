@@ -53,6 +53,9 @@ async function serveUntilSignal(config: Parameters<typeof startGateway>[0]): Pro
   // logrotate's postrotate sends SIGUSR1, as to nginx: every log file is opened again.
   const reopen = () => gateway.reopenLogs();
   process.on("SIGUSR1", reopen);
+  // DB-less: SIGHUP reads the declarative file again (a broken file keeps the running configuration).
+  const reload = () => void gateway.reloadDeclarative();
+  if (config.declarativeConfig !== null) process.on("SIGHUP", reload);
   const signal = await new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -64,6 +67,7 @@ async function serveUntilSignal(config: Parameters<typeof startGateway>[0]): Pro
   };
   process.once("SIGINT", forceExit);
   process.once("SIGTERM", forceExit);
+  process.off("SIGHUP", reload);
   await gateway.stop();
   process.off("SIGUSR1", reopen);
   console.log("portico: stopped");

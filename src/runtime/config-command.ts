@@ -70,7 +70,9 @@ function readFiles(command: ConfigCommand, config: BootConfig): ParsedDocument[]
     try {
       text = readFileSync(file, "utf8");
     } catch (error) {
-      throw new CommandFailed(`cannot read '${file}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new CommandFailed(
+        `cannot read '${file}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
     return loadText(text, file, config.substitutions);
   });
@@ -81,7 +83,9 @@ async function runExport(command: ConfigCommand, config: BootConfig): Promise<nu
   if (command.adminUrl) {
     const query = new URLSearchParams({ format: command.format });
     if (command.selectTags.length > 0) query.set("select_tags", command.selectTags.join(","));
-    const body = (await callAdmin(command.adminUrl, `/config?${query}`, { method: "GET" })) as { config: string };
+    const body = (await callAdmin(command.adminUrl, `/config?${query}`, { method: "GET" })) as {
+      config: string;
+    };
     text = body.config;
   } else {
     const store = await openStore(config.database);

@@ -4,16 +4,25 @@
 import { hostname } from "node:os";
 import type { Server } from "bun";
 import { createAdminHandler, createStatusHandler } from "../admin/app.ts";
-import type { AdminContext, ListenerInfo, Readiness, TrafficCounts } from "../admin/context.ts";
+import type {
+  AdminContext,
+  DeclarativeState,
+  ListenerInfo,
+  Readiness,
+  TrafficCounts,
+} from "../admin/context.ts";
 import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
+import { EMPTY_HASH } from "../declarative/index.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
 import type { CertificatePair, Store } from "../store/contract.ts";
 import { openStore } from "../store/open.ts";
 import { withAdminAccessLog } from "./admin-access-log.ts";
+import { readOnlyStore } from "../store/read-only.ts";
 import type { BootConfig, Listen } from "./config.ts";
+import { DeclarativeFileError, loadDeclarativeFile } from "./declarative-file.ts";
 import { defaultCertificate } from "./default-certificate.ts";
 import { startHeartbeat } from "./heartbeat.ts";
-import { listen, listenerUrl } from "./listen.ts";
+import { listen, listenerUrl, StartupError } from "./listen.ts";
 import { type LogOptions, ThreadLogs } from "./node-logs.ts";
 import { nodeMetrics } from "./node-metrics.ts";
 import { OwnWrites } from "./own-writes.ts";
@@ -45,6 +54,11 @@ export type Gateway = {
    * not happen within `timeoutMs` (the database is unreachable, say).
    */
   synced(timeoutMs?: number): Promise<boolean>;
+  /**
+   * DB-less mode: reads the declarative file again and swaps the configuration whole; a broken file keeps
+   * the current one. Resolves to the line it logged.
+   */
+  reloadDeclarative(): Promise<string>;
   stop(): Promise<void>;
 };
 
@@ -96,9 +110,11 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   // Opened first: a log path that cannot be written stops the start, as nginx's does.
   const logs = new ThreadLogs(logOptions, 0, { access: workers === 1, adminAccess: true });
   const ownWrites = new OwnWrites();
+  // DB-less (Kong's database = off): an in-memory store that only whole configurations write.
+  const dbless = config.declarativeConfig !== null;
   let store: Store;
   try {
-    store = await openStore(config.database, { onCommit: ownWrites.onCommit });
+    store = await openStore(dbless ? ":memory:" : config.database, { onCommit: ownWrites.onCommit });
   } catch (error) {
     await logs.close();
     throw error;
@@ -111,6 +127,19 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     await store.close();
     await logs.close();
     throw error;
+  }
+  const declarative: DeclarativeState = { dbless, store, hash: EMPTY_HASH, loading: false };
+  if (dbless) {
+    try {
+      const loaded = await loadDeclarativeFile(store, config.declarativeConfig!, config.substitutions);
+      declarative.hash = loaded.hash;
+      log(`portico: ${loaded.summary}`);
+    } catch (error) {
+      await store.close();
+      await logs.close();
+      if (error instanceof DeclarativeFileError) throw new StartupError(error.message);
+      throw error;
+    }
   }
   const planeOptions: ProxyPlaneOptions = {
     listen: config.proxyListen,
@@ -166,7 +195,8 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   };
 
   const context: AdminContext = {
-    store,
+    store: dbless ? readOnlyStore(store) : store,
+    declarative,
     node: {
       version: VERSION,
       hostname: hostname(),
@@ -174,8 +204,11 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       started_at: startedAt,
       listeners: { proxy: "", admin: "" },
       listenerInfo: { proxy: [], admin: [], status: [] },
-      database: { dialect: store.info.dialect, location: store.info.location },
-      service_management: config.serviceManagement,
+      database: dbless
+        ? { dialect: "off", location: config.declarativeConfig! }
+        : { dialect: store.info.dialect, location: store.info.location },
+      // The seed library's URLs write entities, which DB-less mode does not allow.
+      service_management: config.serviceManagement && !dbless,
       workers,
     },
     proxyConfigVersion: () => rebuilder.servedVersion(),
@@ -326,6 +359,23 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     reopenLogs() {
       logs.reopen();
       plane.reopenLogs();
+    },
+    async reloadDeclarative() {
+      if (!dbless) return "portico: not in DB-less mode; nothing to reload";
+      if (declarative.loading) return "portico: a configuration is being loaded; reload skipped";
+      declarative.loading = true;
+      let line: string;
+      try {
+        const loaded = await loadDeclarativeFile(store, config.declarativeConfig!, config.substitutions);
+        declarative.hash = loaded.hash;
+        line = `portico: ${loaded.summary}`;
+      } catch (error) {
+        line = `portico: reload failed, still serving the previous configuration: ${(error as Error).message}`;
+      } finally {
+        declarative.loading = false;
+      }
+      log(line);
+      return line;
     },
     stop() {
       // Stop accepting, let in-flight requests finish, then close the database.

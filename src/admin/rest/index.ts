@@ -1,6 +1,7 @@
 // The REST admin: Kong-compatible endpoints plus the seed library's URLs, behind one router.
 import type { AdminContext } from "../context.ts";
 import { registerClusterEndpoints } from "./cluster-endpoints.ts";
+import { registerConfigEndpoints } from "./config-endpoints.ts";
 import { registerEntityEndpoints } from "./entity-endpoints.ts";
 import { errorResponse, HttpError, methodNotAllowed, notFound } from "./http.ts";
 import { registerLegacyEndpoints } from "./legacy.ts";
@@ -20,6 +21,7 @@ export function createRestHandler(context: AdminContext): (request: Request) => 
   registerPluginEndpoints(router);
   registerUpstreamEndpoints(router, context.store);
   registerSchemaEndpoints(router);
+  registerConfigEndpoints(router, context);
   if (context.node.service_management) registerLegacyEndpoints(router, context);
 
   return async (request) => {

@@ -114,6 +114,8 @@ export function registerStatusEndpoints(router: AdminRouter, context: AdminConte
           database: { reachable },
           configuration_version: reachable ? await context.store.configVersion().catch(() => null) : null,
           proxy_configuration_version: context.proxyConfigVersion(),
+          // Kong's DB-less nodes say which configuration they run (32 zeros: none loaded).
+          ...(context.declarative.dbless ? { configuration_hash: context.declarative.hash } : {}),
           // Entities the proxy could not build (left out, or failing closed): the rest is served.
           configuration_faults: context.configurationFaults(),
           server: {
