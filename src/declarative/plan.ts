@@ -73,7 +73,10 @@ export async function makePlan(
   }
   for (const entity of [...ENTITY_ORDER].reverse()) {
     const def = definition(entity);
-    for (const row of current.get(entity) ?? []) {
+    const rows = [...(current.get(entity) ?? [])].sort((a, b) =>
+      labelOf(def, a, a.id as string).localeCompare(labelOf(def, b, b.id as string)),
+    );
+    for (const row of rows) {
       if (desiredIds.has(row.id as string) || !inScope(row, selectTags)) continue;
       changes.push({
         action: "delete",
