@@ -53,7 +53,9 @@ async function readConfigBody(request: Request): Promise<ConfigBody> {
       fields[key] = typeof value === "string" ? value : await (value as Blob).text();
   } else if (text.trim() !== "") {
     const parsed = parseText(text, null);
-    fields = "_format_version" in parsed || !("config" in parsed) ? { config: parsed } : parsed;
+    // `{"config": …}` (with flags beside it), or the document itself; `{}` holds no configuration.
+    if ("config" in parsed && !("_format_version" in parsed)) fields = parsed;
+    else if (Object.keys(parsed).length > 0) fields = { config: parsed };
   }
   const config = fields.config;
   if (config === undefined || config === null || config === "") return { body: null, fields };
