@@ -283,7 +283,7 @@ routes:
     expect((await portico(["config", "export", "--database", db])).stdout).toBe(before);
   });
 
-  test('environment substitution: ${{ env "PORTICO_X" }} from the CLI\'s environment', async () => {
+  test("environment substitution: decK's env template, from the CLI's environment", async () => {
     const db = await freshDatabase();
     const withEnv = file(
       "env.yaml",
