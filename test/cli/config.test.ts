@@ -197,7 +197,7 @@ describe("loadConfig", () => {
     [["--error-log", "off"], "--error-log: the error log cannot be off (use a path, stdout or stderr)"],
     [["--access-log", " x.log"], "--access-log: expected off, stdout, stderr or a path"],
     [["--log-buffer", "much"], "--log-buffer: expected a size such as 128m, got 'much'"],
-        [["serve"], "unknown command 'serve' (expected one of: start, migrate, version, config)"],
+    [["serve"], "unknown command 'serve' (expected one of: start, migrate, version, config)"],
     [["start", "extra"], "unexpected argument 'extra'"],
   ])("%p is refused with a clear message", (argv, message) => {
     expect(() => loadConfig(argv, {})).toThrow(new ConfigError(message));
