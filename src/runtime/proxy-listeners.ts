@@ -4,11 +4,9 @@
 // place by starting a second server on the same port (SO_REUSEPORT) and letting the old one finish its
 // requests: new connections get the new certificates, no restart.
 import type { Server, WebSocketHandler } from "bun";
+import type { TlsEntry } from "../proxy/tls-entries.ts";
 import type { Listen } from "./config.ts";
 import { listen } from "./listen.ts";
-
-/** One entry of Bun's `tls` list: the default has no serverName; the others are chosen by SNI. */
-export type TlsEntry = { cert: string; key: string; serverName?: string };
 
 type FetchHandler = (request: Request, server: Server<unknown>) => Response | Promise<Response> | undefined;
 
@@ -84,16 +82,27 @@ export class ProxyListeners {
     return pending;
   }
 
-  /** Serves `tls` on every TLS listener from now on: new connections get it, open ones finish as they are. */
+  /**
+   * Serves `tls` on every TLS listener from now on: new connections get it, open ones finish as they are.
+   * When a new server cannot start, the old ones keep serving and the error is thrown.
+   */
   async setTls(tls: readonly TlsEntry[]): Promise<void> {
+    const previous = this.#tls;
     this.#tls = tls;
-    const retiring: Server<unknown>[] = [];
-    for (const bound of this.#bound) {
-      if (!bound.listen.ssl) continue;
-      const next = this.#serve(bound.listen, bound.server.port!, bound.fetch);
-      retiring.push(bound.server);
-      bound.server = next;
+    const secured = this.#bound.filter((b) => b.listen.ssl);
+    const started: Server<unknown>[] = [];
+    try {
+      for (const bound of secured) started.push(this.#serve(bound.listen, bound.server.port!, bound.fetch));
+    } catch (error) {
+      this.#tls = previous;
+      await Promise.all(started.map((server) => server.stop(true)));
+      throw error;
     }
+    const retiring = secured.map((bound, i) => {
+      const old = bound.server;
+      bound.server = started[i]!;
+      return old;
+    });
     await Promise.all(retiring.map((server) => server.stop(false)));
   }
 

@@ -11,10 +11,11 @@ import {
   createProxy,
   type SnapshotInput,
 } from "../proxy/index.ts";
+import { tlsEntries } from "../proxy/tls-entries.ts";
 import type { RateCounters } from "../schemas/rate-windows.ts";
 import type { Listen } from "./config.ts";
 import type { LogOptions, ThreadLogs } from "./node-logs.ts";
-import { ProxyListeners, type TlsEntry } from "./proxy-listeners.ts";
+import { ProxyListeners } from "./proxy-listeners.ts";
 
 /** What a plane needs to know; plain data, so it can be posted to a worker thread. */
 export type ProxyPlaneOptions = {
@@ -92,10 +93,27 @@ export function startLocalPlane(
   });
   const balancers = new BalancerPool(null);
   const listeners = new Set<() => void>();
-  const tls = tlsEntries(options.defaultCertificate);
-  const servers = new ProxyListeners(options.listen, options.reusePort, proxy, tls, () => {
+  const defaultCertificate = options.defaultCertificate;
+  const servesTls = defaultCertificate !== null && options.listen.some((l) => l.ssl);
+  const initial = defaultCertificate === null ? [] : [{ ...defaultCertificate }];
+  const servers = new ProxyListeners(options.listen, options.reusePort, proxy, initial, () => {
     counters[0]!++;
   });
+  let tlsSignature = "";
+  /** Puts a snapshot's certificates in place (before it counts as served); a failure keeps the old ones. */
+  const applyCertificates = async (input: SnapshotInput) => {
+    if (!servesTls) return;
+    const { entries, signature } = tlsEntries(defaultCertificate, input);
+    if (signature === tlsSignature) return;
+    try {
+      await servers.setTls(entries);
+      tlsSignature = signature;
+    } catch (error) {
+      log(
+        `proxy: the new certificates could not be served, the previous ones stay: ${(error as Error).message}`,
+      );
+    }
+  };
   const ports = servers.ports();
   const state = (): ServedState => ({ version: proxy.current().version, faults: proxy.current().faults });
   return {
@@ -103,6 +121,7 @@ export function startLocalPlane(
     ports,
     async apply(input) {
       proxy.swap(buildSnapshot(input, pool, balancers));
+      await applyCertificates(input);
       for (const listener of listeners) listener();
       return state();
     },
@@ -123,9 +142,4 @@ export function startLocalPlane(
       balancers.close();
     },
   };
-}
-
-/** Bun's `tls` list: the default certificate first (no serverName). */
-function tlsEntries(defaultCertificate: { cert: string; key: string } | null): TlsEntry[] {
-  return defaultCertificate === null ? [] : [{ cert: defaultCertificate.cert, key: defaultCertificate.key }];
 }

@@ -8,12 +8,14 @@ import sqlite3 from "../../drizzle/sqlite/0003_upstreams_targets.sql" with { typ
 import sqlite4 from "../../drizzle/sqlite/0004_cluster_events_nodes.sql" with { type: "text" };
 import sqlite5 from "../../drizzle/sqlite/0005_ratelimiting_metrics.sql" with { type: "text" };
 import sqlite6 from "../../drizzle/sqlite/0006_default_certificates.sql" with { type: "text" };
+import sqlite7 from "../../drizzle/sqlite/0007_certificates_snis_ca_certificates.sql" with { type: "text" };
 import postgresJournal from "../../drizzle/postgres/meta/_journal.json" with { type: "json" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_upstreams_targets.sql" with { type: "text" };
 import postgres2 from "../../drizzle/postgres/0002_cluster_events_nodes.sql" with { type: "text" };
 import postgres3 from "../../drizzle/postgres/0003_ratelimiting_metrics.sql" with { type: "text" };
 import postgres4 from "../../drizzle/postgres/0004_default_certificates.sql" with { type: "text" };
+import postgres5 from "../../drizzle/postgres/0005_certificates_snis_ca_certificates.sql" with { type: "text" };
 
 export const sqliteMigrations = {
   journal: sqliteJournal,
@@ -25,6 +27,7 @@ export const sqliteMigrations = {
     "0004_cluster_events_nodes": sqlite4,
     "0005_ratelimiting_metrics": sqlite5,
     "0006_default_certificates": sqlite6,
+    "0007_certificates_snis_ca_certificates": sqlite7,
   } as Record<string, string>,
 };
 
@@ -36,5 +39,6 @@ export const postgresMigrations = {
     "0002_cluster_events_nodes": postgres2,
     "0003_ratelimiting_metrics": postgres3,
     "0004_default_certificates": postgres4,
+    "0005_certificates_snis_ca_certificates": postgres5,
   } as Record<string, string>,
 };

@@ -90,6 +90,8 @@ describe("portico CLI", () => {
       "__drizzle_migrations",
       "acls",
       "basicauth_credentials",
+      "ca_certificates",
+      "certificates",
       "cluster_nodes",
       "config_events",
       "config_state",
@@ -101,6 +103,7 @@ describe("portico CLI", () => {
       "ratelimiting_metrics",
       "routes",
       "services",
+      "snis",
       "targets",
       "upstreams",
     ]);

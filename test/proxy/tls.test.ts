@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/runtime/config.ts";
 import { StartupError, startGateway } from "../../src/runtime/server.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
-import { presentedSubject, TestCa } from "../support/certs.ts";
+import { presentedFingerprint, presentedSubject, TestCa } from "../support/certs.ts";
 import { admin, configure, startUpstream, type Upstream } from "./helpers.ts";
 
 const LISTENERS = "127.0.0.1:0, 127.0.0.1:0 ssl http2 http3, 127.0.0.1:0 http2";
@@ -38,8 +38,8 @@ const tlsFetch = (url: string, init: RequestInit & { protocol?: string } = {}) =
   fetch(url, { ...init, tls: { ca: ca.ca.cert, serverName: "localhost" } } as RequestInit);
 
 beforeAll(async () => {
-  ca = new TestCa();
-  const leaf = ca.leaf(["localhost", "127.0.0.1"]);
+  ca = await TestCa.create();
+  const leaf = await ca.leaf(["localhost", "127.0.0.1"]);
   up = startUpstream();
   tg = await startTestGateway([
     "--proxy-listen",
@@ -194,14 +194,16 @@ describe("the default certificate", () => {
     let fingerprint = "";
     try {
       expect(await presentedSubject(port(), "anything.test")).toBe("localhost");
-      fingerprint = await certificateFingerprint(port());
+      fingerprint = await presentedFingerprint(port(), "localhost");
       expect(fingerprint).toMatch(/^[0-9A-F:]{95}$/);
     } finally {
       await first.gateway.stop();
     }
     const again = await startTestGateway(["--proxy-listen", "127.0.0.1:0 ssl"], first.databasePath);
     try {
-      expect(await certificateFingerprint(again.gateway.proxyListeners[0]!.port)).toBe(fingerprint);
+      expect(await presentedFingerprint(again.gateway.proxyListeners[0]!.port, "localhost")).toBe(
+        fingerprint,
+      );
     } finally {
       await again.stop();
       await first.stop();
@@ -209,8 +211,8 @@ describe("the default certificate", () => {
   });
 
   test("a key that does not match --ssl-cert stops the start with Kong's message", async () => {
-    const other = ca.leaf(["other.test"]);
-    const leaf = ca.leaf(["localhost"]);
+    const other = await ca.leaf(["other.test"]);
+    const leaf = await ca.leaf(["localhost"]);
     const config = loadConfig(
       [
         "--database",
@@ -236,7 +238,7 @@ describe("the default certificate", () => {
   test("a file that is not a certificate is refused by name", async () => {
     const bad = join(ca.dir, "not-a-cert.pem");
     writeFileSync(bad, "hello");
-    const leaf = ca.leaf(["localhost"]);
+    const leaf = await ca.leaf(["localhost"]);
     const config = loadConfig(
       ["--database", ":memory:", "--proxy-listen", "127.0.0.1:0 ssl", "--admin-listen", "127.0.0.1:0"].concat(
         ["--workers", "1", "--ssl-cert", bad, "--ssl-cert-key", leaf.keyPath],
@@ -251,7 +253,7 @@ describe("the default certificate", () => {
 
 describe("the admin API on TLS", () => {
   test("--admin-listen with ssl serves the admin API over https", async () => {
-    const leaf = ca.leaf(["localhost"]);
+    const leaf = await ca.leaf(["localhost"]);
     const secured = await startTestGateway([
       "--admin-listen",
       "127.0.0.1:0 ssl http2",
@@ -271,16 +273,3 @@ describe("the admin API on TLS", () => {
     }
   });
 });
-
-/** The SHA-256 fingerprint of the certificate a TLS listener presents. */
-async function certificateFingerprint(port: number): Promise<string> {
-  const client = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${port}`], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "ignore",
-  });
-  const out = await new Response(client.stdout).text();
-  const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(out)?.[0] ?? "";
-  const { X509Certificate } = await import("node:crypto");
-  return new X509Certificate(pem).fingerprint256;
-}

@@ -1,14 +1,17 @@
 // Certificates for TLS tests, made with the openssl command line: a CA, and leaves it signs for given DNS
 // names (RSA or ECDSA), written to a temporary folder and returned as PEM.
+import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export type Pem = { cert: string; key: string; certPath: string; keyPath: string };
 
-function openssl(args: string[], cwd: string): void {
-  const run = Bun.spawnSync(["openssl", ...args], { cwd, stderr: "pipe", stdout: "pipe" });
-  if (run.exitCode !== 0) throw new Error(`openssl ${args.join(" ")}: ${run.stderr.toString()}`);
+/** Runs openssl without blocking the event loop (a gateway may be serving in this same thread). */
+async function openssl(args: string[], cwd: string): Promise<void> {
+  const run = Bun.spawn(["openssl", ...args], { cwd, stderr: "pipe", stdout: "ignore" });
+  const stderr = await new Response(run.stderr).text();
+  if ((await run.exited) !== 0) throw new Error(`openssl ${args.join(" ")}: ${stderr}`);
 }
 
 const keyArgs = (type: "rsa" | "ec") =>
@@ -18,10 +21,16 @@ let serial = 0;
 
 export class TestCa {
   readonly dir = mkdtempSync(join(tmpdir(), "portico-certs-"));
-  readonly ca: Pem;
+  ca!: Pem;
 
-  constructor(name = "Portico Test CA") {
-    openssl(
+  static async create(name = "Portico Test CA"): Promise<TestCa> {
+    const made = new TestCa();
+    await made.#init(name);
+    return made;
+  }
+
+  async #init(name: string): Promise<void> {
+    await openssl(
       [
         "req",
         "-x509",
@@ -52,14 +61,17 @@ export class TestCa {
   }
 
   /** A leaf for `names` (the first is its CN), signed by this CA; `client` for TLS client authentication. */
-  leaf(names: string[], options: { type?: "rsa" | "ec"; client?: boolean; days?: number } = {}): Pem {
+  async leaf(
+    names: string[],
+    options: { type?: "rsa" | "ec"; client?: boolean; days?: number } = {},
+  ): Promise<Pem> {
     const base = `leaf${++serial}`;
     const san = names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
     writeFileSync(
       join(this.dir, `${base}.ext`),
       `subjectAltName=${san}\nextendedKeyUsage=${options.client ? "clientAuth" : "serverAuth"}\n`,
     );
-    openssl(
+    await openssl(
       [
         "req",
         ...keyArgs(options.type ?? "rsa"),
@@ -73,7 +85,7 @@ export class TestCa {
       ],
       this.dir,
     );
-    openssl(
+    await openssl(
       [
         "x509",
         "-req",
@@ -107,4 +119,20 @@ export async function presentedSubject(port: number, serverName: string): Promis
   await client.exited;
   const match = /subject=.*?CN\s*=\s*([^\n,/]+)/.exec(out);
   return match ? match[1]!.trim() : `no certificate: ${out.slice(0, 200)}`;
+}
+
+/** The SHA-256 fingerprint of the certificate a TLS server presents for `serverName`. */
+export async function presentedFingerprint(port: number, serverName: string): Promise<string> {
+  const client = Bun.spawn(
+    ["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", serverName],
+    { stdin: "ignore", stdout: "pipe", stderr: "ignore" },
+  );
+  const out = await new Response(client.stdout).text();
+  await client.exited;
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(out)?.[0];
+  return pem ? new X509Certificate(pem).fingerprint256 : "none";
+}
+
+export function fingerprintOf(pem: string): string {
+  return new X509Certificate(pem).fingerprint256;
 }

@@ -1,6 +1,7 @@
 // Every entity's definition, by Kong's DAO name. Adding an entity: its zod schema (schemas/), its entry in
 // schemas/entities.ts, a definition here, a table per dialect and their migrations (docs/adding-an-entity.md).
 import type { EntityDefinition, EntityName, ForeignKey } from "../entity-def.ts";
+import { caCertificates, certificates, snis } from "./certificates.ts";
 import { consumers } from "./consumers.ts";
 import { acls, basicauthCredentials, jwtSecrets, keyauthCredentials } from "./credentials.ts";
 import { plugins } from "./plugins.ts";
@@ -19,6 +20,9 @@ export const ENTITIES: { readonly [N in EntityName]: EntityDefinition<N> } = {
   acls,
   upstreams,
   targets,
+  certificates,
+  snis,
+  ca_certificates: caCertificates,
 };
 
 export const ENTITY_NAMES = Object.keys(ENTITIES) as EntityName[];

@@ -225,6 +225,40 @@ export const targets = pgTable(
   (t) => [uniqueIndex("targets_upstream_target_unique").on(t.upstream_id, t.target)],
 );
 
+/** Certificates (Kong's certificates): PEM text; the keys are never echoed in errors. */
+export const certificates = pgTable("certificates", {
+  id: uuid("id").primaryKey(),
+  created_at: seconds("created_at").notNull(),
+  updated_at: seconds("updated_at").notNull(),
+  cert: text("cert").notNull(),
+  key: text("key").notNull(),
+  cert_alt: text("cert_alt"),
+  key_alt: text("key_alt"),
+  tags: json<string[]>("tags"),
+});
+
+/** Server names and the certificate each one selects (Kong's snis); they go with their certificate. */
+export const snis = pgTable("snis", {
+  id: uuid("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  created_at: seconds("created_at").notNull(),
+  updated_at: seconds("updated_at").notNull(),
+  tags: json<string[]>("tags"),
+  certificate_id: uuid("certificate_id")
+    .notNull()
+    .references(() => certificates.id, { onDelete: "cascade" }),
+});
+
+/** Trusted CA certificates (Kong's ca_certificates), named by services' ca_certificates. */
+export const caCertificates = pgTable("ca_certificates", {
+  id: uuid("id").primaryKey(),
+  created_at: seconds("created_at").notNull(),
+  updated_at: seconds("updated_at").notNull(),
+  cert: text("cert").notNull(),
+  cert_digest: text("cert_digest").unique(),
+  tags: json<string[]>("tags"),
+});
+
 /** One row: the configuration version, bumped in the same transaction as every write. */
 export const configState = pgTable("config_state", {
   id: integer("id").primaryKey(),
@@ -295,6 +329,9 @@ export const postgresTables = {
   acls,
   upstreams,
   targets,
+  certificates,
+  snis,
+  ca_certificates: caCertificates,
   config_state: configState,
   config_events: configEvents,
   cluster_nodes: clusterNodes,

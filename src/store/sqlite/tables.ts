@@ -2,6 +2,7 @@
 // the type checks at the bottom fail the build when a column drifts from its zod schema.
 import { type InferSelectModel, sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { CaCertificate, Certificate, Sni } from "../../schemas/certificates.ts";
 import type { Consumer } from "../../schemas/consumers.ts";
 import type { Acl, BasicAuthCredential, JwtSecret, KeyAuthCredential } from "../../schemas/credentials.ts";
 import type { Healthchecks } from "../../schemas/healthchecks.ts";
@@ -201,6 +202,40 @@ export const targets = sqliteTable(
   (t) => [uniqueIndex("targets_upstream_target_unique").on(t.upstream_id, t.target)],
 );
 
+/** Certificates (Kong's certificates): PEM text; the keys are never echoed in errors. */
+export const certificates = sqliteTable("certificates", {
+  id: text("id").primaryKey(),
+  created_at: integer("created_at").notNull(),
+  updated_at: integer("updated_at").notNull(),
+  cert: text("cert").notNull(),
+  key: text("key").notNull(),
+  cert_alt: text("cert_alt"),
+  key_alt: text("key_alt"),
+  tags: json<string[]>("tags"),
+});
+
+/** Server names and the certificate each one selects (Kong's snis); they go with their certificate. */
+export const snis = sqliteTable("snis", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  created_at: integer("created_at").notNull(),
+  updated_at: integer("updated_at").notNull(),
+  tags: json<string[]>("tags"),
+  certificate_id: text("certificate_id")
+    .notNull()
+    .references(() => certificates.id, { onDelete: "cascade" }),
+});
+
+/** Trusted CA certificates (Kong's ca_certificates), named by services' ca_certificates. */
+export const caCertificates = sqliteTable("ca_certificates", {
+  id: text("id").primaryKey(),
+  created_at: integer("created_at").notNull(),
+  updated_at: integer("updated_at").notNull(),
+  cert: text("cert").notNull(),
+  cert_digest: text("cert_digest").unique(),
+  tags: json<string[]>("tags"),
+});
+
 /** One row: the configuration version, bumped in the same transaction as every write. */
 export const configState = sqliteTable("config_state", {
   id: integer("id").primaryKey(),
@@ -274,6 +309,9 @@ export const sqliteTables = {
   acls,
   upstreams,
   targets,
+  certificates,
+  snis,
+  ca_certificates: caCertificates,
   config_state: configState,
   config_events: configEvents,
   cluster_nodes: clusterNodes,
@@ -321,4 +359,11 @@ export type _AclRowMatchesSchema = Assert<Exact<InferSelectModel<typeof acls>, W
 export type _UpstreamRowMatchesSchema = Assert<Exact<InferSelectModel<typeof upstreams>, Upstream>>;
 export type _TargetRowMatchesSchema = Assert<
   Exact<InferSelectModel<typeof targets>, Omit<Target, "upstream"> & { upstream_id: string }>
+>;
+export type _CertificateRowMatchesSchema = Assert<Exact<InferSelectModel<typeof certificates>, Certificate>>;
+export type _SniRowMatchesSchema = Assert<
+  Exact<InferSelectModel<typeof snis>, Omit<Sni, "certificate"> & { certificate_id: string }>
+>;
+export type _CaCertificateRowMatchesSchema = Assert<
+  Exact<InferSelectModel<typeof caCertificates>, CaCertificate>
 >;

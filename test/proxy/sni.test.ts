@@ -1,0 +1,147 @@
+// Black-box: certificates chosen per connection by SNI (exact, then wildcard, then the default), changed
+// through the admin API without a restart — also while requests keep arriving — and route `snis`.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestGateway, type TestGateway } from "../harness.ts";
+import { fingerprintOf, type Pem, presentedFingerprint, TestCa } from "../support/certs.ts";
+import { admin, configure, startUpstream, type Upstream } from "./helpers.ts";
+
+let ca: TestCa;
+let up: Upstream;
+let tg: TestGateway;
+let port: number;
+let fallback: Pem;
+
+/** Creates a certificate with SNIs through the admin API and waits until the proxy serves it. */
+async function addCertificate(pem: Pem, names: string[]): Promise<string> {
+  const certificate = await admin(tg, "POST", "/certificates", { cert: pem.cert, key: pem.key });
+  for (const name of names) await admin(tg, "POST", `/certificates/${certificate.id}/snis`, { name });
+  await tg.gateway.synced();
+  return certificate.id;
+}
+
+/** A verified HTTPS request for `name` (SNI and Host), through the TLS listener. */
+function httpsGet(name: string, path: string): Promise<Response> {
+  return fetch(`https://127.0.0.1:${port}${path}`, {
+    headers: { host: name },
+    tls: { ca: ca.ca.cert, serverName: name },
+  } as RequestInit);
+}
+
+beforeAll(async () => {
+  ca = await TestCa.create();
+  fallback = await ca.leaf(["fallback.test"]);
+  up = startUpstream();
+  tg = await startTestGateway([
+    "--proxy-listen",
+    "127.0.0.1:0 ssl http2",
+    "--ssl-cert",
+    fallback.certPath,
+    "--ssl-cert-key",
+    fallback.keyPath,
+  ]);
+  port = tg.gateway.proxyListeners[0]!.port;
+  await configure(tg, { name: "echo", url: up.url }, [
+    { name: "any", paths: ["/any"] },
+    { name: "only-a", paths: ["/only-a"], snis: ["a.test"], protocols: ["https"] },
+  ]);
+});
+
+afterAll(async () => {
+  await tg?.stop();
+  await up?.stop();
+});
+
+describe("certificate selection", () => {
+  let a: Pem;
+  let wild: Pem;
+  let exact: Pem;
+
+  beforeAll(async () => {
+    a = await ca.leaf(["a.test"]);
+    wild = await ca.leaf(["wild.w.test", "*.w.test"], { type: "ec" });
+    exact = await ca.leaf(["exact.w.test"]);
+    await addCertificate(a, ["a.test"]);
+    await addCertificate(wild, ["*.w.test"]);
+    await addCertificate(exact, ["exact.w.test"]);
+  });
+
+  test("an exact SNI gets its certificate, and the request verifies against the CA", async () => {
+    expect(await presentedFingerprint(port, "a.test")).toBe(fingerprintOf(a.cert));
+    expect((await httpsGet("a.test", "/any/x")).status).toBe(200);
+  });
+
+  test("a wildcard SNI covers one label; an exact name beats it", async () => {
+    expect(await presentedFingerprint(port, "x.w.test")).toBe(fingerprintOf(wild.cert));
+    expect(await presentedFingerprint(port, "exact.w.test")).toBe(fingerprintOf(exact.cert));
+    expect((await httpsGet("x.w.test", "/any/x")).status).toBe(200);
+  });
+
+  test("an unknown name gets the default certificate", async () => {
+    expect(await presentedFingerprint(port, "nobody.test")).toBe(fingerprintOf(fallback.cert));
+  });
+
+  test("route snis: the route answers for its name only", async () => {
+    expect((await httpsGet("a.test", "/only-a/x")).status).toBe(200);
+    const other = await httpsGet("x.w.test", "/only-a/x");
+    expect(other.status).toBe(404);
+    expect(((await other.json()) as { message: string }).message).toBe("no Route matched with those values");
+  });
+});
+
+describe("changes without a restart", () => {
+  test("a certificate replaced by PATCH is served to new connections", async () => {
+    const first = await ca.leaf(["swap.test"]);
+    const second = await ca.leaf(["swap.test"], { type: "ec" });
+    const id = await addCertificate(first, ["swap.test"]);
+    expect(await presentedFingerprint(port, "swap.test")).toBe(fingerprintOf(first.cert));
+    await admin(tg, "PATCH", `/certificates/${id}`, { cert: second.cert, key: second.key });
+    await tg.gateway.synced();
+    expect(await presentedFingerprint(port, "swap.test")).toBe(fingerprintOf(second.cert));
+  });
+
+  test("a deleted SNI falls back to the default certificate; a deleted certificate takes its SNIs", async () => {
+    const pem = await ca.leaf(["gone.test", "also.test"]);
+    const id = await addCertificate(pem, ["gone.test", "also.test"]);
+    expect(await presentedFingerprint(port, "gone.test")).toBe(fingerprintOf(pem.cert));
+    await admin(tg, "DELETE", "/snis/gone.test");
+    await tg.gateway.synced();
+    expect(await presentedFingerprint(port, "gone.test")).toBe(fingerprintOf(fallback.cert));
+    expect(await presentedFingerprint(port, "also.test")).toBe(fingerprintOf(pem.cert));
+    await admin(tg, "DELETE", `/certificates/${id}`);
+    await tg.gateway.synced();
+    expect(await presentedFingerprint(port, "also.test")).toBe(fingerprintOf(fallback.cert));
+    expect((await tg.admin("/snis/also.test")).status).toBe(404);
+  });
+
+  test("requests keep succeeding while certificates change under them", async () => {
+    const pems = [
+      await ca.leaf(["busy.test"]),
+      await ca.leaf(["busy.test"], { type: "ec" }),
+      await ca.leaf(["busy.test"]),
+    ];
+    const id = await addCertificate(pems[0]!, ["busy.test"]);
+    let running = true;
+    const outcomes: string[] = [];
+    const client = async () => {
+      while (running) {
+        try {
+          const res = await httpsGet("busy.test", "/any/busy");
+          await res.arrayBuffer();
+          outcomes.push(String(res.status));
+        } catch (error) {
+          outcomes.push((error as Error).message);
+        }
+      }
+    };
+    const clients = [client(), client(), client(), client()];
+    for (const pem of [pems[1]!, pems[2]!, pems[0]!]) {
+      await admin(tg, "PATCH", `/certificates/${id}`, { cert: pem.cert, key: pem.key });
+      await tg.gateway.synced();
+    }
+    running = false;
+    await Promise.all(clients);
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o !== "200")).toEqual([]);
+    expect(await presentedFingerprint(port, "busy.test")).toBe(fingerprintOf(pems[0]!.cert));
+  });
+});
