@@ -76,6 +76,12 @@ describe("certificate selection", () => {
     expect((await httpsGet("x.w.test", "/any/x")).status).toBe(200);
   });
 
+  test("a right-hand wildcard (example.*) selects as well", async () => {
+    const right = await ca.leaf(["right.test"]);
+    await addCertificate(right, ["right.*"]);
+    expect(await presentedFingerprint(port, "right.test")).toBe(fingerprintOf(right.cert));
+  });
+
   test("an unknown name gets the default certificate", async () => {
     expect(await presentedFingerprint(port, "nobody.test")).toBe(fingerprintOf(fallback.cert));
   });
