@@ -90,9 +90,9 @@ describe("POST /schemas/{entity}/validate", () => {
   });
 
   test("an unknown entity is Kong's 404; bodies Kong refuses are refused", async () => {
-    expect(outcome(await validate("certificates", {}))).toEqual({
+    expect(outcome(await validate("vaults", {}))).toEqual({
       status: 404,
-      body: { message: "No entity named 'certificates'" },
+      body: { message: "No entity named 'vaults'" },
     });
     expect(outcome(await validate("services", "{", { "content-type": "application/json" }))).toEqual({
       status: 400,

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ENTITY_NAMES } from "../../src/store/entities/index.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
+import { TestCa } from "../support/certs.ts";
 import { call, createService } from "./helpers.ts";
 
 type Attributes = Record<string, unknown>;
@@ -628,6 +629,12 @@ describe("GET /schemas/{entity}: Kong's rendering, with Portico's differences na
       body: { paths: ["/o"], service: { id: svc.id } },
     });
     const consumer = await call(tg, "/consumers", { method: "POST", body: { username: "schema-order" } });
+    const ca = await TestCa.create();
+    const pem = await ca.leaf(["so.test"]);
+    const certificate = await call(tg, "/certificates", {
+      method: "POST",
+      body: { cert: pem.cert, key: pem.key },
+    });
     const owned = (path: string, body: Attributes) =>
       call(tg, `/consumers/schema-order/${path}`, { method: "POST", body });
     const rendered: Record<string, Attributes> = {
@@ -647,6 +654,15 @@ describe("GET /schemas/{entity}: Kong's rendering, with Portico's differences na
           body: { target: "10.0.0.1:80" },
         })
       ).body,
+      certificates: certificate.body,
+      snis: (
+        await call(tg, `/certificates/${certificate.body.id}/snis`, {
+          method: "POST",
+          body: { name: "so.test" },
+        })
+      ).body,
+      ca_certificates: (await call(tg, "/ca_certificates", { method: "POST", body: { cert: ca.ca.cert } }))
+        .body,
     };
     expect(Object.keys(rendered).sort()).toEqual([...ENTITY_NAMES].sort());
     for (const [entity, body] of Object.entries(rendered))
@@ -657,10 +673,10 @@ describe("GET /schemas/{entity}: Kong's rendering, with Portico's differences na
   });
 
   test("an unknown entity is Kong's 404; only GET is routed", async () => {
-    const missing = await call(tg, "/schemas/certificates");
+    const missing = await call(tg, "/schemas/vaults");
     expect({ status: missing.status, body: missing.body }).toEqual({
       status: 404,
-      body: { message: "No entity named 'certificates'" },
+      body: { message: "No entity named 'vaults'" },
     });
     const post = await call(tg, "/schemas/services", { method: "POST", body: {} });
     expect({ status: post.status, body: post.body }).toEqual({
