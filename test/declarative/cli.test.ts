@@ -117,7 +117,7 @@ describe("portico config", () => {
     const first = await freshDatabase();
     const applied = await portico(["config", "apply", FIXTURE, "--database", first]);
     expect(applied.stderr).toBe("");
-    expect(applied.stdout).toEndWith("Summary: Created 18, Updated 0, Deleted 0\n");
+    expect(applied.stdout).toEndWith("Summary: Created 22, Updated 0, Deleted 0\n");
     const exported = await portico(["config", "export", "--database", first]);
     expect(exported.code).toBe(0);
     const document = Bun.YAML.parse(exported.stdout) as Record<string, unknown>;
