@@ -64,8 +64,10 @@ export type EntityDefinition<N extends EntityName = EntityName> = {
    * GraphQL: the object type's name (its operations are named after it: `keyAuths`, `addKeyAuth`), the name of
    * its key argument (`idOrName`, `idOrKey`), what the endpoint key is called in descriptions, and the type's
    * description. The fields, inputs, links and operations are generated from the rest of the definition.
+   * `putUpdates`: REST's PUT on this entity only updates an existing one, like PATCH (Kong's targets), so
+   * GraphQL's upsert (create or replace) is not described as its equivalent.
    */
-  graphql: { type: string; keyArg: string; keyName: string; description?: string };
+  graphql: { type: string; keyArg: string; keyName: string; description?: string; putUpdates?: true };
   /** Loaded into the proxy's snapshot. */
   snapshot: boolean;
 };

@@ -260,6 +260,13 @@ async function write<T>(e: EntityGraphql, ctx: GraphqlContext, work: () => Promi
   }
 }
 
+/** What REST calls the upsert: PUT, or, where PUT only updates (Kong's targets), POST and PUT together. */
+function upsertRest(def: EntityDefinition, put: string, created: string): string {
+  return def.graphql.putUpdates
+    ? `REST: \`POST ${created}\` to create; Kong's \`PUT ${put}\` only updates an existing one, like PATCH`
+    : `REST: \`PUT ${put}\``;
+}
+
 /** The parent named by an `add`/`upsert` argument (id or endpoint key); missing → code 6, like a missing entity. */
 async function ownerScope(ctx: GraphqlContext, owner: ForeignKey, key: string): Promise<Scope> {
   const found = await repository(ctx, owner.entity).get(key);
@@ -339,7 +346,7 @@ function operations(e: EntityGraphql, inputs: Inputs): void {
       [`upsert${type}`]: t.field({
         type: e.object,
         description:
-          `Create or fully replace ${a(type)} (REST: \`PUT ${owner ? `${created}/{${keyArg}}` : one}\`): omitted ` +
+          `Create or fully replace ${a(type)} (${upsertRest(def, owner ? `${created}/{${keyArg}}` : one, created)}): omitted ` +
           `fields go back to their defaults; the id or ${def.graphql.keyName} in \`${keyArg}\` wins over the ` +
           `input's.${owner ? ` One that belongs to another ${ownerParent!.singular} is error code 6.` : ""}`,
         args: { ...ownerArgs(), [keyArg]: key(), input: t.arg({ type: inputs.input, required: true }) },

@@ -39,6 +39,7 @@ export const targets: EntityDefinition<"targets"> = {
   uniques: [["upstream", "target"]],
   timestamps: { unit: "milliseconds", updatedAt: true },
   admin: { path: "targets", topLevel: false },
-  graphql: { type: "Target", keyArg: "idOrKey", keyName: "target" },
+  // Kong's PUT on a target updates it like PATCH (404 when missing); GraphQL's upsert creates or replaces.
+  graphql: { type: "Target", keyArg: "idOrKey", keyName: "target", putUpdates: true },
   snapshot: true,
 };
