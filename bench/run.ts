@@ -1,7 +1,10 @@
 // Benchmark: Portico (the compiled binary) against nginx as a reverse proxy and against Bun's own floor
 // (floor-passthrough.ts, floor-headers.ts), same upstream, same machine.
 //
-//   bun bench/run.ts [--rounds 3] [--duration 5] [--no-build]
+//   bun bench/run.ts [--rounds 3] [--duration 5] [--no-build] [--pairs-only]
+//
+// --pairs-only runs only the same-run plugin and log comparisons (key-auth + acl, key-auth + rate-limiting,
+// prometheus, access log), not the nginx scenarios and the 10,000-route comparison.
 //
 // Layout on this 2-core machine: wrk and the upstream nginx share core 0; the proxy under test runs alone on
 // core 1 (taskset). Each scenario measures every target within a round, starting with a different one each
@@ -18,6 +21,7 @@ const { values: flags } = parseArgs({
     duration: { type: "string", default: "5" },
     "no-build": { type: "boolean", default: false },
     only: { type: "string" },
+    "pairs-only": { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(flags.rounds);
@@ -30,6 +34,8 @@ const PORTS = {
   admin: 18001,
   big: 18002,
   bigAdmin: 18003,
+  logged: 18006,
+  loggedAdmin: 18007,
   floor: 18004,
   floorHeaders: 18005,
 };
@@ -174,8 +180,13 @@ function startFloor(script: string, port: number): Bun.Subprocess {
 
 const ADMIN = `http://127.0.0.1:${PORTS.admin}`;
 
-async function adminCall(method: string, path: string, body?: unknown): Promise<{ id: string }> {
-  const res = await fetch(ADMIN + path, {
+async function adminCall(
+  method: string,
+  path: string,
+  body?: unknown,
+  admin: string = ADMIN,
+): Promise<{ id: string }> {
+  const res = await fetch(admin + path, {
     method,
     headers: { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -188,6 +199,7 @@ function startPorticoOn(
   binary: string,
   database: string,
   ports: { proxy: number; admin: number } = { proxy: PORTS.portico, admin: PORTS.admin },
+  extra: string[] = [],
 ): Bun.Subprocess {
   return spawn([
     "taskset",
@@ -205,19 +217,37 @@ function startPorticoOn(
     `127.0.0.1:${ports.proxy}`,
     "--admin-listen",
     `127.0.0.1:${ports.admin}`,
+    ...extra,
   ]);
 }
 
-async function startPortico(binary: string): Promise<Bun.Subprocess> {
-  const child = startPorticoOn(binary, join(work, "portico.db"));
-  await waitFor(`${ADMIN}/status`);
-  const service = await adminCall("POST", "/services", {
-    name: "nginx-upstream",
-    url: `http://127.0.0.1:${PORTS.upstream}`,
-  });
+async function startPortico(
+  binary: string,
+  ports: { proxy: number; admin: number } = { proxy: PORTS.portico, admin: PORTS.admin },
+  extra: string[] = [],
+  database = join(work, "portico.db"),
+): Promise<Bun.Subprocess> {
+  const child = startPorticoOn(binary, database, ports, extra);
+  const admin = `http://127.0.0.1:${ports.admin}`;
+  await waitFor(`${admin}/status`);
+  const service = await adminCall(
+    "POST",
+    "/services",
+    { name: "nginx-upstream", url: `http://127.0.0.1:${PORTS.upstream}` },
+    admin,
+  );
   // The benchmarked route; the 10,000-route scenario adds more in front of it.
-  await adminCall("POST", `/services/${service.id}/routes`, { name: "bench", paths: ["/bench"] });
+  await adminCall("POST", `/services/${service.id}/routes`, { name: "bench", paths: ["/bench"] }, admin);
   return child;
+}
+
+/** Waits until `url` answers 200 (a route or plugin just configured has reached every worker). */
+async function until200(url: string, headers: Record<string, string> = {}): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await fetch(url, { headers })).status === 200) return;
+    await Bun.sleep(20);
+  }
+  throw new Error(`${url} never answered 200`);
 }
 
 // --- wrk -----------------------------------------------------------------------------------------------
@@ -329,7 +359,12 @@ async function main() {
   };
 
   const rows: Row[] = [];
-  const scenarios = flags.only ? SCENARIOS.filter((s) => s.name.includes(flags.only!)) : SCENARIOS;
+  const pairsOnly = flags["pairs-only"];
+  const scenarios = pairsOnly
+    ? []
+    : flags.only
+      ? SCENARIOS.filter((s) => s.name.includes(flags.only!))
+      : SCENARIOS;
   // Warm every proxy (JIT, keep-alive pools).
   for (const name of TARGETS) wrk(`${targets[name].base}/100b`, 50);
   for (let round = 1; round <= ROUNDS; round++) {
@@ -352,62 +387,113 @@ async function main() {
   const url = `http://127.0.0.1:${PORTS.portico}/bench/100b`;
   const bigUrl = `http://127.0.0.1:${PORTS.big}/bench/100b`;
   const seeded = join(work, "portico-10k.db");
-  const seedStarted = performance.now();
-  run([
-    process.execPath,
-    join(ROOT, "bench", "seed-routes.ts"),
-    seeded,
-    `http://127.0.0.1:${PORTS.upstream}`,
-    "10000",
-  ]);
-  const seedMs = performance.now() - seedStarted;
-  const bootStarted = performance.now();
-  const big = startPorticoOn(binary, seeded, { proxy: PORTS.big, admin: PORTS.bigAdmin });
-  await waitFor(bigUrl);
-  const bootMs = performance.now() - bootStarted;
-  wrk(bigUrl, 50);
   const routeRows: { round: number; one: Sample; many: Sample }[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    log(`bench: round ${round} 1 route vs 10,001 routes`);
-    if (round % 2 === 1) {
-      const one = measure(portico.pid, url, 50);
-      routeRows.push({ round, one, many: measure(big.pid, bigUrl, 50) });
-    } else {
-      const many = measure(big.pid, bigUrl, 50);
-      routeRows.push({ round, one: measure(portico.pid, url, 50), many });
+  let seedMs = 0;
+  let bootMs = 0;
+  if (!pairsOnly) {
+    const seedStarted = performance.now();
+    run([
+      process.execPath,
+      join(ROOT, "bench", "seed-routes.ts"),
+      seeded,
+      `http://127.0.0.1:${PORTS.upstream}`,
+      "10000",
+    ]);
+    seedMs = performance.now() - seedStarted;
+    const bootStarted = performance.now();
+    const big = startPorticoOn(binary, seeded, { proxy: PORTS.big, admin: PORTS.bigAdmin });
+    await waitFor(bigUrl);
+    bootMs = performance.now() - bootStarted;
+    wrk(bigUrl, 50);
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`bench: round ${round} 1 route vs 10,001 routes`);
+      if (round % 2 === 1) {
+        const one = measure(portico.pid, url, 50);
+        routeRows.push({ round, one, many: measure(big.pid, bigUrl, 50) });
+      } else {
+        const many = measure(big.pid, bigUrl, 50);
+        routeRows.push({ round, one: measure(portico.pid, url, 50), many });
+      }
     }
   }
 
-  // Issue 5: the same upstream through a route protected by key-auth + acl, alternated with the plain
-  // route in the same process and rounds.
-  const authService = await adminCall("POST", "/services", {
-    name: "auth-upstream",
-    url: `http://127.0.0.1:${PORTS.upstream}`,
-  });
-  await adminCall("POST", `/services/${authService.id}/routes`, { name: "auth", paths: ["/auth"] });
-  await adminCall("POST", "/routes/auth/plugins", { name: "key-auth" });
-  await adminCall("POST", "/routes/auth/plugins", { name: "acl", config: { allow: ["bench"] } });
+  // Same-run pairs: a route (or a whole process) with the feature, alternated with the plain route in the same
+  // rounds, each ratio taken within its round. Every request of both sides sends the same API key header, so
+  // the only difference is the feature's work (the plain route forwards the header as is).
+  const authHeader = "apikey: bench-key";
+  const key = { apikey: "bench-key" };
   await adminCall("POST", "/consumers", { username: "bench" });
   await adminCall("POST", "/consumers/bench/key-auth", { key: "bench-key" });
   await adminCall("POST", "/consumers/bench/acls", { group: "bench" });
-  const authUrl = `http://127.0.0.1:${PORTS.portico}/auth/100b`;
-  const authHeader = "apikey: bench-key";
-  for (let i = 0; i < 100; i++) {
-    if ((await fetch(authUrl, { headers: { apikey: "bench-key" } })).status === 200) break;
-    await Bun.sleep(20);
-  }
-  wrk(authUrl, 50, undefined, authHeader);
-  const pluginRows: { round: number; plain: Sample; auth: Sample }[] = [];
+  const benchService = await adminCall("POST", "/services", {
+    name: "plugin-upstream",
+    url: `http://127.0.0.1:${PORTS.upstream}`,
+  });
+  const routeWith = async (name: string, plugins: { name: string; config?: unknown }[]) => {
+    await adminCall("POST", `/services/${benchService.id}/routes`, { name, paths: [`/${name}`] });
+    for (const plugin of plugins) await adminCall("POST", `/routes/${name}/plugins`, plugin);
+    const routeUrl = `http://127.0.0.1:${PORTS.portico}/${name}/100b`;
+    await until200(routeUrl, key);
+    return routeUrl;
+  };
+  // Issue 5: key-auth + acl.
+  const authUrl = await routeWith("auth", [
+    { name: "key-auth" },
+    { name: "acl", config: { allow: ["bench"] } },
+  ]);
+  // Issue 12: key-auth + rate-limiting (local), a limit never reached; Kong loses 24 % with this pair.
+  const limitedUrl = await routeWith("limited", [
+    { name: "key-auth" },
+    { name: "rate-limiting", config: { second: 1_000_000_000, policy: "local" } },
+  ]);
+  // Issue 12: prometheus with every per-request flag on.
+  const promUrl = await routeWith("prom", [
+    {
+      name: "prometheus",
+      config: {
+        per_consumer: true,
+        status_code_metrics: true,
+        latency_metrics: true,
+        bandwidth_metrics: true,
+        upstream_health_metrics: true,
+      },
+    },
+  ]);
+  // Issue 12: the access log (combined) on, in a second process on the same core, alternated with the first.
+  const logged = await startPortico(
+    binary,
+    { proxy: PORTS.logged, admin: PORTS.loggedAdmin },
+    ["--access-log", join(work, "access.log")],
+    join(work, "portico-logged.db"),
+  );
+  const loggedUrl = `http://127.0.0.1:${PORTS.logged}/bench/100b`;
+  await until200(loggedUrl);
+
+  type Pair = {
+    label: string;
+    with: { pid: number; url: string };
+    rows: { round: number; plain: Sample; feature: Sample }[];
+  };
+  const pairs: Pair[] = [
+    { label: "key-auth + acl", with: { pid: portico.pid, url: authUrl }, rows: [] },
+    { label: "key-auth + rate-limiting (local)", with: { pid: portico.pid, url: limitedUrl }, rows: [] },
+    { label: "prometheus (all flags)", with: { pid: portico.pid, url: promUrl }, rows: [] },
+    { label: "access log (combined, file)", with: { pid: logged.pid, url: loggedUrl }, rows: [] },
+  ];
+  for (const pair of pairs) wrk(pair.with.url, 50, undefined, authHeader);
   for (let round = 1; round <= ROUNDS; round++) {
-    log(`bench: round ${round} key-auth + acl vs no plugins`);
-    // Both send the key, so the only difference is the plugins' work (the plain route forwards it as is).
-    // Alternating order, as for the routes above.
-    if (round % 2 === 1) {
-      const plain = measure(portico.pid, url, 50, undefined, authHeader);
-      pluginRows.push({ round, plain, auth: measure(portico.pid, authUrl, 50, undefined, authHeader) });
-    } else {
-      const auth = measure(portico.pid, authUrl, 50, undefined, authHeader);
-      pluginRows.push({ round, plain: measure(portico.pid, url, 50, undefined, authHeader), auth });
+    for (const pair of pairs) {
+      log(`bench: round ${round} ${pair.label} vs no plugins`);
+      const plain = () => measure(portico.pid, url, 50, undefined, authHeader);
+      const feature = () => measure(pair.with.pid, pair.with.url, 50, undefined, authHeader);
+      // Alternating order, as for the routes above.
+      if (round % 2 === 1) {
+        const p = plain();
+        pair.rows.push({ round, plain: p, feature: feature() });
+      } else {
+        const f = feature();
+        pair.rows.push({ round, plain: plain(), feature: f });
+      }
     }
   }
 
@@ -455,38 +541,43 @@ async function main() {
     }
     out.push("");
   }
-  out.push(
-    `Routes (GET 100 B, c50, Portico). Seeding 10,000 routes took ${fmt(seedMs / 1000, 1)} s; the binary served the first request ${fmt(bootMs)} ms after start.`,
-  );
-  out.push("");
-  out.push(
-    "| round | 1 route rps | 1 route CPU µs/req | 1 route RSS MiB | 10,001 routes rps | 10,001 routes CPU µs/req | 10,001 routes RSS MiB | extra CPU |",
-  );
-  out.push("|---|---|---|---|---|---|---|---|");
-  for (const r of routeRows)
+  if (routeRows.length > 0) {
     out.push(
-      `| ${r.round} | ${fmt(r.one.rps)} | ${fmt(r.one.cpuUs, 1)} | ${fmt(r.one.rss, 1)} | ${fmt(r.many.rps)} | ${fmt(r.many.cpuUs, 1)} | ${fmt(r.many.rss, 1)} | ${fmt(((r.many.cpuUs - r.one.cpuUs) / r.one.cpuUs) * 100, 1)} % |`,
+      `Routes (GET 100 B, c50, Portico). Seeding 10,000 routes took ${fmt(seedMs / 1000, 1)} s; the binary served the first request ${fmt(bootMs)} ms after start.`,
     );
-  const routeExtra = median(routeRows.map((r) => ((r.many.cpuUs - r.one.cpuUs) / r.one.cpuUs) * 100));
-  out.push("");
-  out.push(
-    `10,000 routes cost ${fmt(routeExtra, 1)} % CPU per request (median of the per-round ratios; medians ${fmt(median(routeRows.map((r) => r.one.cpuUs)), 1)} → ${fmt(median(routeRows.map((r) => r.many.cpuUs)), 1)} µs).`,
-  );
-  out.push("");
-  out.push("key-auth + acl (GET 100 B, c50, Portico, same process, alternated with the plain route)");
-  out.push("");
-  out.push(
-    "| round | plain rps | plain CPU µs/req | key-auth+acl rps | key-auth+acl CPU µs/req | extra CPU |",
-  );
-  out.push("|---|---|---|---|---|---|");
-  for (const r of pluginRows)
+    out.push("");
     out.push(
-      `| ${r.round} | ${fmt(r.plain.rps)} | ${fmt(r.plain.cpuUs, 1)} | ${fmt(r.auth.rps)} | ${fmt(r.auth.cpuUs, 1)} | ${fmt(((r.auth.cpuUs - r.plain.cpuUs) / r.plain.cpuUs) * 100, 1)} % |`,
+      "| round | 1 route rps | 1 route CPU µs/req | 1 route RSS MiB | 10,001 routes rps | 10,001 routes CPU µs/req | 10,001 routes RSS MiB | extra CPU |",
     );
-  // Paired per round (the two runs sit next to each other in time), then the median of those ratios.
-  const extra = median(pluginRows.map((r) => ((r.auth.cpuUs - r.plain.cpuUs) / r.plain.cpuUs) * 100));
-  out.push("");
-  out.push(`key-auth + acl cost ${fmt(extra, 1)} % CPU per request (median of the per-round ratios).`);
+    out.push("|---|---|---|---|---|---|---|---|");
+    for (const r of routeRows)
+      out.push(
+        `| ${r.round} | ${fmt(r.one.rps)} | ${fmt(r.one.cpuUs, 1)} | ${fmt(r.one.rss, 1)} | ${fmt(r.many.rps)} | ${fmt(r.many.cpuUs, 1)} | ${fmt(r.many.rss, 1)} | ${fmt(((r.many.cpuUs - r.one.cpuUs) / r.one.cpuUs) * 100, 1)} % |`,
+      );
+    const routeExtra = median(routeRows.map((r) => ((r.many.cpuUs - r.one.cpuUs) / r.one.cpuUs) * 100));
+    out.push("");
+    out.push(
+      `10,000 routes cost ${fmt(routeExtra, 1)} % CPU per request (median of the per-round ratios; medians ${fmt(median(routeRows.map((r) => r.one.cpuUs)), 1)} → ${fmt(median(routeRows.map((r) => r.many.cpuUs)), 1)} µs).`,
+    );
+    out.push("");
+  }
+  for (const pair of pairs) {
+    out.push(
+      `${pair.label} (GET 100 B, c50, Portico; alternated with the plain route${pair.with.pid === portico.pid ? " of the same process" : " of the process without it"})`,
+    );
+    out.push("");
+    out.push("| round | plain rps | plain CPU µs/req | with rps | with CPU µs/req | extra CPU |");
+    out.push("|---|---|---|---|---|---|");
+    for (const r of pair.rows)
+      out.push(
+        `| ${r.round} | ${fmt(r.plain.rps)} | ${fmt(r.plain.cpuUs, 1)} | ${fmt(r.feature.rps)} | ${fmt(r.feature.cpuUs, 1)} | ${fmt(((r.feature.cpuUs - r.plain.cpuUs) / r.plain.cpuUs) * 100, 1)} % |`,
+      );
+    // Paired per round (the two runs sit next to each other in time), then the median of those ratios.
+    const extra = median(pair.rows.map((r) => ((r.feature.cpuUs - r.plain.cpuUs) / r.plain.cpuUs) * 100));
+    out.push("");
+    out.push(`${pair.label} cost ${fmt(extra, 1)} % CPU per request (median of the per-round ratios).`);
+    out.push("");
+  }
   console.log(out.join("\n"));
 }
 
