@@ -87,6 +87,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     report,
     errorLog,
     logsEveryRequest: accessLog !== null,
+    accessLogReadsAll: accessLog?.format === "json",
     logPhase: new LogPhase(report, accessLog === null ? null : (tx) => accessLog.write(line!(tx))),
   };
   const fetchFor = ({ https }: { https: boolean }): FetchHandler => {

@@ -39,6 +39,8 @@ export type PipelineEnv = {
   logPhase: LogPhase;
   /** Every request is logged (the access log is on), not only those of routes whose plugins log. */
   logsEveryRequest: boolean;
+  /** The access log reads every request header (json: the request's size), not only the combined three. */
+  accessLogReadsAll: boolean;
   /** Reports a failing plugin. */
   report: (line: string) => void;
   /** The error log: the cause of every 5xx the gateway makes itself, with the request id. */
@@ -192,7 +194,9 @@ export function handle(
     start,
   };
   // Only a request something logs (the access log, a plugin's log hook) gets a log record.
-  const tx = env.logsEveryRequest || route.plugins?.hasLog === true ? newTransaction(state) : null;
+  const pluginsLog = route.plugins?.hasLog === true;
+  const tx =
+    env.logsEveryRequest || pluginsLog ? newTransaction(state, pluginsLog || env.accessLogReadsAll) : null;
   if (route.plugins !== null) return runPlugins(state, route.plugins, snapshot, tx);
   if (tx === null) return forwardMatched(state, null, null);
   return finish(tx, forwardMatched(state, null, tx), env.logPhase);
@@ -222,6 +226,7 @@ function unmatchedTransaction(
     clientIp,
     listener.https ? "https" : "http",
     listener.port || String(server.port),
+    env.accessLogReadsAll,
   );
   if (route !== undefined) tx.route = route;
   return tx;
@@ -354,7 +359,7 @@ function runPlugins(
   return answer.finally(leave);
 }
 
-function newTransaction(state: Matched): Transaction {
+function newTransaction(state: Matched, allHeaders: boolean): Transaction {
   const tx = new Transaction(
     state.request,
     state.requestId,
@@ -364,6 +369,7 @@ function newTransaction(state: Matched): Transaction {
     state.clientIp,
     state.scheme,
     state.port,
+    allHeaders,
   );
   tx.route = state.route;
   tx.upstream = state.upstream;
