@@ -15,6 +15,7 @@ import { rateLimiting } from "./rate-limiting/index.ts";
 import { requestSizeLimiting } from "./request-size-limiting/index.ts";
 import { requestTermination } from "./request-termination/index.ts";
 import { requestTransformer } from "./request-transformer/index.ts";
+import { responseTransformer } from "./response-transformer/index.ts";
 
 /** Plugin descriptors by name. */
 export type PluginCatalog = ReadonlyMap<string, AnyPluginDescriptor>;
@@ -36,6 +37,7 @@ export const PLUGIN_CATALOG: PluginCatalog = new Map(
       requestTransformer,
       httpLog,
       fileLog,
+      responseTransformer,
     ] as AnyPluginDescriptor[]
   ).map((p) => [p.name, p]),
 );

@@ -21,3 +21,12 @@ export const headerName = z
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, {
     error: "bad header name, allowed characters are A-Z, a-z, 0-9, '_', and '-'",
   });
+
+/** A nested config record: absent or null takes every default, a partial one fills in the rest. */
+export function configRecord<S extends z.core.$ZodLooseShape>(shape: S) {
+  return z.preprocess(
+    (value) => (value === null ? undefined : value),
+    // Every field has a default, so an empty record is complete.
+    z.strictObject(shape, { error: typeError("expected a record") }).prefault({} as never),
+  );
+}

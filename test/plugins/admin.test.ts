@@ -32,7 +32,7 @@ afterAll(() => w.stop());
 describe("plugin validation", () => {
   test("an unknown plugin name: Kong's 'not enabled' schema violation", async () => {
     const message =
-      "plugin 'rate-limiting-xl' not enabled; bundled plugins: acl, basic-auth, correlation-id, cors, file-log, http-log, ip-restriction, jwt, key-auth, prometheus, rate-limiting, request-size-limiting, request-termination, request-transformer";
+      "plugin 'rate-limiting-xl' not enabled; bundled plugins: acl, basic-auth, correlation-id, cors, file-log, http-log, ip-restriction, jwt, key-auth, prometheus, rate-limiting, request-size-limiting, request-termination, request-transformer, response-transformer";
     expect(await failing("POST", "/plugins", { name: "rate-limiting-xl" }, 400)).toEqual(
       schemaViolation(`schema violation (name: ${message})`, { name: message }),
     );
@@ -221,6 +221,7 @@ describe("plugin discovery", () => {
         "request-size-limiting",
         "request-termination",
         "request-transformer",
+        "response-transformer",
       ],
     });
   });

@@ -1,5 +1,6 @@
-// request-transformer's `name:value` entries (Kong splits at the first colon and skips any further colons
-// right after it), shared by the config checks and the compiled plugin.
+// The transformers' `name:value` entries (Kong splits at the first colon and skips any further colons
+// right after it), shared by the config checks and the compiled plugins
+// (request-transformer and response-transformer).
 import { compileTemplate, hasExpression, type Template, TemplateError } from "../template.ts";
 
 /** Kong's `^([^:]+):*(.-)$`: the name, and the value ("" when there is none). */
@@ -31,5 +32,15 @@ export function templateProblem(value: string): string | null {
   }
 }
 
-/** Kong's header name rule for this plugin (kong.tools.http.validate_header_name). */
-export const HEADER_NAME = /^[A-Za-z0-9_-]+$/;
+/** Kong's header name rule for the transformers (kong.tools.http.validate_header_name). */
+const HEADER_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** Kong's validate_headers message for a name that is not a header name, or null. */
+export const validHeader = (name: string) =>
+  HEADER_NAME.test(name) ? null : `'${name}' is not a valid header`;
+
+/** Kong's validate_colon_headers: both names of a rename entry are header names. */
+export function headerRename(entry: string): string | null {
+  const { name, value } = splitEntry(entry);
+  return validHeader(name) ?? validHeader(value);
+}

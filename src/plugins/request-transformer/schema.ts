@@ -3,7 +3,8 @@
 // compiles Lua and fails at request time with a 500).
 import { z } from "zod";
 import { typeError } from "../../schemas/common.ts";
-import { HEADER_NAME, splitEntry, templateProblem } from "./entries.ts";
+import { configRecord } from "../config-fields.ts";
+import { headerRename, splitEntry, templateProblem, validHeader } from "./entries.ts";
 
 const string = z.string({ error: typeError("expected a string") });
 
@@ -17,15 +18,8 @@ const entry = (check: (entry: string) => string | null, colon: boolean) =>
 const array = (element: z.ZodType<string>) =>
   z.array(element, { error: typeError("expected an array") }).default([]);
 
-const validHeader = (name: string) => (HEADER_NAME.test(name) ? null : `'${name}' is not a valid header`);
-
 /** Kong's validate_headers: the name before any colon must be a header name. */
 const headerName = (e: string) => validHeader(splitEntry(e).name);
-/** The same for both names of a rename. */
-const headerRename = (e: string) => {
-  const { name, value } = splitEntry(e);
-  return validHeader(name) ?? validHeader(value);
-};
 /** A header value is a template too (Kong does not check it when written; here it is). */
 const headerValue = (e: string) => headerName(e) ?? templateProblem(splitEntry(e).value);
 /** Kong's check_for_value: a name, a value, and a template that compiles. */
@@ -34,16 +28,8 @@ const valued = (e: string) => {
   return value === "" ? `key '${name}' has no value` : templateProblem(value);
 };
 
-/** A nested record: absent or null takes every default, a partial one fills in the rest. */
-function record<S extends z.core.$ZodLooseShape>(shape: S) {
-  return z.preprocess(
-    (value) => (value === null ? undefined : value),
-    z.strictObject(shape, { error: typeError("expected a record") }).prefault({} as never),
-  );
-}
-
 const valuedRecord = () =>
-  record({
+  configRecord({
     body: array(entry(valued, false)),
     headers: array(entry(headerValue, true)),
     querystring: array(entry(valued, false)),
@@ -54,17 +40,17 @@ export const requestTransformerConfig = z.strictObject({
     .regex(/^[A-Z]+$/, { error: (issue) => `invalid value: ${issue.input}` })
     .nullable()
     .default(null),
-  remove: record({
+  remove: configRecord({
     body: array(string),
     headers: array(entry(headerName, false)),
     querystring: array(string),
   }),
-  rename: record({
+  rename: configRecord({
     body: array(entry(valued, false)),
     headers: array(entry(headerRename, true)),
     querystring: array(entry(valued, false)),
   }),
-  replace: record({
+  replace: configRecord({
     body: array(entry(valued, false)),
     headers: array(entry(headerValue, true)),
     querystring: array(entry(valued, false)),

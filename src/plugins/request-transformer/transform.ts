@@ -16,7 +16,7 @@ export type Operations = {
 };
 
 /** Kong's append_value: a single value becomes a list, a list grows, anything else starts a new list. */
-export function appendValue(current: unknown, value: string): unknown[] {
+export function appendValue(current: unknown, value: unknown): unknown[] {
   if (typeof current === "string") return [current, value];
   if (Array.isArray(current)) return [...current, value];
   return [value];
