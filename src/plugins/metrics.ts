@@ -29,6 +29,37 @@ export interface MetricsRecorder {
   add(family: MetricFamily, labels: string, value: number): void;
   /** Counts `value` into the histogram series. */
   observe(family: MetricFamily, labels: string, value: number): void;
+  /**
+   * The counter series itself, for a caller that records into it again and again (it keeps the handle: no
+   * key is built and no map is searched per request).
+   */
+  counter(family: MetricFamily, labels: string): CounterSeries;
+  histogram(family: MetricFamily, labels: string): HistogramSeries;
+}
+
+export type CounterSeries = { add(value: number): void };
+export type HistogramSeries = { observe(value: number): void };
+
+class Counter implements CounterSeries {
+  value = 0;
+  add(value: number): void {
+    this.value += value;
+  }
+}
+
+class Histogram implements HistogramSeries {
+  readonly data: HistogramData;
+  constructor(readonly bounds: readonly number[]) {
+    this.data = { buckets: new Array(bounds.length + 1).fill(0), sum: 0, count: 0 };
+  }
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    this.data.buckets[i]!++;
+    this.data.sum += value;
+    this.data.count++;
+  }
 }
 
 /** `name="value",…` for a series, escaped as the text format wants (backslash, quote, newline). */
@@ -48,33 +79,43 @@ function escapeLabel(value: string): string {
 }
 
 export class MetricsRegistry implements MetricsRecorder {
-  readonly #counters = new Map<string, number>();
-  readonly #histograms = new Map<string, HistogramData>();
+  readonly #counters = new Map<string, Counter>();
+  readonly #histograms = new Map<string, Histogram>();
 
   add(family: MetricFamily, labels: string, value: number): void {
-    const key = `${family.name}\u0000${labels}`;
-    this.#counters.set(key, (this.#counters.get(key) ?? 0) + value);
+    this.counter(family, labels).add(value);
   }
 
   observe(family: MetricFamily, labels: string, value: number): void {
+    this.histogram(family, labels).observe(value);
+  }
+
+  counter(family: MetricFamily, labels: string): Counter {
     const key = `${family.name}\u0000${labels}`;
-    const bounds = family.buckets ?? [];
+    let series = this.#counters.get(key);
+    if (series === undefined) {
+      series = new Counter();
+      this.#counters.set(key, series);
+    }
+    return series;
+  }
+
+  histogram(family: MetricFamily, labels: string): Histogram {
+    const key = `${family.name}\u0000${labels}`;
     let series = this.#histograms.get(key);
     if (series === undefined) {
-      series = { buckets: new Array(bounds.length + 1).fill(0), sum: 0, count: 0 };
+      series = new Histogram(family.buckets ?? []);
       this.#histograms.set(key, series);
     }
-    let i = 0;
-    while (i < bounds.length && value > bounds[i]!) i++;
-    series.buckets[i]!++;
-    series.sum += value;
-    series.count++;
+    return series;
   }
 
   snapshot(): MetricsSnapshot {
+    const counters: Record<string, number> = {};
+    for (const [key, c] of this.#counters) counters[key] = c.value;
     const histograms: Record<string, HistogramData> = {};
-    for (const [key, h] of this.#histograms) histograms[key] = { ...h, buckets: [...h.buckets] };
-    return { counters: Object.fromEntries(this.#counters), histograms };
+    for (const [key, h] of this.#histograms) histograms[key] = { ...h.data, buckets: [...h.data.buckets] };
+    return { counters, histograms };
   }
 }
 

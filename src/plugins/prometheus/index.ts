@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { configBoolean } from "../config-fields.ts";
 import type { PluginDescriptor } from "../contract.ts";
-import { labelSet } from "../metrics.ts";
+import { type CounterSeries, type HistogramSeries, labelSet } from "../metrics.ts";
 import { BANDWIDTH, HTTP_REQUESTS, KONG_LATENCY, REQUEST_LATENCY, UPSTREAM_LATENCY } from "./families.ts";
 
 export const prometheusConfig = z.strictObject({
@@ -23,8 +23,20 @@ export type PrometheusConfig = z.output<typeof prometheusConfig>;
 /** Kong OSS has one workspace. */
 const WORKSPACE = "default";
 
-/** The label sets of one route, built once per route and snapshot (the route object is the snapshot's). */
-type RouteLabels = { service: string; route: string; latency: string };
+/**
+ * The series one route records into, found once per route and snapshot (the route object is the snapshot's):
+ * the latency histograms, and the status and bandwidth counters by the few values that vary per request. A
+ * request then costs a short map lookup and an increment, not a label string and a registry search.
+ */
+type RouteSeries = {
+  service: string;
+  route: string;
+  latency: { request: HistogramSeries; upstream: HistogramSeries; kong: HistogramSeries };
+  /** By `<status> <source> <consumer>`. */
+  requests: Map<string, CounterSeries>;
+  /** By `<direction> <consumer>`. */
+  bandwidth: Map<string, CounterSeries>;
+};
 
 export const prometheus: PluginDescriptor<PrometheusConfig> = {
   name: "prometheus",
@@ -34,56 +46,81 @@ export const prometheus: PluginDescriptor<PrometheusConfig> = {
   scoping: { consumer: true, route: true, service: true },
   compile(config, env) {
     const metrics = env.metrics;
-    const labels = new WeakMap<object, RouteLabels>();
-    const labelsOf = (route: { id: string; name: string | null }, service: string): RouteLabels => {
-      let found = labels.get(route);
-      if (found === undefined) {
+    const byRoute = new WeakMap<object, RouteSeries>();
+    const seriesOf = (route: { id: string; name: string | null }, service: string): RouteSeries => {
+      let found = byRoute.get(route);
+      if (found === undefined || found.service !== service) {
         const name = route.name ?? route.id;
-        found = { service, route: name, latency: labelSet(KONG_LATENCY, [service, name, WORKSPACE]) };
-        labels.set(route, found);
+        const latency = labelSet(KONG_LATENCY, [service, name, WORKSPACE]);
+        found = {
+          service,
+          route: name,
+          latency: {
+            request: metrics.histogram(REQUEST_LATENCY, latency),
+            upstream: metrics.histogram(UPSTREAM_LATENCY, latency),
+            kong: metrics.histogram(KONG_LATENCY, latency),
+          },
+          requests: new Map(),
+          bandwidth: new Map(),
+        };
+        byRoute.set(route, found);
       }
       return found;
     };
     const anything =
       config.status_code_metrics || config.latency_metrics || config.bandwidth_metrics || config.per_consumer;
     if (!anything) return {};
+    const bandwidth = (s: RouteSeries, direction: "ingress" | "egress", consumer: string): CounterSeries => {
+      const key = `${direction} ${consumer}`;
+      let counter = s.bandwidth.get(key);
+      if (counter === undefined) {
+        counter = metrics.counter(
+          BANDWIDTH,
+          labelSet(BANDWIDTH, [s.service, s.route, direction, WORKSPACE, consumer]),
+        );
+        s.bandwidth.set(key, counter);
+      }
+      return counter;
+    };
     return {
       log(_ctx, entry) {
         // As Kong: only requests that matched a route are counted.
         const route = entry.route;
         if (route === null) return;
         const service = entry.service === null ? "" : (entry.service.name ?? entry.service.host);
-        const l = labelsOf(route, service);
+        const s = seriesOf(route, service);
         const consumer = config.per_consumer ? (entry.consumer?.username ?? "") : "";
         if (config.status_code_metrics) {
           const source = entry.source === "upstream" ? "service" : "kong";
-          metrics.add(
-            HTTP_REQUESTS,
-            labelSet(HTTP_REQUESTS, [l.service, l.route, String(entry.status), source, WORKSPACE, consumer]),
-            1,
-          );
+          const key = `${entry.status} ${source} ${consumer}`;
+          let counter = s.requests.get(key);
+          if (counter === undefined) {
+            counter = metrics.counter(
+              HTTP_REQUESTS,
+              labelSet(HTTP_REQUESTS, [
+                s.service,
+                s.route,
+                String(entry.status),
+                source,
+                WORKSPACE,
+                consumer,
+              ]),
+            );
+            s.requests.set(key, counter);
+          }
+          counter.add(1);
         }
         if (config.latency_metrics) {
           const { kong, proxy, request } = entry.latencies;
-          if (request >= 0) metrics.observe(REQUEST_LATENCY, l.latency, request);
-          if (proxy >= 0) metrics.observe(UPSTREAM_LATENCY, l.latency, proxy);
-          if (kong >= 0) metrics.observe(KONG_LATENCY, l.latency, kong);
+          if (request >= 0) s.latency.request.observe(request);
+          if (proxy >= 0) s.latency.upstream.observe(proxy);
+          if (kong >= 0) s.latency.kong.observe(kong);
         }
         if (config.bandwidth_metrics) {
           const ingress = entry.requestSize;
           const egress = entry.responseSize;
-          if (ingress > 0)
-            metrics.add(
-              BANDWIDTH,
-              labelSet(BANDWIDTH, [l.service, l.route, "ingress", WORKSPACE, consumer]),
-              ingress,
-            );
-          if (egress > 0)
-            metrics.add(
-              BANDWIDTH,
-              labelSet(BANDWIDTH, [l.service, l.route, "egress", WORKSPACE, consumer]),
-              egress,
-            );
+          if (ingress > 0) bandwidth(s, "ingress", consumer).add(ingress);
+          if (egress > 0) bandwidth(s, "egress", consumer).add(egress);
         }
       },
     };
