@@ -1,6 +1,7 @@
 // What the admin layer (REST and GraphQL) may use: the store and a few runtime facilities, handed in by
 // runtime/ so admin/ never reaches into the data plane.
 
+import type { TargetHealthChange, UpstreamHealthView } from "../schemas/upstream-health.ts";
 import type { Store } from "../store/contract.ts";
 import type { EntityName } from "../store/entity-def.ts";
 import type { ServiceHealth } from "./service-health.ts";
@@ -68,8 +69,25 @@ export type AdminContext = {
   readiness(): Promise<Readiness>;
   /** Kong's drain: from now on /status/ready answers 503 "draining" (the node keeps serving). */
   drain(): void;
+  upstreamHealth: UpstreamHealth;
   /** This node's metrics in the Prometheus text format, summed over its proxy workers. */
   metrics(): Promise<string>;
+};
+
+/** The node's upstream health checker, as the admin API reads and drives it (health is per node, as Kong's). */
+export type UpstreamHealth = {
+  /** The health of an upstream's targets; null before the checker has seen the upstream. */
+  view(upstreamId: string): UpstreamHealthView | null;
+  views(): UpstreamHealthView[];
+  /** Kong's manual PUT …/healthy|unhealthy: every address of a target, or one (`ip[:port]`). */
+  set(
+    upstreamId: string,
+    targetId: string,
+    address: string | null,
+    healthy: boolean,
+  ): "ok" | "no-checker" | "not-found";
+  /** Each change of an address's health, as it happens. */
+  subscribe(listener: (changes: readonly TargetHealthChange[]) => void): () => void;
 };
 
 export type Readiness = { ready: true } | { ready: false; reason: string };

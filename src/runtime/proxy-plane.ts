@@ -4,6 +4,7 @@ import { PluginInstancePool } from "../plugins/instances.ts";
 import { MetricsRegistry, type MetricsSnapshot } from "../plugins/metrics.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
 import { BalancerPool } from "../proxy/balancer/balancer-pool.ts";
+import type { HealthChange, HealthSink, UnhealthyState } from "../proxy/balancer/health-events.ts";
 import {
   buildSnapshot,
   type ConfigFault,
@@ -34,6 +35,9 @@ export type ProxyPlaneOptions = {
   logs: LogOptions;
 };
 
+/** The node's health checker as the planes reach it: passive reports in, the current verdicts out. */
+export type NodeHealth = { report: HealthSink; state(): UnhealthyState };
+
 export type ServedState = { version: number; faults: readonly ConfigFault[] };
 
 export type Traffic = { active: number; total: number };
@@ -57,13 +61,16 @@ export interface ProxyPlane {
   metrics(): Promise<PlaneMetrics[]>;
   /** Opens the log files of the plane's worker threads again (SIGUSR1); the caller reopens its own. */
   reopenLogs(): void;
+  /** The node's health checker changed its verdict on some addresses. */
+  applyHealth(changes: readonly HealthChange[]): void;
   stop(): Promise<void>;
 }
 
 /**
  * A plane in this thread. `counters` (total, active) is where a worker thread shares its traffic;
  * `clusterCounters` are rate-limiting's database counters (a worker thread reaches them through the main one);
- * `logs` are this thread's log files (the plane writes its access log and error log lines there).
+ * `logs` are this thread's log files (the plane writes its access log and error log lines there);
+ * `health` is where passive health reports go (the node's checker, or a worker's channel to it).
  */
 export function startLocalPlane(
   options: ProxyPlaneOptions,
@@ -71,6 +78,8 @@ export function startLocalPlane(
   counters: Float64Array,
   clusterCounters: RateCounters | null,
   logs: ThreadLogs,
+  health: HealthSink | null,
+  initialHealth: UnhealthyState = {},
 ): ProxyPlane {
   const access = logs.access;
   const proxy = createProxy({
@@ -91,7 +100,8 @@ export function startLocalPlane(
     metrics: registry,
     errorLog: logs.errorLog,
   });
-  const balancers = new BalancerPool(null);
+  const balancers = new BalancerPool(health);
+  balancers.replaceHealth(initialHealth);
   const listeners = new Set<() => void>();
   const defaultCertificate = options.defaultCertificate;
   const servesTls = defaultCertificate !== null && options.listen.some((l) => l.ssl);
@@ -136,6 +146,7 @@ export function startLocalPlane(
     },
     metrics: async () => [{ series: registry.snapshot(), heapUsed: process.memoryUsage().heapUsed }],
     reopenLogs() {},
+    applyHealth: (changes) => balancers.applyHealth(changes),
     async stop() {
       await servers.stop();
       proxy.flushLogs();

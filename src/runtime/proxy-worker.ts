@@ -1,5 +1,6 @@
 // Entry of a proxy worker thread: one proxy plane on the shared port (SO_REUSEPORT), fed snapshots by the
 // main thread, which owns the database, the admin API and everything else of the node.
+import type { HealthChange, PassiveReport, UnhealthyState } from "../proxy/balancer/health-events.ts";
 import type { SnapshotInput } from "../proxy/index.ts";
 import type { RateCounters, RateUsage, RateWindow } from "../schemas/rate-windows.ts";
 import { ThreadLogs } from "./node-logs.ts";
@@ -12,11 +13,20 @@ import {
 } from "./proxy-plane.ts";
 
 export type ToWorker =
-  | { type: "init"; options: ProxyPlaneOptions; counters: SharedArrayBuffer; slot: number; cluster: boolean }
+  | {
+      type: "init";
+      options: ProxyPlaneOptions;
+      counters: SharedArrayBuffer;
+      slot: number;
+      cluster: boolean;
+      /** The node's unhealthy addresses when the worker starts. */
+      health: UnhealthyState;
+    }
   | { type: "snapshot"; input: SnapshotInput }
   | { type: "took"; id: number; usage: RateUsage | null; error: string | null }
   | { type: "metrics"; id: number }
   | { type: "reopen-logs" }
+  | { type: "health"; changes: readonly HealthChange[] }
   | { type: "stop" };
 
 export type FromWorker =
@@ -24,11 +34,14 @@ export type FromWorker =
   | { type: "failed"; message: string }
   | { type: "served"; version: number; faults: ServedState["faults"] }
   | { type: "log"; line: string }
+  | { type: "passive"; reports: PassiveReport[] }
   | { type: "take"; id: number; windows: readonly RateWindow[] }
   | { type: "metrics"; id: number; metrics: PlaneMetrics }
   | { type: "stopped" };
 
 declare const self: Worker;
+
+const PASSIVE_BATCH_MS = 5;
 
 let plane: ProxyPlane | undefined;
 let logs: ThreadLogs | undefined;
@@ -58,6 +71,21 @@ class RemoteCounters implements RateCounters {
 
 const remote = new RemoteCounters();
 
+/**
+ * Passive health reports go to the node's checker in the main thread, a few milliseconds' worth at a time
+ * (balancers send only failures and the first success after one, so steady traffic sends nothing).
+ */
+let passive: PassiveReport[] = [];
+function reportPassive(report: PassiveReport): void {
+  passive.push(report);
+  if (passive.length > 1) return;
+  setTimeout(() => {
+    const reports = passive;
+    passive = [];
+    send({ type: "passive", reports });
+  }, PASSIVE_BATCH_MS);
+}
+
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   switch (message.type) {
@@ -70,6 +98,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
           new Float64Array(message.counters, message.slot * 16, 2),
           message.cluster ? remote : null,
           logs,
+          reportPassive,
+          message.health,
         );
         send({ type: "listening", ports: plane.ports });
       } catch (error) {
@@ -92,6 +122,9 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     }
     case "reopen-logs":
       logs?.reopen();
+      return;
+    case "health":
+      plane?.applyHealth(message.changes);
       return;
     case "stop":
       await plane?.stop();

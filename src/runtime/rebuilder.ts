@@ -25,10 +25,19 @@ export class SnapshotRebuilder {
   /** Faults already logged, so each one is logged once, not at every rebuild. */
   #reported = new Set<string>();
 
-  constructor(store: Store, plane: ProxyPlane, log: (line: string) => void) {
+  readonly #onLoad: ((input: SnapshotInput) => void) | null;
+
+  /** `onLoad` sees each configuration loaded, before the plane gets it (the node's health checker follows it). */
+  constructor(
+    store: Store,
+    plane: ProxyPlane,
+    log: (line: string) => void,
+    onLoad: ((input: SnapshotInput) => void) | null = null,
+  ) {
     this.#store = store;
     this.#plane = plane;
     this.#log = log;
+    this.#onLoad = onLoad;
   }
 
   /** After a write: build shortly, so a script's burst of writes costs one build, not one per write. */
@@ -122,6 +131,7 @@ export class SnapshotRebuilder {
         this.#dirty = false;
         try {
           const input = await this.#load();
+          this.#onLoad?.(input);
           const state = await Promise.race([
             this.#plane.apply(input),
             Bun.sleep(APPLY_TIMEOUT_MS).then(() => this.#plane.served()),

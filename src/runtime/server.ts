@@ -14,6 +14,7 @@ import type {
 import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
 import { EMPTY_HASH } from "../declarative/index.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
+import { HealthChecker } from "../proxy/balancer/health-checker.ts";
 import type { CertificatePair, Store } from "../store/contract.ts";
 import { openStore } from "../store/open.ts";
 import { readOnlyStore } from "../store/read-only.ts";
@@ -26,7 +27,7 @@ import { listen, listenerUrl, StartupError } from "./listen.ts";
 import { type LogOptions, ThreadLogs } from "./node-logs.ts";
 import { nodeMetrics } from "./node-metrics.ts";
 import { OwnWrites } from "./own-writes.ts";
-import { type ProxyPlane, type ProxyPlaneOptions, startLocalPlane } from "./proxy-plane.ts";
+import { type NodeHealth, type ProxyPlane, type ProxyPlaneOptions, startLocalPlane } from "./proxy-plane.ts";
 import { SnapshotRebuilder } from "./rebuilder.ts";
 import { VERSION } from "./version.ts";
 import { watchConfiguration } from "./watch.ts";
@@ -153,20 +154,40 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     rateCounters: SharedCounters.allocate(),
     logs: logOptions,
   };
+  // One health checker per node, in this thread, whatever the number of proxy workers: it probes once per node
+  // and every worker balances by its verdicts (sent to them as they change).
+  const checker = new HealthChecker();
+  const nodeHealth: NodeHealth = {
+    report: (report) => checker.report(report),
+    state: () => checker.unhealthyState(),
+  };
   let plane: ProxyPlane;
   let workerControl: WorkerControl | null = null;
   try {
     if (workers > 1) {
-      const pool = await startWorkerPlane(planeOptions, workers, log, store.rateCounters);
+      const pool = await startWorkerPlane(planeOptions, workers, log, store.rateCounters, nodeHealth);
       plane = pool;
       workerControl = pool;
-    } else plane = startLocalPlane(planeOptions, log, new Float64Array(2), store.rateCounters, logs);
+    } else
+      plane = startLocalPlane(
+        planeOptions,
+        log,
+        new Float64Array(2),
+        store.rateCounters,
+        logs,
+        nodeHealth.report,
+      );
   } catch (error) {
     await store.close();
     await logs.close();
     throw error;
   }
-  const rebuilder = new SnapshotRebuilder(store, plane, log);
+  const stopHealthFeed = checker.subscribe((changes) => plane.applyHealth(changes));
+  const rebuilder = new SnapshotRebuilder(store, plane, log, (input) => {
+    checker
+      .configure(input.upstreams ?? [], input.targets ?? [])
+      .catch((error) => log(`health checks: ${(error as Error).message}`));
+  });
   const purgeCounters = setInterval(() => {
     store.rateCounters
       .purgeExpired()
@@ -236,6 +257,12 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     drain() {
       if (!draining) log("portico: draining: /status/ready answers 503 from now on");
       draining = true;
+    },
+    upstreamHealth: {
+      view: (id) => checker.view(id),
+      views: () => checker.views(),
+      set: (upstream, target, address, healthy) => checker.setManual(upstream, target, address, healthy),
+      subscribe: (listener) => checker.subscribe((_changes, detail) => listener(detail)),
     },
     metrics: nodeMetrics({
       nodeId,
@@ -385,6 +412,8 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
         watcher.stop();
         unsubscribe();
         clearInterval(purgeCounters);
+        stopHealthFeed();
+        checker.stop();
         admin.close();
         await Promise.all([
           plane.stop(),

@@ -5,7 +5,14 @@
 import type { SnapshotInput } from "../proxy/index.ts";
 import type { RateCounters } from "../schemas/rate-windows.ts";
 import { StartupError } from "./listen.ts";
-import type { PlaneMetrics, ProxyPlane, ProxyPlaneOptions, ServedState, Traffic } from "./proxy-plane.ts";
+import type {
+  NodeHealth,
+  PlaneMetrics,
+  ProxyPlane,
+  ProxyPlaneOptions,
+  ServedState,
+  Traffic,
+} from "./proxy-plane.ts";
 import type { FromWorker, ToWorker } from "./proxy-worker.ts";
 
 /**
@@ -39,12 +46,16 @@ export type WorkerControl = {
   restarts(): number;
 };
 
-/** `clusterCounters`: rate-limiting's database counters, which workers reach through this thread. */
+/**
+ * `clusterCounters`: rate-limiting's database counters, which workers reach through this thread; `health`: the
+ * node's health checker, which gets the workers' passive reports and whose verdicts every worker is sent.
+ */
 export async function startWorkerPlane(
   options: ProxyPlaneOptions,
   count: number,
   log: (line: string) => void,
   clusterCounters: RateCounters | null,
+  health: NodeHealth,
 ): Promise<ProxyPlane & WorkerControl> {
   const counters = new SharedArrayBuffer(count * 16);
   const totals = new Float64Array(counters);
@@ -107,6 +118,9 @@ export async function startWorkerPlane(
           case "log":
             log(message.line);
             return;
+          case "passive":
+            for (const report of message.reports) health.report(report);
+            return;
           case "take":
             answerTake(worker, message.id, message.windows);
             return;
@@ -147,6 +161,7 @@ export async function startWorkerPlane(
         counters,
         slot: index,
         cluster: clusterCounters !== null,
+        health: health.state(),
       } satisfies ToWorker);
     });
   }
@@ -230,6 +245,10 @@ export async function startWorkerPlane(
     reopenLogs() {
       for (const slot of slots)
         if (slot.alive) slot.worker.postMessage({ type: "reopen-logs" } satisfies ToWorker);
+    },
+    applyHealth(changes) {
+      for (const slot of slots)
+        if (slot.alive) slot.worker.postMessage({ type: "health", changes } satisfies ToWorker);
     },
     terminate(index) {
       slots[index]?.worker.terminate();

@@ -10,6 +10,7 @@ import { registerPluginEndpoints } from "./plugin-endpoints.ts";
 import { AdminRouter } from "./router.ts";
 import { registerSchemaEndpoints } from "./schema-endpoints.ts";
 import { registerUpstreamEndpoints } from "./upstream-endpoints.ts";
+import { registerUpstreamHealthEndpoints } from "./upstream-health-endpoints.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -20,6 +21,7 @@ export function createRestHandler(context: AdminContext): (request: Request) => 
   registerClusterEndpoints(router, context.store);
   registerPluginEndpoints(router);
   registerUpstreamEndpoints(router, context.store);
+  registerUpstreamHealthEndpoints(router, context);
   registerSchemaEndpoints(router);
   registerConfigEndpoints(router, context);
   if (context.node.service_management) registerLegacyEndpoints(router, context);

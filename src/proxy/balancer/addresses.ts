@@ -61,17 +61,20 @@ export function addressOf(target: TargetSpec, ip: string, family: 4 | 6): Addres
   };
 }
 
+/** A target that names an IP address is its own resolution (known at once, never refreshed). */
+export function literalResolution(target: TargetSpec): Resolution {
+  const v6 = target.host.includes(":");
+  return {
+    target,
+    dns: v6 ? "AAAA" : "A",
+    addresses: [addressOf(target, target.host, v6 ? 6 : 4)],
+    ttl: Number.POSITIVE_INFINITY,
+  };
+}
+
 /** Resolves a target; a name that does not resolve yields no address and the resolver's error as `dns`. */
 export async function resolveTarget(target: TargetSpec): Promise<Resolution> {
-  if (!target.named) {
-    const v6 = target.host.includes(":");
-    return {
-      target,
-      dns: v6 ? "AAAA" : "A",
-      addresses: [addressOf(target, target.host, v6 ? 6 : 4)],
-      ttl: Number.POSITIVE_INFINITY,
-    };
-  }
+  if (!target.named) return literalResolution(target);
   try {
     const found = await Bun.dns.lookup(target.host, {});
     const seen = new Set<string>();

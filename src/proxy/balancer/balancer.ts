@@ -3,7 +3,13 @@
 // address's health as the node's checker last reported it. Built when a snapshot first needs it and kept
 // across snapshots while the upstream and its targets do not change (balancer-pool.ts).
 import type { Upstream } from "../../schemas/upstreams.ts";
-import { type AddressSpec, type Resolution, resolveAll, type TargetSpec } from "./addresses.ts";
+import {
+  type AddressSpec,
+  literalResolution,
+  type Resolution,
+  resolveAll,
+  type TargetSpec,
+} from "./addresses.ts";
 import { type HashSpec, hashSpec } from "./hash-key.ts";
 import { HashRing } from "./hash-ring.ts";
 import { type HealthEvent, type HealthSink, passiveEnabled, StatusLists } from "./health-events.ts";
@@ -72,9 +78,14 @@ export class Balancer {
         ? new StatusLists(passive.healthy.http_statuses, passive.unhealthy.http_statuses)
         : null;
     this.#sink = this.#passive === null ? null : sink;
-    this.pending = this.#resolve().finally(() => {
+    // Targets that are all IP addresses are known at once; names wait for their first DNS answer.
+    if (this.#targets.every((t) => !t.named)) {
+      this.#install(this.#targets.map(literalResolution), Number.POSITIVE_INFINITY);
       this.pending = null;
-    });
+    } else
+      this.pending = this.#resolve().finally(() => {
+        this.pending = null;
+      });
   }
 
   /** Stops refreshing DNS; requests still holding it may keep picking. */
@@ -89,7 +100,10 @@ export class Balancer {
 
   async #resolve(): Promise<void> {
     const { resolutions, ttl } = await resolveAll(this.#targets);
-    if (this.#closed) return;
+    if (!this.#closed) this.#install(resolutions, ttl);
+  }
+
+  #install(resolutions: Resolution[], ttl: number): void {
     const previous = new Map(this.#peers.map((p) => [p.key, p]));
     const peers: Peer[] = [];
     for (const resolution of resolutions)
