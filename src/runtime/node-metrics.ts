@@ -11,9 +11,11 @@ import {
   REQUESTS,
   SHARED_DICT,
   SHARED_DICT_TOTAL,
+  UPSTREAM_TARGET_HEALTH,
   WORKER_MEMORY,
 } from "../plugins/prometheus/families.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
+import type { UpstreamHealthView } from "../schemas/upstream-health.ts";
 import type { Store } from "../store/contract.ts";
 import type { ProxyPlane } from "./proxy-plane.ts";
 
@@ -24,7 +26,40 @@ export type NodeMetricsSources = {
   store: Store;
   traffic(): TrafficCounts;
   rateCounters: SharedCounters;
+  /** The health of every upstream's targets, when a prometheus plugin asks for it (upstream_health_metrics). */
+  upstreamHealth(): readonly UpstreamHealthView[] | null;
 };
+
+const TARGET_STATES = ["healthchecks_off", "healthy", "unhealthy", "dns_error"] as const;
+
+/** Kong's kong_upstream_target_health: every state of every address, 1 on the one it is in. */
+function targetHealthGauges(views: readonly UpstreamHealthView[]): GaugeSample[] {
+  const gauges: GaugeSample[] = [];
+  const push = (upstream: string, target: string, address: string, state: string) => {
+    for (const s of TARGET_STATES)
+      gauges.push({
+        family: UPSTREAM_TARGET_HEALTH,
+        labels: [upstream, target, address, s, HTTP],
+        value: s === state ? 1 : 0,
+      });
+  };
+  for (const view of views)
+    for (const target of view.targets) {
+      if (!target.resolved) {
+        push(view.upstreamName, target.target, "", "dns_error");
+        continue;
+      }
+      const checked = view.usingChecks && target.weight > 0;
+      for (const a of target.addresses)
+        push(
+          view.upstreamName,
+          target.target,
+          `${a.ip.includes(":") ? `[${a.ip}]` : a.ip}:${a.port}`,
+          checked ? (a.healthy ? "healthy" : "unhealthy") : "healthchecks_off",
+        );
+    }
+  return gauges;
+}
 
 const HTTP = "http";
 
@@ -59,6 +94,7 @@ export function nodeMetrics(sources: NodeMetricsSources): () => Promise<string> 
         labels: [nodeId, "kong_rate_limiting_counters", HTTP],
         value: counters.buffer.byteLength,
       },
+      ...targetHealthGauges(sources.upstreamHealth() ?? []),
     ];
     return renderMetrics(KONG_FAMILIES, gauges, mergeSnapshots(planes.map((p) => p.series)));
   };

@@ -183,7 +183,15 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     throw error;
   }
   const stopHealthFeed = checker.subscribe((changes) => plane.applyHealth(changes));
+  // Whether a prometheus plugin asks for kong_upstream_target_health (read from each configuration loaded).
+  let upstreamHealthMetrics = false;
   const rebuilder = new SnapshotRebuilder(store, plane, log, (input) => {
+    upstreamHealthMetrics = (input.plugins ?? []).some(
+      (p) =>
+        p.name === "prometheus" &&
+        p.enabled &&
+        (p.config as { upstream_health_metrics?: unknown }).upstream_health_metrics === true,
+    );
     checker
       .configure(input.upstreams ?? [], input.targets ?? [])
       .catch((error) => log(`health checks: ${(error as Error).message}`));
@@ -271,6 +279,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       store,
       traffic,
       rateCounters: new SharedCounters(planeOptions.rateCounters),
+      upstreamHealth: () => (upstreamHealthMetrics ? checker.views() : null),
     }),
   };
 

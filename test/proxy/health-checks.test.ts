@@ -278,6 +278,29 @@ describe("one proxy worker", () => {
     expect((await tg.admin("/upstreams/missing.test/health")).status).toBe(404);
   });
 
+  test("prometheus upstream_health_metrics: kong_upstream_target_health, 1 on the current state", async () => {
+    const a = upstream("prom");
+    await setup(tg, "prom.test", PASSIVE_TCP, [a], "/prom");
+    const series = async () =>
+      (await (await tg.admin("/metrics")).text())
+        .split("\n")
+        .filter((l) => l.startsWith('kong_upstream_target_health{upstream="prom.test"'));
+    expect(await series()).toEqual([]);
+    const plugin = await admin(tg, "POST", "/plugins", {
+      name: "prometheus",
+      config: { upstream_health_metrics: true },
+    });
+    await tg.gateway.synced();
+    const line = (state: string, value: number) =>
+      `kong_upstream_target_health{upstream="prom.test",target="127.0.0.1:${a.port}",address="127.0.0.1:${a.port}",state="${state}",subsystem="http"} ${value}`;
+    expect((await series()).sort()).toEqual(
+      [line("healthchecks_off", 0), line("healthy", 1), line("unhealthy", 0), line("dns_error", 0)].sort(),
+    );
+    await tg.admin(`/upstreams/prom.test/targets/127.0.0.1:${a.port}/unhealthy`, { method: "PUT" });
+    expect(await series()).toContain(line("unhealthy", 1));
+    await admin(tg, "DELETE", `/plugins/${plugin.id}`);
+  });
+
   test("health survives configuration changes that leave the upstream alone; its own change resets it", async () => {
     const [a, b] = [upstream("sa"), upstream("sb")];
     await setup(tg, "survive.test", PASSIVE_TCP, [a, b], "/survive");

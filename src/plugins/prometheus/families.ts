@@ -97,6 +97,14 @@ export const BANDWIDTH: MetricFamily = {
   labels: ["service", "route", "direction", "workspace", "consumer"],
 };
 
+/** Kong's upstream_health_metrics: per address, 1 on its current state and 0 on the others. */
+export const UPSTREAM_TARGET_HEALTH: MetricFamily = {
+  name: "kong_upstream_target_health",
+  help: "Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.",
+  type: "gauge",
+  labels: ["upstream", "target", "address", "state", "subsystem"],
+};
+
 /** Every family, in the order they are exported. */
 export const KONG_FAMILIES: readonly MetricFamily[] = [
   BANDWIDTH,
@@ -111,4 +119,5 @@ export const KONG_FAMILIES: readonly MetricFamily[] = [
   NODE_INFO,
   REQUEST_LATENCY,
   UPSTREAM_LATENCY,
+  UPSTREAM_TARGET_HEALTH,
 ];
