@@ -13,6 +13,9 @@ type Part = string | readonly string[];
 /** A parsed template: literal text and paths into the record, in order. */
 export type FieldTemplate = readonly Part[];
 
+/** Names that would reach an object's prototype instead of a field of the record. */
+const UNSAFE_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
 const PLACEHOLDER = /\$\(([^)]*)\)/g;
 const PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
@@ -37,7 +40,8 @@ export function parseTemplate(template: string): FieldTemplate | string {
 function lookup(record: unknown, path: readonly string[]): unknown {
   let value = record;
   for (const key of path) {
-    if (typeof value !== "object" || value === null) return undefined;
+    // Own fields only: `constructor`, `__proto__` and the like are never found.
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
   return value;
@@ -62,7 +66,11 @@ export type CustomFields = readonly { name: readonly string[]; template: FieldTe
 
 export function compileCustomFields(fields: Record<string, string> | null): CustomFields {
   if (fields === null) return [];
-  return Object.entries(fields).map(([name, template]) => ({
+  // The schema refuses these names; a configuration written before that check is still kept off prototypes.
+  const safe = Object.entries(fields).filter(
+    ([name]) => !name.split(".").some((part) => UNSAFE_NAMES.has(part)),
+  );
+  return safe.map(([name, template]) => ({
     name: name.split("."),
     template: parseTemplate(template) as FieldTemplate,
   }));
@@ -86,15 +94,25 @@ export function applyCustomFields(record: Record<string, unknown>, fields: Custo
 /** `custom_fields`: field name → template, validated when the plugin is written. */
 export const customFieldsSchema = z
   .record(
-    z.string({ error: typeError("expected a string") }).regex(PATH, {
-      error: "expected a field name, or a dotted path of names",
-    }),
+    z.string(),
     z.string({ error: typeError("expected a string") }).superRefine((template, ctx) => {
       const parsed = parseTemplate(template);
       if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
     }),
     { error: typeError("expected a map") },
   )
+  // Names are checked here: an issue on a record's key would be reported as the record's type error.
+  .superRefine((fields, ctx) => {
+    for (const name of Object.keys(fields)) {
+      if (!PATH.test(name))
+        ctx.addIssue({ code: "custom", message: `'${name}' is not a field name, or a dotted path of names` });
+      else if (name.split(".").some((part) => UNSAFE_NAMES.has(part)))
+        ctx.addIssue({
+          code: "custom",
+          message: "__proto__, constructor and prototype are not allowed in field names",
+        });
+    }
+  })
   .nullable()
   .default(null);
 
