@@ -22,6 +22,7 @@ import {
   ENTITY_ORDER,
   type EntityName,
   globalKey,
+  type NaturalKey,
   naturalKeys,
   nestedChildren,
   singular,
@@ -116,7 +117,7 @@ export async function desiredState(
     const currentRows = current.get(entity) ?? [];
     const currentByKey = new Map<string, string>();
     for (const row of currentRows)
-      for (const key of naturalKeys(def, row)) currentByKey.set(key, row.id as string);
+      for (const { key } of naturalKeys(def, row)) currentByKey.set(key, row.id as string);
     const declared = new Map<string, Location>();
     const list: DesiredEntity[] = [];
     for (const item of pending.get(entity) ?? []) {
@@ -167,8 +168,9 @@ export async function desiredState(
       }
       const rendered = fromRow(def, toRow(def, parsed.data as Row)) as Row;
       const row = Object.fromEntries(contentFields(def).map((f) => [f, rendered[f]]));
-      const keys = naturalKeys(def, row);
-      const clash = keys.find((key) => declared.has(key));
+      const natural = naturalKeys(def, row);
+      const keys = natural.map((k) => k.key);
+      const clash = natural.find((k) => declared.has(k.key));
       if (clash) {
         problem({ "@entity": [uniquenessMessage(def, clash)] });
         continue;
@@ -247,7 +249,8 @@ function resolveReference(
     }
   }
   const declared = desired.get(fk.entity) ?? [];
-  const kept = (current.get(fk.entity) ?? []).filter((row) => !inScope(row, selectTags));
+  const kept =
+    selectTags.length === 0 ? [] : (current.get(fk.entity) ?? []).filter((row) => !inScope(row, selectTags));
   if (id !== undefined)
     return declared.some((d) => d.id === id) || kept.some((row) => row.id === id) ? id : null;
   if (key === undefined) return null;
@@ -257,13 +260,8 @@ function resolveReference(
   return found ?? null;
 }
 
-function uniquenessMessage(def: EntityDefinition, key: string): string {
-  // `<entity>|<fields>|<JSON values>`: the values may hold "|" themselves.
-  const first = key.indexOf("|");
-  const second = key.indexOf("|", first + 1);
-  const fields = key.slice(first + 1, second).split(",");
-  const parsed = JSON.parse(key.slice(second + 1)) as unknown[];
+function uniquenessMessage(def: EntityDefinition, key: NaturalKey): string {
   const secret = (f: string) => def.secretFields?.includes(f) ?? false;
-  const parts = fields.map((f, i) => `${f} set to '${secret(f) ? "<redacted>" : String(parsed[i])}'`);
+  const parts = key.group.map((f, i) => `${f} set to '${secret(f) ? "<redacted>" : String(key.values[i])}'`);
   return `uniqueness violation: '${def.name}' entity with ${parts.join(", ")} already declared`;
 }

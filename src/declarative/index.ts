@@ -3,6 +3,7 @@
 import type { Store } from "../store/contract.ts";
 import { ENTITY_NAMES } from "../store/entities/index.ts";
 import type { Row } from "../store/entity-def.ts";
+import { ConfigurationMoved } from "../store/store.ts";
 import { type CurrentState, desiredState } from "./desired.ts";
 import { commonSelectTags, type ParsedDocument } from "./document.ts";
 import { type ExportOptions, exportDocument } from "./export.ts";
@@ -20,6 +21,9 @@ export type SyncOptions = {
   /** Kong's POST /config: the documents are the whole configuration, whatever their select tags. */
   wholeConfiguration?: boolean;
 };
+
+/** Attempts when other writes keep landing between a plan and its transaction. */
+const MAX_ATTEMPTS = 5;
 
 export async function readCurrent(store: Store): Promise<CurrentState> {
   const lists = await Promise.all(ENTITY_NAMES.map((name) => store.entity(name).all() as Promise<Row[]>));
@@ -39,12 +43,21 @@ export async function syncDocuments(
 ): Promise<Plan> {
   const fileTags = commonSelectTags(documents);
   const selectTags = options.selectTags?.length ? [...options.selectTags] : fileTags;
-  const current = await readCurrent(store);
   const scopeTags = options.wholeConfiguration ? [] : selectTags;
-  const desired = await desiredState(documents, current, selectTags, scopeTags);
-  const plan = await makePlan(desired, current, scopeTags);
-  if (!options.dryRun && plan.steps.length > 0) await store.batch(plan.steps);
-  return plan;
+  // Planned against one version; if another write lands before the transaction, plan again.
+  for (let attempt = 1; ; attempt++) {
+    const version = await store.configVersion();
+    const current = await readCurrent(store);
+    const desired = await desiredState(documents, current, selectTags, scopeTags);
+    const plan = await makePlan(desired, current, scopeTags);
+    if (options.dryRun || plan.operations.length === 0) return plan;
+    try {
+      await store.writeVerified(version, plan.operations);
+      return plan;
+    } catch (error) {
+      if (!(error instanceof ConfigurationMoved) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
 }
 
 export async function exportConfig(

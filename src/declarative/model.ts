@@ -49,8 +49,30 @@ export function nestedChildren(parent: EntityName): readonly { child: EntityName
 }
 
 /** Fields compared and written: stored fields less the id and the store's timestamps. */
-export function contentFields(def: EntityDefinition): string[] {
-  return storedFields(def).filter((f) => f !== "id" && f !== "created_at" && f !== "updated_at");
+export function contentFields(def: EntityDefinition): readonly string[] {
+  let fields = CONTENT_FIELDS.get(def);
+  if (!fields) {
+    fields = storedFields(def).filter((f) => f !== "id" && f !== "created_at" && f !== "updated_at");
+    CONTENT_FIELDS.set(def, fields);
+  }
+  return fields;
+}
+
+const CONTENT_FIELDS = new WeakMap<EntityDefinition, readonly string[]>();
+
+/** Deep equality of JSON values (key order does not matter). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length && a.every((item, i) => sameJson(item, other[i]));
+  }
+  const ak = Object.keys(a);
+  const bk = Object.keys(b);
+  if (ak.length !== bk.length) return false;
+  return ak.every((k) => Object.hasOwn(b, k) && sameJson((a as Row)[k], (b as Row)[k]));
 }
 
 /** The endpoint key's value when it names the entity on its own (not only under a parent). */
@@ -71,18 +93,20 @@ export function displayName(def: EntityDefinition, entity: Row): string {
  * The entity's natural keys: one string per unique group that identifies it (a single field that is set, or
  * a composite where null is a value), foreign fields by id. Equal strings mean the same entity.
  */
-export function naturalKeys(def: EntityDefinition, entity: Row): string[] {
-  const keys: string[] = [];
+export function naturalKeys(def: EntityDefinition, entity: Row): NaturalKey[] {
+  const keys: NaturalKey[] = [];
   for (const group of def.uniques) {
     const values = group.map((field) => {
       const value = entity[field] ?? null;
       return def.foreignKeys.some((fk) => fk.field === field) && isRecord(value) ? (value.id ?? null) : value;
     });
     if (group.length === 1 && values[0] === null) continue;
-    keys.push(`${def.name}|${group.join(",")}|${JSON.stringify(values)}`);
+    keys.push({ key: `${def.name}|${group.join(",")}|${JSON.stringify(values)}`, group, values });
   }
   return keys;
 }
+
+export type NaturalKey = { key: string; group: readonly string[]; values: unknown[] };
 
 /** JSON with sorted keys: equal values give equal strings (comparison, hashing). */
 export function canonicalJson(value: unknown): string {

@@ -1,16 +1,24 @@
 // The difference between the configuration files describe and the one stored, as decK's diff prints it
 // (creating / updating with field changes / deleting, then a summary), and the batch of writes that makes the
 // store equal to the files in one transaction. Only entities in scope (every select tag) are deleted.
-import type { BatchStep } from "../store/contract.ts";
+import type { VerifiedOperation } from "../store/contract.ts";
 import { referencesTo } from "../store/entities/index.ts";
-import { type EntityDefinition, isRecord, type Row } from "../store/entity-def.ts";
+import {
+  type EntityDefinition,
+  isRecord,
+  type Row,
+  referencedBy,
+  timestampNow,
+  uniqueViolation,
+} from "../store/entity-def.ts";
 import { type CurrentState, type DesiredState, inScope } from "./desired.ts";
 import {
-  canonicalJson,
   contentFields,
   definition,
   ENTITY_ORDER,
   type EntityName,
+  naturalKeys,
+  sameJson,
   singular,
 } from "./model.ts";
 
@@ -29,91 +37,113 @@ export type PlannedChange = {
 export type Plan = {
   changes: PlannedChange[];
   summary: { created: number; updated: number; deleted: number };
-  /** The writes, in an order the store's rules accept, for one transaction. */
-  steps: BatchStep[];
+  /** The writes, in an order the database's constraints accept, for one transaction. */
+  operations: VerifiedOperation[];
 };
 
 const REDACTED = "<redacted>";
 
+/**
+ * Compares, then checks what the store's rules would check one write at a time — against the whole
+ * configuration at once: a name another (kept) entity holds, a parent still referenced (restrict), children
+ * that go with a deleted parent (cascade, listed in the plan).
+ */
 export async function makePlan(
   desired: DesiredState,
   current: CurrentState,
   selectTags: readonly string[],
 ): Promise<Plan> {
   const changes: PlannedChange[] = [];
-  const upserts: BatchStep[] = [];
-  const deletes: { entity: EntityName; row: Row }[] = [];
+  const saves: VerifiedOperation[] = [];
   const desiredIds = new Set<string>();
   for (const list of desired.values()) for (const d of list) desiredIds.add(d.id);
+  const currentById = new Map<string, { entity: EntityName; row: Row }>();
+  for (const [entity, rows] of current)
+    for (const row of rows) currentById.set(row.id as string, { entity, row });
+
+  // What goes: entities in scope the files do not name, and whatever cascades from them.
+  const deleted = new Map<string, { entity: EntityName; row: Row }>();
+  const remove = (entity: EntityName, row: Row) => {
+    if (deleted.has(row.id as string) || desiredIds.has(row.id as string)) return;
+    deleted.set(row.id as string, { entity, row });
+    for (const ref of referencesTo(entity)) {
+      if (ref.onDelete !== "cascade") continue;
+      for (const child of current.get(ref.child) ?? [])
+        if (refId(child[ref.field]) === row.id) remove(ref.child, child);
+    }
+  };
+  for (const entity of ENTITY_ORDER)
+    for (const row of current.get(entity) ?? []) if (inScope(row, selectTags)) remove(entity, row);
 
   for (const entity of ENTITY_ORDER) {
     const def = definition(entity);
-    const currentById = new Map((current.get(entity) ?? []).map((row) => [row.id as string, row]));
+    // Names held by entities that stay outside the files' scope.
+    const kept = new Map<string, string>();
+    for (const row of current.get(entity) ?? [])
+      if (!deleted.has(row.id as string) && !desiredIds.has(row.id as string))
+        for (const { key } of naturalKeys(def, row)) kept.set(key, row.id as string);
     for (const wanted of desired.get(entity) ?? []) {
-      const existing = currentById.get(wanted.id);
+      for (const natural of naturalKeys(def, wanted.row))
+        if (kept.has(natural.key)) throw uniqueViolation(def, natural.group, wanted.row);
+      const existing = currentById.get(wanted.id)?.row;
       const label = labelOf(def, wanted.row, wanted.id);
-      const step: BatchStep = {
-        entity,
-        action: "upsert",
-        key: wanted.id,
-        input: { ...wanted.row },
-        // Clear-text secrets of a `_transform: true` file are hashed by the store; all else is final.
-        prepared: !(wanted.transform && def.hashedFields),
-      };
-      if (!existing) {
-        changes.push({ action: "create", entity: singular(entity), id: wanted.id, name: label, fields: [] });
-        upserts.push(step);
-        continue;
+      let fields: FieldChange[] = [];
+      if (existing) {
+        fields = await fieldChanges(def, existing, wanted.row, wanted.transform);
+        if (fields.length === 0) continue;
       }
-      const fields = await fieldChanges(def, existing, wanted.row, wanted.transform);
-      if (fields.length === 0) continue;
-      changes.push({ action: "update", entity: singular(entity), id: wanted.id, name: label, fields });
-      upserts.push(step);
-    }
-  }
-  for (const entity of [...ENTITY_ORDER].reverse()) {
-    const def = definition(entity);
-    const rows = [...(current.get(entity) ?? [])].sort((a, b) =>
-      labelOf(def, a, a.id as string).localeCompare(labelOf(def, b, b.id as string)),
-    );
-    for (const row of rows) {
-      if (desiredIds.has(row.id as string) || !inScope(row, selectTags)) continue;
-      changes.push({
-        action: "delete",
-        entity: singular(entity),
-        id: row.id as string,
-        name: labelOf(def, row, row.id as string),
-        fields: [],
-      });
-      deletes.push({ entity, row });
+      const action = existing ? "update" : "create";
+      changes.push({ action, entity: singular(entity), id: wanted.id, name: label, fields });
+      const now = timestampNow(def);
+      let row: Row = { ...wanted.row, id: wanted.id, created_at: existing?.created_at ?? now };
+      if (def.timestamps.updatedAt) row.updated_at = now;
+      // Clear-text secrets of a `_transform: true` file are hashed as the admin API would.
+      if (wanted.transform && def.hashedFields && def.prepare) row = await def.prepare(row);
+      saves.push({ entity, action, id: wanted.id, row });
     }
   }
 
-  // Deletes go first (a name freed before another entity takes it), children before parents; a parent whose
-  // child moves elsewhere is deleted after the move (Kong refuses to delete a service routes still use).
-  const late = (entity: EntityName, row: Row) =>
-    referencesTo(entity).some(
-      (ref) =>
-        ref.onDelete === "restrict" &&
-        (current.get(ref.child) ?? []).some(
-          (child) => desiredIds.has(child.id as string) && refId(child[ref.field]) === row.id,
-        ),
-    );
-  const deleteStep = ({ entity, row }: { entity: EntityName; row: Row }): BatchStep => ({
-    entity,
-    action: "delete",
-    key: row.id as string,
-  });
-  const steps = [
-    ...deletes.filter((d) => !late(d.entity, d.row)).map(deleteStep),
-    ...upserts,
-    ...deletes.filter((d) => late(d.entity, d.row)).map(deleteStep),
-  ];
+  // A parent still referenced by a child that stays is refused (Kong's restrict); one whose children move
+  // to another parent is deleted after the move.
+  const late = new Set<string>();
+  for (const { entity, row } of deleted.values())
+    for (const ref of referencesTo(entity)) {
+      if (ref.onDelete !== "restrict") continue;
+      for (const child of current.get(ref.child) ?? []) {
+        if (refId(child[ref.field]) !== row.id || deleted.has(child.id as string)) continue;
+        if (!desiredIds.has(child.id as string)) throw referencedBy(definition(entity), ref.child);
+        late.add(row.id as string);
+      }
+    }
+
+  const deletions: VerifiedOperation[] = [];
+  for (const entity of [...ENTITY_ORDER].reverse()) {
+    const def = definition(entity);
+    const rows = [...deleted.values()]
+      .filter((d) => d.entity === entity)
+      .map((d) => d.row)
+      .sort((a, b) => labelOf(def, a, a.id as string).localeCompare(labelOf(def, b, b.id as string)));
+    for (const row of rows) {
+      const id = row.id as string;
+      changes.push({
+        action: "delete",
+        entity: singular(entity),
+        id,
+        name: labelOf(def, row, id),
+        fields: [],
+      });
+      deletions.push({ entity, action: "delete", id });
+    }
+  }
   const count = (action: PlannedChange["action"]) => changes.filter((c) => c.action === action).length;
   return {
     changes,
     summary: { created: count("create"), updated: count("update"), deleted: count("delete") },
-    steps,
+    operations: [
+      ...deletions.filter((op) => !late.has(op.id)),
+      ...saves,
+      ...deletions.filter((op) => late.has(op.id)),
+    ],
   };
 }
 
@@ -142,7 +172,7 @@ async function fieldChanges(
     const hashed = def.hashedFields?.includes(field) ?? false;
     if (hashed && transform && typeof to === "string" && typeof from === "string") {
       if (await verifies(to, from)) continue;
-    } else if (canonicalJson(from) === canonicalJson(to)) continue;
+    } else if (sameJson(from, to)) continue;
     const secret = hashed || (def.secretFields?.includes(field) ?? false);
     out.push({ field, from: secret ? REDACTED : from, to: secret ? REDACTED : to });
   }

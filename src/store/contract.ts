@@ -1,7 +1,7 @@
 // The dialect-neutral store contract. Admin code (REST, GraphQL) and runtime/ speak only this; the one
 // implementation (store.ts) holds Kong's rules over a small dialect part (SQLite or PostgreSQL).
 import type { RateCounters } from "../schemas/rate-windows.ts";
-import type { EntityMap, EntityName, Scope } from "./entity-def.ts";
+import type { EntityMap, EntityName, Row, Scope } from "./entity-def.ts";
 
 export type { EntityMap, EntityName, Scope } from "./entity-def.ts";
 
@@ -46,22 +46,20 @@ export interface EntityRepository<E> {
   delete(key: string, scope?: Scope): Promise<E | null>;
 }
 
-/**
- * One step of an atomic batch: all steps commit together or none does. `prepared`: the input already went
- * through the entity's preparation, or must be stored as given (a declarative file with `_transform: false`
- * carries password hashes, not passwords).
- */
+/** One step of an atomic batch: all steps commit together or none does. */
 export type BatchStep =
-  | { entity: EntityName; action: "insert"; input: unknown; scope?: Scope; prepared?: boolean }
-  | {
-      entity: EntityName;
-      action: "update" | "upsert";
-      key: string;
-      input: unknown;
-      scope?: Scope;
-      prepared?: boolean;
-    }
+  | { entity: EntityName; action: "insert"; input: unknown; scope?: Scope }
+  | { entity: EntityName; action: "update" | "upsert"; key: string; input: unknown; scope?: Scope }
   | { entity: EntityName; action: "delete"; key: string; scope?: Scope };
+
+/**
+ * A write whose rules (schema, references, uniqueness, restrict and cascade) the caller has already checked
+ * against the whole configuration as of one version: a declarative apply, thousands of entities at once.
+ * `row` is the complete entity as rendered (id, timestamps, foreign keys as `{id}`).
+ */
+export type VerifiedOperation =
+  | { entity: EntityName; action: "create" | "update"; id: string; row: Row }
+  | { entity: EntityName; action: "delete"; id: string };
 
 export type StoreInfo = { dialect: "sqlite" | "postgres"; location: string };
 
@@ -100,6 +98,11 @@ export interface Store {
   entity<N extends EntityName>(name: N): EntityRepository<EntityMap[N]>;
   /** Runs several writes in one transaction (e.g. the seed library's service + route). */
   batch(steps: BatchStep[]): Promise<unknown[]>;
+  /**
+   * Writes verified operations in one transaction, in order (consecutive ones of an entity in bulk); throws
+   * ConfigurationMoved, changing nothing, when the configuration version is no longer `expectVersion`.
+   */
+  writeVerified(expectVersion: number, operations: readonly VerifiedOperation[]): Promise<void>;
   /** The configuration version: bumped by every write, on this node or (cluster) another. */
   configVersion(): Promise<number>;
   /** True when the database answers. */

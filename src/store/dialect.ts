@@ -32,6 +32,9 @@ export interface WriteAccess extends TableAccess {
   /** Inserts the row, or replaces the one with its id. */
   save(entity: EntityName, row: Row): Promise<void>;
   remove(entity: EntityName, id: string): Promise<void>;
+  /** Inserts or replaces many rows at once (a declarative apply). */
+  saveMany(entity: EntityName, rows: readonly Row[]): Promise<void>;
+  removeMany(entity: EntityName, ids: readonly string[]): Promise<void>;
   /** Raises the configuration version by `count` inside the transaction and returns the new value. */
   bumpVersion(count: number): Promise<number>;
   /** Records committed changes for the other nodes (one row per version). */

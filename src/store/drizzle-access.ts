@@ -1,6 +1,6 @@
 // The primitive table operations, written once with drizzle's query builder: SQLite's and PostgreSQL's
 // builders take the same calls, so the dialects differ only in their tables and in how tags are searched.
-import { and, asc, count, eq, gt, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { CertificatePair, ChangeEvent, NodeRecord, TagFilter } from "./contract.ts";
 import type { Filter, ListQuery, TableAccess, WriteAccess } from "./dialect.ts";
 import type { EntityName, Row } from "./entity-def.ts";
@@ -97,6 +97,26 @@ export function writeAccess(db: AnyDb, tables: DrizzleTables, hasTag: TagConditi
     async remove(entity, id) {
       const table = tables[entity];
       await db.delete(table).where(eq(column(table, "id"), id));
+    },
+    async saveMany(entity, rows) {
+      if (rows.length === 0) return;
+      const table = tables[entity];
+      // Both databases name the row that lost the conflict `excluded`.
+      const set = Object.fromEntries(
+        Object.keys(rows[0]!)
+          .filter((name) => name !== "id")
+          .map((name) => [name, sql.raw(`excluded."${name}"`)]),
+      );
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+        await db
+          .insert(table)
+          .values(rows.slice(i, i + INSERT_CHUNK))
+          .onConflictDoUpdate({ target: column(table, "id"), set });
+    },
+    async removeMany(entity, ids) {
+      const table = tables[entity];
+      for (let i = 0; i < ids.length; i += INSERT_CHUNK)
+        await db.delete(table).where(inArray(column(table, "id"), ids.slice(i, i + INSERT_CHUNK)));
     },
     async bumpVersion(by) {
       const version = column(state, "version");

@@ -150,3 +150,34 @@ export function decodeOffset(offset: string): string {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** Kong's UNIQUE violation: `{name="x"}`, or for composites `{consumer=null,name="acl",…}`; secrets redacted. */
+export function uniqueViolation(def: EntityDefinition, group: readonly string[], entity: Row): GatewayError {
+  const sorted = [...group].sort();
+  const secret = (f: string) => def.secretFields?.includes(f) ?? false;
+  const render = (f: string, v: unknown) =>
+    secret(f)
+      ? "<redacted>"
+      : v === null
+        ? "null"
+        : isRecord(v)
+          ? `{id="${(v as { id: string }).id}"}`
+          : `"${String(v)}"`;
+  const fields = Object.fromEntries(
+    sorted.map((f) => [f, secret(f) ? "already in use" : (entity[f] ?? null)]),
+  );
+  return new GatewayError(
+    "UNIQUE_VIOLATION",
+    `UNIQUE violation detected on '{${sorted.map((f) => `${f}=${render(f, entity[f] ?? null)}`).join(",")}}'`,
+    fields,
+  );
+}
+
+/** Kong's refusal to delete a parent that children still reference (code 4). */
+export function referencedBy(def: EntityDefinition, child: EntityName): GatewayError {
+  return new GatewayError(
+    "FOREIGN_KEY_VIOLATION",
+    `an existing '${child}' entity references this '${def.name}' entity`,
+    { "@referenced_by": child },
+  );
+}

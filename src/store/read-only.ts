@@ -57,6 +57,10 @@ export function readOnlyStore(store: Store): Store {
           }
           return repository;
         };
+      if (property === "writeVerified")
+        return async () => {
+          throw new GatewayError("OPERATION_UNSUPPORTED", "cannot write when not using a database");
+        };
       if (property === "batch")
         return async (steps: BatchStep[]) => {
           const first = steps[0];

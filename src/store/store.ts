@@ -17,6 +17,7 @@ import type {
   StoredRateCounters,
   StoreOptions,
   TagFilter,
+  VerifiedOperation,
 } from "./contract.ts";
 import type { Dialect, Filter, TableAccess, WriteAccess } from "./dialect.ts";
 import { definitionOf, referencesTo } from "./entities/index.ts";
@@ -32,9 +33,11 @@ import {
   isRecord,
   parseEntityKey,
   type Row,
+  referencedBy,
   type Scope,
   timestampNow,
   toRow,
+  uniqueViolation,
 } from "./entity-def.ts";
 import { Serial } from "./serial.ts";
 
@@ -110,6 +113,28 @@ class KongStore implements Store {
    */
   async #write(steps: BatchStep[]): Promise<unknown[]> {
     const prepared = await Promise.all(steps.map(prepare));
+    return this.#transact(steps.length, undefined, async (tx, events) => {
+      const rules = new Rules(tx);
+      const out: unknown[] = [];
+      for (const step of prepared) {
+        const result = await rules.step(step);
+        events.push(...result.events);
+        out.push(result.entity);
+      }
+      return out;
+    });
+  }
+
+  /**
+   * One write transaction: `work` fills `events`; the version rises by one per event (refused, and rolled
+   * back, when `expectVersion` is given and the configuration moved since), the events are recorded for the
+   * other nodes, and after the commit the caller is told (onCommit) and subscribers get them.
+   */
+  async #transact<T>(
+    size: number,
+    expectVersion: number | undefined,
+    work: (tx: WriteAccess, events: ChangeEvent[]) => Promise<T>,
+  ): Promise<T> {
     const events: ChangeEvent[] = [];
     // Past the deadline the caller is told 503: a transaction that only gets to run later (the connection
     // came back) must then roll back rather than apply a write that was answered as refused.
@@ -125,20 +150,16 @@ class KongStore implements Store {
           this.#dialect.transaction(async (tx) => {
             giveUpIfAbandoned();
             events.length = 0;
-            const rules = new Rules(tx);
-            const out: unknown[] = [];
-            for (const step of prepared) {
-              const result = await rules.step(step);
-              events.push(...result.events);
-              out.push(result.entity);
-            }
-            if (events.length > 0) {
+            const out = await work(tx, events);
+            if (events.length > 0 || expectVersion !== undefined) {
               const top = await tx.bumpVersion(events.length);
+              if (expectVersion !== undefined && top - events.length !== expectVersion)
+                throw new ConfigurationMoved();
               events.forEach((event, i) => {
                 event.version = top - events.length + 1 + i;
               });
               const now = Date.now();
-              await tx.recordEvents(events, now);
+              if (events.length > 0) await tx.recordEvents(events, now);
               if (now - this.#prunedAt > PRUNE_EVERY_MS) {
                 this.#prunedAt = now;
                 await tx.pruneEvents(now - EVENT_RETENTION_MS);
@@ -147,7 +168,7 @@ class KongStore implements Store {
             giveUpIfAbandoned();
             return out;
           }),
-        READ_DEADLINE_MS + steps.length * 2,
+        READ_DEADLINE_MS + size * 2,
         () => {
           abandoned = true;
         },
@@ -158,6 +179,40 @@ class KongStore implements Store {
       await this.#deliver(events);
     }
     return results;
+  }
+
+  writeVerified(expectVersion: number, operations: readonly VerifiedOperation[]): Promise<void> {
+    return this.#transact(operations.length, expectVersion, async (tx, events) => {
+      // Consecutive operations of one kind on one entity go to the database as one statement per chunk.
+      for (let i = 0; i < operations.length; ) {
+        const first = operations[i]!;
+        let j = i;
+        while (
+          j < operations.length &&
+          operations[j]!.entity === first.entity &&
+          (operations[j]!.action === "delete") === (first.action === "delete")
+        )
+          j++;
+        const group = operations.slice(i, j);
+        const def = definitionOf(first.entity) as EntityDefinition;
+        try {
+          if (first.action === "delete")
+            await tx.removeMany(
+              first.entity,
+              group.map((op) => op.id),
+            );
+          else
+            await tx.saveMany(
+              first.entity,
+              group.map((op) => toRow(def, (op as { row: Row }).row)),
+            );
+        } catch (error) {
+          throw constraintViolation(error) ?? error;
+        }
+        for (const op of group) events.push({ entity: op.entity, action: op.action, id: op.id, version: 0 });
+        i = j;
+      }
+    });
   }
 
   /** Delivers this node's own events at once when nothing is pending before them, else reads the gap first. */
@@ -290,6 +345,32 @@ class KongStore implements Store {
   }
 }
 
+/** The configuration moved between a verified write's reads and its transaction: read again and retry. */
+export class ConfigurationMoved extends Error {
+  constructor() {
+    super("the configuration changed while the write was prepared");
+  }
+}
+
+/**
+ * A constraint the database enforced where the caller's checks could not see it (two entities trading names
+ * in one apply): Kong's error kind with the database's own words, the transaction rolled back.
+ */
+function constraintViolation(error: unknown): GatewayError | null {
+  // PostgreSQL's error arrives wrapped by drizzle, its SQLSTATE in the cause's errno.
+  const cause = (error as { cause?: { errno?: string; message?: string } }).cause;
+  const message = cause?.message ?? (error as Error).message ?? "";
+  const code = cause?.errno;
+  if (code === "23505" || /UNIQUE constraint failed/.test(message))
+    return new GatewayError("UNIQUE_VIOLATION", `UNIQUE violation detected by the database: ${message}`);
+  if (code === "23503" || /FOREIGN KEY constraint failed/.test(message))
+    return new GatewayError(
+      "FOREIGN_KEY_VIOLATION",
+      `foreign key violation detected by the database: ${message}`,
+    );
+  return null;
+}
+
 function unavailable(reason: string): GatewayError {
   return new GatewayError("DATABASE_UNAVAILABLE", `database unavailable: ${reason}`);
 }
@@ -297,7 +378,7 @@ function unavailable(reason: string): GatewayError {
 /** Async preparation (hashing) of a step's input, done before the transaction. */
 async function prepare(step: BatchStep): Promise<BatchStep> {
   const work = definitionOf(step.entity).prepare;
-  if (!work || step.action === "delete" || step.prepared || !isRecord(step.input)) return step;
+  if (!work || step.action === "delete" || !isRecord(step.input)) return step;
   return { ...step, input: await work(step.input) };
 }
 
@@ -428,12 +509,7 @@ class Rules {
   async #deleteById(def: EntityDefinition, id: string): Promise<ChangeEvent[]> {
     const references = referencesTo(def.name);
     for (const ref of references.filter((r) => r.onDelete === "restrict"))
-      if ((await this.#db.count(ref.child, { [ref.column]: id })) > 0)
-        throw new GatewayError(
-          "FOREIGN_KEY_VIOLATION",
-          `an existing '${ref.child}' entity references this '${def.name}' entity`,
-          { "@referenced_by": ref.child },
-        );
+      if ((await this.#db.count(ref.child, { [ref.column]: id })) > 0) throw referencedBy(def, ref.child);
     const events: ChangeEvent[] = [];
     for (const ref of references.filter((r) => r.onDelete === "cascade")) {
       const children = await this.#db.list(ref.child, { filter: { [ref.column]: id } });
@@ -498,24 +574,7 @@ class Rules {
       });
       const clash = await this.#db.find(def.name, filter);
       if (!clash || clash.id === entity.id) continue;
-      const sorted = [...group].sort();
-      const secret = (f: string) => def.secretFields?.includes(f) ?? false;
-      const render = (f: string, v: unknown) =>
-        secret(f)
-          ? "<redacted>"
-          : v === null
-            ? "null"
-            : isRecord(v)
-              ? `{id="${(v as { id: string }).id}"}`
-              : `"${String(v)}"`;
-      const fields = Object.fromEntries(
-        sorted.map((f) => [f, secret(f) ? "already in use" : (entity[f] ?? null)]),
-      );
-      throw new GatewayError(
-        "UNIQUE_VIOLATION",
-        `UNIQUE violation detected on '{${sorted.map((f) => `${f}=${render(f, entity[f] ?? null)}`).join(",")}}'`,
-        fields,
-      );
+      throw uniqueViolation(def, group, entity);
     }
   }
 

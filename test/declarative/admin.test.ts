@@ -243,6 +243,53 @@ describe("GET /config and POST /config/sync", () => {
     expect(before).not.toBe(mid);
   });
 
+  test("a rollback inside the transaction (two services trading names) keeps the database and the proxy as they were", async () => {
+    const setup = {
+      config: {
+        _format_version: "3.0",
+        services: [
+          {
+            name: "p",
+            url: `http://127.0.0.1:${upstream.port}/p`,
+            routes: [{ name: "p-route", paths: ["/p"] }],
+          },
+          {
+            name: "q",
+            url: `http://127.0.0.1:${upstream.port}/q`,
+            routes: [{ name: "q-route", paths: ["/q"] }],
+          },
+        ],
+      },
+    };
+    expect((await call(tg, "/config", { method: "POST", body: setup })).status).toBe(201);
+    const before = (await call(tg, "/config")).body.config;
+    const version = (await call(tg, "/status")).body.configuration_version;
+    const ids = Bun.YAML.parse(before) as { services: { id: string; name: string }[] };
+    const id = (name: string) => ids.services.find((s) => s.name === name)!.id;
+    const trade = {
+      config: {
+        _format_version: "3.0",
+        services: [
+          {
+            id: id("p"),
+            name: "q",
+            url: `http://127.0.0.1:${upstream.port}/p`,
+            routes: [{ name: "p-route", paths: ["/p"] }],
+          },
+          { id: id("q"), name: "p", url: `http://127.0.0.1:${upstream.port}/q` },
+        ],
+      },
+    };
+    const res = await call(tg, "/config", { method: "POST", body: trade });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe(5);
+    expect(res.body.message).toStartWith("UNIQUE violation detected by the database: ");
+    expect((await call(tg, "/config")).body.config).toBe(before);
+    expect((await call(tg, "/status")).body.configuration_version).toBe(version);
+    expect(await proxied("/q/x")).toBe("200 upstream saw /q/x");
+    expect(await proxied("/p/x")).toBe("200 upstream saw /p/x");
+  });
+
   test("sync errors carry Kong's code 14 with flattened errors and each problem's place", async () => {
     const res = await call(tg, "/config/sync?dry_run=1", {
       method: "POST",

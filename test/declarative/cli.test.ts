@@ -389,3 +389,40 @@ routes:
     });
   });
 });
+
+describe("portico config apply: all or nothing", () => {
+  test("a constraint only the database sees (two services trading names) rolls back the deletes before it", async () => {
+    const db = await freshDatabase();
+    const setup = file(
+      "trade-setup.yaml",
+      `_format_version: "3.0"\nservices:\n  - name: x\n    host: x.internal\n  - name: y\n    host: y.internal\n  - name: doomed\n    host: d.internal\n    routes:\n      - name: doomed-route\n        paths: [/d]\n`,
+    );
+    expect((await portico(["config", "apply", setup, "--database", db])).code).toBe(0);
+    const before = (await portico(["config", "export", "--database", db])).stdout;
+    const ids = Bun.YAML.parse(before) as { services: { id: string; name: string }[] };
+    const id = (name: string) => ids.services.find((s) => s.name === name)!.id;
+    const trade = file(
+      "trade.yaml",
+      `_format_version: "3.0"\nservices:\n  - id: ${id("x")}\n    name: y\n    host: x.internal\n  - id: ${id("y")}\n    name: x\n    host: y.internal\n`,
+    );
+    expect((await portico(["config", "diff", trade, "--database", db])).stdout).toBe(
+      [
+        "updating service y",
+        '  name: "x" -> "y"',
+        "updating service x",
+        '  name: "y" -> "x"',
+        "deleting route doomed-route",
+        "deleting service doomed",
+        "Summary: Created 0, Updated 2, Deleted 2",
+        "",
+      ].join("\n"),
+    );
+    const result = await portico(["config", "apply", trade, "--database", db]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toStartWith(
+      "portico: apply failed, nothing was changed: UNIQUE violation detected by the database: ",
+    );
+    expect((await portico(["config", "export", "--database", db])).stdout).toBe(before);
+  });
+});
