@@ -11,6 +11,7 @@ import { ipRestriction } from "./ip-restriction/index.ts";
 import { jwt } from "./jwt/index.ts";
 import { keyAuth } from "./key-auth/index.ts";
 import { prometheus } from "./prometheus/index.ts";
+import { proxyCache } from "./proxy-cache/index.ts";
 import { rateLimiting } from "./rate-limiting/index.ts";
 import { requestSizeLimiting } from "./request-size-limiting/index.ts";
 import { requestTermination } from "./request-termination/index.ts";
@@ -38,6 +39,7 @@ export const PLUGIN_CATALOG: PluginCatalog = new Map(
       httpLog,
       fileLog,
       responseTransformer,
+      proxyCache,
     ] as AnyPluginDescriptor[]
   ).map((p) => [p.name, p]),
 );

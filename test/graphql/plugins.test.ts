@@ -261,7 +261,7 @@ describe("upsertPlugin (PUT) and deletePlugin", () => {
 describe("validation errors: Kong codes, config paths in the plugin's own keys", () => {
   test("an unknown plugin name", async () => {
     const message =
-      "plugin 'rate-limiting-xl' not enabled; bundled plugins: acl, basic-auth, correlation-id, cors, file-log, http-log, ip-restriction, jwt, key-auth, prometheus, rate-limiting, request-size-limiting, request-termination, request-transformer, response-transformer";
+      "plugin 'rate-limiting-xl' not enabled; bundled plugins: acl, basic-auth, correlation-id, cors, file-log, http-log, ip-restriction, jwt, key-auth, prometheus, proxy-cache, rate-limiting, request-size-limiting, request-termination, request-transformer, response-transformer";
     const error = await addPluginError({ name: "rate-limiting-xl" });
     expect(error.extensions).toEqual({ code: 2, name: "schema violation", fields: { name: message } });
     expect(error.message).toBe(`schema violation (name: ${message})`);

@@ -32,7 +32,7 @@ afterAll(() => w.stop());
 describe("plugin validation", () => {
   test("an unknown plugin name: Kong's 'not enabled' schema violation", async () => {
     const message =
-      "plugin 'rate-limiting-xl' not enabled; bundled plugins: acl, basic-auth, correlation-id, cors, file-log, http-log, ip-restriction, jwt, key-auth, prometheus, rate-limiting, request-size-limiting, request-termination, request-transformer, response-transformer";
+      "plugin 'rate-limiting-xl' not enabled; bundled plugins: acl, basic-auth, correlation-id, cors, file-log, http-log, ip-restriction, jwt, key-auth, prometheus, proxy-cache, rate-limiting, request-size-limiting, request-termination, request-transformer, response-transformer";
     expect(await failing("POST", "/plugins", { name: "rate-limiting-xl" }, 400)).toEqual(
       schemaViolation(`schema violation (name: ${message})`, { name: message }),
     );
@@ -217,6 +217,7 @@ describe("plugin discovery", () => {
         "jwt",
         "key-auth",
         "prometheus",
+        "proxy-cache",
         "rate-limiting",
         "request-size-limiting",
         "request-termination",

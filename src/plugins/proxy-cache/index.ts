@@ -1,0 +1,228 @@
+// proxy-cache: answers repeated requests from memory (kong/plugins/proxy-cache/handler.lua). In access, a
+// cacheable request is looked up by Kong's cache key: a fresh entry is the answer (X-Cache-Status: Hit, Age);
+// otherwise the request goes upstream marked Miss (or Refresh when the entry was stale), and its response is
+// stored — while it streams to the client, never delaying it — when its status, content type and (with
+// cache_control) its Cache-Control allow. Anything else is marked Bypass. Each proxy worker keeps its own
+// bounded store (store.ts).
+import type { PluginContext, PluginDescriptor } from "../contract.ts";
+import { parseQuery } from "../kong-request.ts";
+import {
+  cacheKey,
+  contentTypeMatches,
+  type Directives,
+  parseDirectives,
+  parseMediaType,
+  resourceTtl,
+  seconds,
+} from "./rules.ts";
+import { type ProxyCacheConfig, proxyCacheConfig } from "./schema.ts";
+import { type CachedResponse, dictionary, MAX_ENTRY_BYTES } from "./store.ts";
+
+/** Headers never replayed from the cache (hop-by-hop, the length, this request's own gateway headers). */
+const NOT_STORED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailers",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+  "age",
+  "x-cache-status",
+  "x-cache-key",
+  "server",
+  "date",
+  "x-portico-request-id",
+  "x-portico-upstream-latency",
+  "x-portico-proxy-latency",
+  "x-portico-response-latency",
+]);
+
+const storable = (name: string) => !NOT_STORED.has(name) && !name.includes("ratelimit-remaining");
+
+/** What access decided, for the response hook: store the response under this key. */
+type Pending = { key: string };
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
+  name: "proxy-cache",
+  priority: 100,
+  version: "1.0.0",
+  config: proxyCacheConfig,
+  scoping: { consumer: true, route: true, service: true },
+  compile(config, env) {
+    const store = dictionary(config.memory.dictionary_name);
+    const methods = new Set<string>(config.request_method);
+    const codes = new Set(config.response_code);
+    const types = config.content_type.map(parseMediaType).filter((t) => t !== null);
+    const cacheTtl = config.cache_ttl ?? 300;
+    const pending = new WeakMap<PluginContext, Pending>();
+    const shown = config.response_headers;
+    /** Kong's set_header: the diagnostic headers that are switched on, all of them when Kong-Debug is sent. */
+    const show = (ctx: PluginContext, name: keyof typeof shown) =>
+      shown[name] || ctx.request.headers.has("kong-debug");
+    const status = (ctx: PluginContext, value: string) => {
+      if (show(ctx, "X-Cache-Status")) ctx.setResponseHeader("X-Cache-Status", value);
+    };
+    const miss = (ctx: PluginContext, key: string, value: "Miss" | "Refresh" | "Bypass") => {
+      pending.set(ctx, { key });
+      status(ctx, value);
+      return undefined;
+    };
+
+    return {
+      access(ctx) {
+        const cc = parseDirectives(ctx.request.headers.get("cache-control"));
+        if (!cacheableRequest(ctx, config, methods, cc)) {
+          status(ctx, "Bypass");
+          return undefined;
+        }
+        let path = ctx.request.url.slice(ctx.request.url.indexOf("/", ctx.request.url.indexOf("//") + 2));
+        const q = path.indexOf("?");
+        // Kong hashes nginx's request line with its query cut off (`GET /p`, or `GET /p HTTP/1.1` without one).
+        path = q < 0 ? `${ctx.method} ${path} HTTP/1.1` : `${ctx.method} ${path.slice(0, q)}`;
+        const key = cacheKey({
+          consumerId: ctx.consumer?.id ?? null,
+          routeId: ctx.route.id,
+          method: ctx.method,
+          uri: config.ignore_uri_case ? path.toLowerCase() : path,
+          query: parseQuery(ctx.query.slice(1)),
+          headers: ctx.request.headers,
+          varyQueryParams: config.vary_query_params,
+          varyHeaders: config.vary_headers,
+        });
+        if (show(ctx, "X-Cache-Key")) ctx.setResponseHeader("X-Cache-Key", key);
+        const entry = store.fetch(key);
+        if (entry === undefined) {
+          // RFC 7234 §5.2.1.7: the client wants a cached answer or none.
+          if (config.cache_control && cc.has("only-if-cached")) return ctx.exit(504);
+          return miss(ctx, key, "Miss");
+        }
+        const age = nowSeconds() - entry.timestamp;
+        if (config.cache_control) {
+          const maxAge = seconds(cc, "max-age");
+          const maxStale = seconds(cc, "max-stale");
+          const minFresh = seconds(cc, "min-fresh");
+          if (
+            (maxAge !== undefined && age > maxAge) ||
+            (maxStale !== undefined && age - entry.ttl > maxStale) ||
+            (minFresh !== undefined && entry.ttl - age < minFresh)
+          )
+            return miss(ctx, key, "Refresh");
+        } else if (age > cacheTtl) return miss(ctx, key, "Refresh");
+        return hit(ctx, entry, key, age, show);
+      },
+
+      response(ctx, response, source) {
+        const waiting = pending.get(ctx);
+        if (waiting === undefined) return undefined;
+        pending.delete(ctx);
+        const cc = parseDirectives(response.headers.get("cache-control"));
+        const ttl = config.cache_control ? resourceTtl(cc, response.headers.get("expires")) : cacheTtl;
+        // Only the upstream's answers are stored (Kong would also store another plugin's cacheable answer).
+        if (source !== "service" || !cacheableResponse(response, config, codes, types, cc, ttl)) {
+          if (show(ctx, "X-Cache-Status")) response.headers.set("X-Cache-Status", "Bypass");
+          return undefined;
+        }
+        const storageTtl = config.storage_ttl ?? ttl;
+        const headers: [string, string][] = [];
+        for (const [name, value] of response.headers) if (storable(name)) headers.push([name, value]);
+        const entry = (body: Uint8Array<ArrayBuffer>): CachedResponse => ({
+          status: response.status,
+          headers,
+          body,
+          timestamp: nowSeconds(),
+          ttl,
+          expiresAt: Date.now() + storageTtl * 1000,
+          size: body.byteLength + headers.reduce((n, [k, v]) => n + k.length + v.length, 0),
+        });
+        if (response.body === null) {
+          store.store(waiting.key, entry(new Uint8Array(0)));
+          return undefined;
+        }
+        const announced = response.headers.get("content-length");
+        if (announced !== null && Number(announced) > MAX_ENTRY_BYTES) return undefined;
+        // The client's copy streams on; the cache's copy is collected beside it and stored once complete.
+        const [toClient, toCache] = response.body.tee();
+        collect(toCache, MAX_ENTRY_BYTES).then(
+          (body) => {
+            if (body !== null) store.store(waiting.key, entry(body));
+          },
+          (error) => env.log(`proxy-cache: response not stored: ${error}`),
+        );
+        return new Response(toClient, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        });
+      },
+    };
+  },
+};
+
+/** Kong's cacheable_request: a configured method, and with cache_control no no-store / no-cache / Authorization. */
+function cacheableRequest(
+  ctx: PluginContext,
+  config: ProxyCacheConfig,
+  methods: ReadonlySet<string>,
+  cc: Directives,
+): boolean {
+  if (!methods.has(ctx.method)) return false;
+  return !(
+    config.cache_control &&
+    (cc.has("no-store") || cc.has("no-cache") || ctx.request.headers.has("authorization"))
+  );
+}
+
+/** Kong's cacheable_response: a configured status and content type; with cache_control, a positive TTL. */
+function cacheableResponse(
+  response: Response,
+  config: ProxyCacheConfig,
+  codes: ReadonlySet<number>,
+  types: Parameters<typeof contentTypeMatches>[1],
+  cc: Directives,
+  ttl: number,
+): boolean {
+  if (!codes.has(response.status)) return false;
+  if (!contentTypeMatches(response.headers.get("content-type"), types)) return false;
+  if (config.cache_control && (cc.has("private") || cc.has("no-store") || cc.has("no-cache"))) return false;
+  return !(config.cache_control && ttl <= 0);
+}
+
+/** A stored response as the answer: its status, headers and body, with Age and the diagnostic headers. */
+function hit(
+  ctx: PluginContext,
+  entry: CachedResponse,
+  key: string,
+  age: number,
+  show: (ctx: PluginContext, name: "age" | "X-Cache-Status" | "X-Cache-Key") => boolean,
+): Response {
+  const headers = new Headers(entry.headers);
+  if (show(ctx, "age")) headers.set("age", String(age));
+  if (show(ctx, "X-Cache-Status")) headers.set("X-Cache-Status", "Hit");
+  if (show(ctx, "X-Cache-Key")) headers.set("X-Cache-Key", key);
+  return ctx.exit(entry.status, entry.body.byteLength === 0 ? null : entry.body, headers);
+}
+
+/** Reads a body to its end; null when it outgrows `limit` (then it is not stored, and no longer read). */
+async function collect(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer> | null> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks);
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+}

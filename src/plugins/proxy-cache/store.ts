@@ -1,0 +1,90 @@
+// proxy-cache's memory strategy: one bounded LRU store per dictionary name, per proxy worker. Module state, so
+// each worker thread holds its own (as each of Kong's nginx workers reads one shared dict, here each worker
+// fills its own copy: a response may be fetched once per worker before every worker has it). Bounded by bytes:
+// the least recently used entries are dropped first, and a body over MAX_ENTRY_BYTES is never stored.
+
+/** A cached response (Kong's cache object: status, headers, body, when it was stored, its TTL). */
+export type CachedResponse = {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array<ArrayBuffer>;
+  /** Epoch seconds when it was stored. */
+  timestamp: number;
+  /** The resource's TTL in seconds (cache_ttl, or from Cache-Control). */
+  ttl: number;
+  /** Epoch milliseconds after which the store forgets it (storage_ttl). */
+  expiresAt: number;
+  /** Bytes it is counted for. */
+  size: number;
+};
+
+/** Bytes one worker keeps per dictionary. */
+export const MAX_DICTIONARY_BYTES = 64 * 1024 * 1024;
+/** The largest body stored. */
+export const MAX_ENTRY_BYTES = 8 * 1024 * 1024;
+
+export class MemoryStore {
+  readonly #entries = new Map<string, CachedResponse>();
+  #bytes = 0;
+
+  constructor(private readonly limit: number) {}
+
+  fetch(key: string, now = Date.now()): CachedResponse | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    if (entry.expiresAt <= now) {
+      this.#bytes -= entry.size;
+      return undefined;
+    }
+    // Most recently used last.
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  store(key: string, entry: CachedResponse): boolean {
+    if (entry.size > this.limit) return false;
+    this.purge(key);
+    this.#entries.set(key, entry);
+    this.#bytes += entry.size;
+    for (const [oldest, old] of this.#entries) {
+      if (this.#bytes <= this.limit) break;
+      this.#entries.delete(oldest);
+      this.#bytes -= old.size;
+    }
+    return true;
+  }
+
+  purge(key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    this.#entries.delete(key);
+    this.#bytes -= entry.size;
+    return true;
+  }
+
+  flush(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get count(): number {
+    return this.#entries.size;
+  }
+}
+
+const dictionaries = new Map<string, MemoryStore>();
+
+/** This worker's store for a dictionary name (created on first use). */
+export function dictionary(name: string): MemoryStore {
+  let store = dictionaries.get(name);
+  if (store === undefined) {
+    store = new MemoryStore(MAX_DICTIONARY_BYTES);
+    dictionaries.set(name, store);
+  }
+  return store;
+}
