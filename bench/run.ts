@@ -4,7 +4,8 @@
 //   bun bench/run.ts [--rounds 3] [--duration 5] [--no-build] [--pairs-only]
 //
 // --pairs-only runs only the same-run plugin and log comparisons (key-auth + acl, key-auth + rate-limiting,
-// prometheus, access log), not the nginx scenarios and the 10,000-route comparison.
+// prometheus, access log, cors + request- and response-transformer, proxy-cache hits against nginx), not the
+// nginx scenarios and the 10,000-route comparison.
 //
 // Layout on this 2-core machine: wrk and the upstream nginx share core 0; the proxy under test runs alone on
 // core 1 (taskset). Each scenario measures every target within a round, starting with a different one each
@@ -459,6 +460,30 @@ async function main() {
       },
     },
   ]);
+  // Issue 13: cors + request-transformer + response-transformer (headers only), against no plugins.
+  const transformedUrl = await routeWith("transformed", [
+    { name: "cors", config: { origins: ["https://app.example.com"] } },
+    {
+      name: "request-transformer",
+      config: { add: { headers: ["x-bench:1"] }, remove: { headers: ["x-none"] } },
+    },
+    {
+      name: "response-transformer",
+      config: { add: { headers: ["x-served:1"] }, remove: { headers: ["x-none"] } },
+    },
+  ]);
+  // Issue 13: proxy-cache hits (the bench upstream's files are text/plain or octet-stream), against nginx
+  // proxying to the upstream in the same rounds.
+  const cachedUrl = await routeWith("cached", [
+    {
+      name: "proxy-cache",
+      config: {
+        strategy: "memory",
+        content_type: ["text/plain", "application/octet-stream"],
+        cache_ttl: 3600,
+      },
+    },
+  ]);
   // Issue 12: the access log (combined) on, in a second process on the same core, alternated with the first.
   const logged = await startPortico(
     binary,
@@ -472,6 +497,8 @@ async function main() {
   type Pair = {
     label: string;
     with: { pid: number; url: string };
+    /** What the feature is compared with: the plain Portico route unless given. */
+    against?: { pid: number; url: string; label: string };
     rows: { round: number; plain: Sample; feature: Sample }[];
   };
   const pairs: Pair[] = [
@@ -479,12 +506,28 @@ async function main() {
     { label: "key-auth + rate-limiting (local)", with: { pid: portico.pid, url: limitedUrl }, rows: [] },
     { label: "prometheus (all flags)", with: { pid: portico.pid, url: promUrl }, rows: [] },
     { label: "access log (combined, file)", with: { pid: logged.pid, url: loggedUrl }, rows: [] },
+    {
+      label: "cors + request-transformer + response-transformer (headers)",
+      with: { pid: portico.pid, url: transformedUrl },
+      rows: [],
+    },
+    {
+      label: "proxy-cache hit",
+      with: { pid: portico.pid, url: cachedUrl },
+      against: {
+        pid: nginx.pid,
+        url: `http://127.0.0.1:${PORTS.nginx}/100b`,
+        label: "nginx proxying to the upstream",
+      },
+      rows: [],
+    },
   ];
   for (const pair of pairs) wrk(pair.with.url, 50, undefined, authHeader);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const pair of pairs) {
       log(`bench: round ${round} ${pair.label} vs no plugins`);
-      const plain = () => measure(portico.pid, url, 50, undefined, authHeader);
+      const plain = () =>
+        measure(pair.against?.pid ?? portico.pid, pair.against?.url ?? url, 50, undefined, authHeader);
       const feature = () => measure(pair.with.pid, pair.with.url, 50, undefined, authHeader);
       // Alternating order, as for the routes above.
       if (round % 2 === 1) {
@@ -563,7 +606,7 @@ async function main() {
   }
   for (const pair of pairs) {
     out.push(
-      `${pair.label} (GET 100 B, c50, Portico; alternated with the plain route${pair.with.pid === portico.pid ? " of the same process" : " of the process without it"})`,
+      `${pair.label} (GET 100 B, c50, Portico; alternated with ${pair.against?.label ?? `the plain route${pair.with.pid === portico.pid ? " of the same process" : " of the process without it"}`})`,
     );
     out.push("");
     out.push("| round | plain rps | plain CPU µs/req | with rps | with CPU µs/req | extra CPU |");
