@@ -44,6 +44,8 @@ function fingerprint(plugin: Plugin): string {
 
 export class PluginInstancePool {
   readonly #current = new Map<string, Entry>();
+  /** Cleanups still running (an http-log queue sending what waits). */
+  readonly #cleaning = new Set<Promise<void>>();
   readonly #env: PluginEnv;
   /** The descriptors instances are compiled from (the bundled plugins; tests may add their own). */
   readonly catalog: PluginCatalog;
@@ -109,8 +111,22 @@ export class PluginInstancePool {
     }
     const cleanup = entry.instance.cleanup;
     if (!cleanup) return;
-    Promise.resolve()
+    const running = Promise.resolve()
       .then(() => cleanup.call(entry.instance))
-      .catch((error) => this.#env.log(`plugin cleanup failed: ${(error as Error).message}`));
+      .catch((error) => this.#env.log(`plugin cleanup failed: ${(error as Error).message}`))
+      .finally(() => this.#cleaning.delete(running));
+    this.#cleaning.add(running);
+  }
+
+  /** Resolves once the cleanups started so far are done, or after `timeoutMs` (the node is stopping). */
+  async settled(timeoutMs: number): Promise<void> {
+    let timer: Timer | undefined;
+    await Promise.race([
+      Promise.all(this.#cleaning),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }

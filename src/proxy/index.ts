@@ -58,6 +58,8 @@ export type Proxy = {
   current(): Snapshot;
   /** Runs the log phase of the requests answered so far without waiting for the next turn (before a stop). */
   flushLogs(): void;
+  /** Retires the snapshot being served without a successor (the node stops): its plugins are cleaned up. */
+  retire(): void;
 };
 
 export const DEFAULT_URI_LIMIT = 8192;
@@ -113,5 +115,6 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
     current: () => current,
     flushLogs: () => env.logPhase.flush(),
+    retire: () => current.lifecycle.retire(),
   };
 }

@@ -66,6 +66,9 @@ export interface ProxyPlane {
   stop(): Promise<void>;
 }
 
+/** How long a stopping plane waits for its plugins' cleanup (an http-log batch still being sent). */
+const STOP_CLEANUP_MS = 5000;
+
 /**
  * A plane in this thread. `counters` (total, active) is where a worker thread shares its traffic;
  * `clusterCounters` are rate-limiting's database counters (a worker thread reaches them through the main one);
@@ -150,6 +153,9 @@ export function startLocalPlane(
     async stop() {
       await servers.stop();
       proxy.flushLogs();
+      // Log plugins hand over what they still hold (http-log's queue sends its waiting batch once).
+      proxy.retire();
+      await pool.settled(STOP_CLEANUP_MS);
       balancers.close();
     },
   };

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startTestGateway } from "../harness.ts";
+import { configure } from "../proxy/helpers.ts";
 import { admin, type PluginWorld, refusedConfig, startWorld } from "./helpers.ts";
 
 type Received = { method: string; path: string; headers: Record<string, string>; body: string };
@@ -315,5 +317,40 @@ describe("http-log", () => {
       config: { http_endpoint: "http://collector.test/old", queue_size: 20, flush_timeout: 5 },
     });
     expect(old.config.queue).toMatchObject({ max_batch_size: 20, max_coalescing_delay: 5 });
+  });
+});
+
+describe("http-log when the gateway stops", () => {
+  test("a batch still waiting for its coalescing delay is sent once before the node stops", async () => {
+    const tg = await startTestGateway();
+    const upstream = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("ok") });
+    let stopped = false;
+    try {
+      await configure(tg, { name: "stopping", url: `http://127.0.0.1:${upstream.port}` }, [
+        { paths: ["/stopping"] },
+      ]);
+      await admin(tg, "POST", "/services/stopping/plugins", {
+        name: "http-log",
+        config: {
+          http_endpoint: collectorUrl("/at-stop"),
+          queue: { max_batch_size: 10, max_coalescing_delay: 3600 },
+        },
+      });
+      if (!(await tg.gateway.synced())) throw new Error("not synced");
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const res = await tg.proxy("/stopping");
+        await res.text();
+        ids.push(res.headers.get("x-portico-request-id")!);
+      }
+      expect(received.filter((r) => r.path === "/at-stop")).toHaveLength(0);
+      await tg.stop();
+      stopped = true;
+      const [batch] = await collected("/at-stop", 1);
+      expect(JSON.parse(batch!.body).map((r: { request: { id: string } }) => r.request.id)).toEqual(ids);
+    } finally {
+      if (!stopped) await tg.stop();
+      upstream.stop(true);
+    }
   });
 });
