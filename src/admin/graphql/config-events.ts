@@ -10,7 +10,7 @@ const ConfigEntity = builder.enumType("ConfigEntity", {
   values: ENTITY_NAMES,
 });
 
-const ConfigAction = builder.enumType("ConfigAction", {
+export const ConfigAction = builder.enumType("ConfigAction", {
   values: ["create", "update", "delete"] as const,
 });
 

@@ -9,6 +9,7 @@ import "./health.ts";
 import "./config-events.ts";
 import "./status.ts";
 import "./cluster.ts";
+import "./declarative.ts";
 
 export const schema = builder.toSchema();
 
