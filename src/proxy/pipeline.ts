@@ -643,9 +643,15 @@ async function proxyWebSocket(
 ): Promise<Response> {
   const tx = ctx.tx;
   if (tx !== null) tx.sentAt = performance.now();
-  const result = await upgradeWebSocket(request, server, url, headers, upstream.connectTimeout, {
-    "x-portico-request-id": ctx.requestId,
-  });
+  const result = await upgradeWebSocket(
+    request,
+    server,
+    url,
+    headers,
+    upstream.connectTimeout,
+    { "x-portico-request-id": ctx.requestId },
+    upstream.tls,
+  );
   ctx.balanced?.finish(
     result.ok ? 101 : null,
     result.ok ? null : result.failure === "timeout" ? "timeout" : "refused",

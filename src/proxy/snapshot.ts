@@ -12,6 +12,7 @@ import type { Upstream } from "../schemas/upstreams.ts";
 import type { Balancer } from "./balancer/balancer.ts";
 import { BalancerPool } from "./balancer/balancer-pool.ts";
 import { compileRouter, type Router } from "./router.ts";
+import { type TlsMaterial, tlsMaterial, type UpstreamTls, upstreamTls } from "./upstream-tls.ts";
 
 /** The entities a snapshot is built from, by Kong's DAO name (each list may be absent: empty). */
 export type SnapshotEntities = { readonly [N in EntityName]?: readonly EntityMap[N][] };
@@ -42,7 +43,7 @@ export type UpstreamTarget = Readonly<{
   writeTimeout: number;
   readTimeout: number;
   /** TLS options for https upstreams (Kong does not verify upstream certificates unless told to). */
-  tls: { rejectUnauthorized: boolean } | undefined;
+  tls: UpstreamTls | undefined;
   /** `http` or `https`: with a balancer, origins are built per picked address. */
   scheme: "http" | "https";
   /** Set when the service's host names an upstream: requests go to its targets, the service's port unused. */
@@ -106,7 +107,7 @@ export class SnapshotLifecycle {
   }
 }
 
-function compileUpstream(service: Service, balancer: Balancer | null): UpstreamTarget {
+function compileUpstream(service: Service, balancer: Balancer | null, material: TlsMaterial): UpstreamTarget {
   const secure = service.protocol === "https";
   const scheme = secure ? "https" : "http";
   const host = service.host.includes(":") ? `[${service.host}]` : service.host;
@@ -124,7 +125,7 @@ function compileUpstream(service: Service, balancer: Balancer | null): UpstreamT
     connectTimeout: service.connect_timeout,
     writeTimeout: service.write_timeout,
     readTimeout: service.read_timeout,
-    tls: secure ? { rejectUnauthorized: service.tls_verify === true } : undefined,
+    tls: secure ? upstreamTls(service, material) : undefined,
     scheme,
     balancer,
     balancedHostHeader: balancer?.upstream.host_header ?? null,
@@ -182,10 +183,11 @@ export function buildSnapshot(
   const faults: ConfigFault[] = [];
   const upstreams = new Map<string, UpstreamTarget>();
   const balancers = balancersFor(input, balancerPool);
+  const material = tlsMaterial(input);
   for (const service of input.services ?? [])
     if (service.enabled) {
       try {
-        upstreams.set(service.id, compileUpstream(service, balancers.get(service.host) ?? null));
+        upstreams.set(service.id, compileUpstream(service, balancers.get(service.host) ?? null, material));
       } catch (error) {
         faults.push(fault("services", service, error));
       }

@@ -48,11 +48,13 @@ export async function upgradeWebSocket(
   headers: Headers,
   timeoutMs: number,
   extraResponseHeaders: Record<string, string>,
+  /** The service's upstream TLS (wss): Bun's WebSocket client would otherwise always verify. */
+  tls?: object,
 ): Promise<UpgradeResult> {
   const offered = request.headers.get("sec-websocket-protocol");
   const protocols = offered ? offered.split(",").map((p) => p.trim()) : [];
   for (const name of HANDSHAKE_HEADERS) headers.delete(name);
-  const upstream = new WebSocket(url, { headers, protocols } as unknown as string[]);
+  const upstream = new WebSocket(url, { headers, protocols, ...(tls ? { tls } : {}) } as unknown as string[]);
   upstream.binaryType = "arraybuffer";
   const data: RelayData = { upstream, client: null, queued: [], closed: false };
   upstream.onmessage = (event) => {
