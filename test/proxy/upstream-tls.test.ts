@@ -26,8 +26,12 @@ beforeAll(async () => {
     hostname: "127.0.0.1",
     port: 0,
     tls: server,
-    fetch: (request, srv) => (srv.upgrade(request) ? undefined : answer(request)),
-    websocket: { message: (ws, message) => ws.send(`echo ${message}`) },
+    fetch: (request, srv) => (srv.upgrade(request, { data: undefined }) ? undefined : answer(request)),
+    websocket: {
+      message(ws, message) {
+        ws.send(`echo ${message}`);
+      },
+    },
   });
   mutual = Bun.serve({
     hostname: "127.0.0.1",
