@@ -3,7 +3,7 @@
 // filters do (kong/plugins/response-transformer/handler.lua). A body is read only when there are JSON
 // operations and the response is JSON; any other body streams through untouched. A JSON body is buffered
 // up to MAX_BUFFERED bytes: a larger one goes out unchanged (what was read, then the rest, still streamed).
-import type { PluginDescriptor } from "../contract.ts";
+import type { PluginContext, PluginDescriptor } from "../contract.ts";
 import { type ResponseTransformerConfig, responseTransformerConfig } from "./schema.ts";
 import {
   entries,
@@ -83,36 +83,45 @@ export const responseTransformer: PluginDescriptor<ResponseTransformerConfig> = 
       json.remove.length + json.rename.length + json.replace.length + json.add.length + json.append.length >
       0;
     return {
-      async response(ctx, response) {
+      // Synchronous unless a JSON body is rewritten: an awaited hook costs every response a turn of the loop.
+      response(ctx, response) {
         transformHeaders(response.headers, headers);
         if (!rewritesJson || response.body === null || !isJsonBody(response.headers.get("content-type")))
           return undefined;
-        const announced = response.headers.get("content-length");
-        if (announced !== null && Number(announced) > MAX_BUFFERED) {
-          env.log(
-            `response-transformer: JSON body of ${announced} bytes left unchanged (over ${MAX_BUFFERED})`,
-          );
-          return undefined;
-        }
-        const read = await readUpTo(response.body, MAX_BUFFERED);
-        const init = { status: response.status, statusText: response.statusText, headers: response.headers };
-        if (!read.complete) {
-          env.log(
-            `response-transformer: JSON body on request ${ctx.requestId} left unchanged (over ${MAX_BUFFERED} bytes)`,
-          );
-          return new Response(replay(read.chunks, read.reader), init);
-        }
-        const text = Buffer.from(read.bytes).toString("utf8");
-        const rewritten = transformJson(text, json);
-        // A body that is not a JSON object goes out as it came (Kong logs "failed parsing json body").
-        const body = rewritten ?? read.bytes;
-        response.headers.set(
-          "content-length",
-          String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength),
-        );
-        response.headers.delete("transfer-encoding");
-        return new Response(body, init);
+        return rewrite(ctx, response, response.body);
       },
     };
+
+    async function rewrite(
+      ctx: PluginContext,
+      response: Response,
+      stream: ReadableStream<Uint8Array>,
+    ): Promise<Response | undefined> {
+      const announced = response.headers.get("content-length");
+      if (announced !== null && Number(announced) > MAX_BUFFERED) {
+        env.log(
+          `response-transformer: JSON body of ${announced} bytes left unchanged (over ${MAX_BUFFERED})`,
+        );
+        return undefined;
+      }
+      const read = await readUpTo(stream, MAX_BUFFERED);
+      const init = { status: response.status, statusText: response.statusText, headers: response.headers };
+      if (!read.complete) {
+        env.log(
+          `response-transformer: JSON body on request ${ctx.requestId} left unchanged (over ${MAX_BUFFERED} bytes)`,
+        );
+        return new Response(replay(read.chunks, read.reader), init);
+      }
+      const text = Buffer.from(read.bytes).toString("utf8");
+      const rewritten = transformJson(text, json);
+      // A body that is not a JSON object goes out as it came (Kong logs "failed parsing json body").
+      const body = rewritten ?? read.bytes;
+      response.headers.set(
+        "content-length",
+        String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength),
+      );
+      response.headers.delete("transfer-encoding");
+      return new Response(body, init);
+    }
   },
 };
