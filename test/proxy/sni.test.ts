@@ -151,3 +151,31 @@ describe("changes without a restart", () => {
     expect(await presentedFingerprint(port, "busy.test")).toBe(fingerprintOf(pems[0]!.cert));
   });
 });
+
+describe("with several proxy workers", () => {
+  test("every worker thread serves a new certificate once the write is answered", async () => {
+    const workers = await startTestGateway([
+      "--workers",
+      "2",
+      "--proxy-listen",
+      "127.0.0.1:0 ssl",
+      "--ssl-cert",
+      fallback.certPath,
+      "--ssl-cert-key",
+      fallback.keyPath,
+    ]);
+    try {
+      const workerPort = workers.gateway.proxyListeners[0]!.port;
+      const pem = await ca.leaf(["threads.test"]);
+      const certificate = await admin(workers, "POST", "/certificates", { cert: pem.cert, key: pem.key });
+      await admin(workers, "POST", `/certificates/${certificate.id}/snis`, { name: "threads.test" });
+      await workers.gateway.synced();
+      // The kernel spreads connections over both workers' sockets: several handshakes reach each.
+      const seen = new Set<string>();
+      for (let i = 0; i < 8; i++) seen.add(await presentedFingerprint(workerPort, "threads.test"));
+      expect([...seen]).toEqual([fingerprintOf(pem.cert)]);
+    } finally {
+      await workers.stop();
+    }
+  });
+});
