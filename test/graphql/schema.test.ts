@@ -72,7 +72,7 @@ describe("the schema follows the zod schemas", () => {
     const queries = Object.keys(schema.getQueryType()!.getFields());
     for (const name of ["services", "service", "routes", "route", "status"]) expect(queries).toContain(name);
     const subscriptions = Object.keys(schema.getSubscriptionType()!.getFields());
-    expect(subscriptions.sort()).toEqual(["configChanged", "serviceHealth"]);
+    expect(subscriptions.sort()).toEqual(["configChanged", "serviceHealth", "targetHealth"]);
     const page = getNamedType(schema.getQueryType()!.getFields().services!.type) as GraphQLObjectType;
     expect(Object.keys(page.getFields()).sort()).toEqual(["data", "hasNextPage", "offset", "totalCount"]);
   });

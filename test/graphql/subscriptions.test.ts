@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Client, createClient } from "graphql-ws";
 import { MAX_OPERATIONS_PER_SOCKET } from "../../src/admin/graphql/index.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
-import { rest } from "./support.ts";
+import { gqlData, rest } from "./support.ts";
 
 let gw: TestGateway;
 let upstream: ReturnType<typeof Bun.serve>;
@@ -316,6 +316,64 @@ describe("shutdown", () => {
     expect(performance.now() - started).toBeLessThan(3000);
     await sseDone;
     expect(await closed).toBe(1001);
+  });
+});
+
+describe("upstream health", () => {
+  test("Upstream.health, and targetHealth streams each change as the node's checker decides it", async () => {
+    await rest(gw, "POST", "/upstreams", {
+      name: "gql-health.test",
+      healthchecks: { passive: { unhealthy: { tcp_failures: 1 } } },
+    });
+    const target = `127.0.0.1:${upstream.port}`;
+    await rest(gw, "POST", "/upstreams/gql-health.test/targets", { target });
+    await gw.gateway.synced();
+    type Change = { target: string; address: string; healthy: boolean; source: string; upstreamName: string };
+    const sub = await subscribeSse<Change>(
+      'subscription { targetHealth(upstream: "gql-health.test") { upstreamName target address healthy source } }',
+    );
+    try {
+      // Until the subscription is live, flip the target; then one change more is certain to be delivered.
+      for (let i = 0; sub.events.length === 0; i++) {
+        await rest(gw, "PUT", `/upstreams/gql-health.test/targets/${target}/unhealthy`);
+        await rest(gw, "PUT", `/upstreams/gql-health.test/targets/${target}/healthy`);
+        await sub.waitFor(1, 100).catch(() => {});
+        if (i > 50) throw new Error("subscription never started");
+      }
+      const before = sub.events.length;
+      expect((await rest(gw, "PUT", `/upstreams/gql-health.test/targets/${target}/unhealthy`)).status).toBe(
+        204,
+      );
+      // Events of the warm-up may still arrive first: the one wanted is the next "unhealthy".
+      await sub.waitFor(before + 1);
+      for (let i = 0; !sub.events.slice(before).some((e) => !e.healthy) && i < 100; i++)
+        await sub.waitFor(sub.events.length + 1, 100).catch(() => {});
+      expect(sub.events.slice(before).find((e) => !e.healthy)).toEqual({
+        upstreamName: "gql-health.test",
+        target,
+        address: target,
+        healthy: false,
+        source: "manual",
+      });
+    } finally {
+      await sub.close();
+    }
+    const { upstream: found } = await gqlData<{ upstream: { health: unknown } }>(
+      gw,
+      '{ upstream(idOrName: "gql-health.test") { health { health availableWeight totalWeight targets { target health addresses { ip port weight health } } } } }',
+    );
+    expect(found.health).toEqual({
+      health: "UNHEALTHY",
+      availableWeight: 0,
+      totalWeight: 100,
+      targets: [
+        {
+          target,
+          health: "UNHEALTHY",
+          addresses: [{ ip: "127.0.0.1", port: upstream.port, weight: 100, health: "UNHEALTHY" }],
+        },
+      ],
+    });
   });
 });
 

@@ -6,6 +6,7 @@ import "./entities.ts";
 import "./service-url.ts";
 import "./plugins.ts";
 import "./health.ts";
+import "./upstream-health.ts";
 import "./config-events.ts";
 import "./status.ts";
 import "./cluster.ts";
