@@ -245,7 +245,12 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     traffic,
     async refreshServices() {
       await rebuilder.rebuildNow();
-      const results = await probeServices(await store.entity("services").all());
+      // A service whose host names an upstream is probed at its targets' addresses.
+      const upstreams = new Map(checker.views().map((view) => [view.upstreamName, view]));
+      const results = await probeServices(
+        await store.entity("services").all(),
+        (service) => upstreams.get(service.host) ?? null,
+      );
       for (const result of results) for (const listener of healthListeners) listener(result);
       return results;
     },

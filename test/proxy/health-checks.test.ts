@@ -301,6 +301,47 @@ describe("one proxy worker", () => {
     await admin(tg, "DELETE", `/plugins/${plugin.id}`);
   });
 
+  test("PATCH /services (the seed's refresh) probes every target of a balanced service", async () => {
+    const [a, b] = [upstream("ra"), upstream("rb")];
+    await setup(tg, "refresh.test", PASSIVE_TCP, [a, b], "/refresh");
+    await b.stop();
+    const res = await tg.admin("/services", { method: "PATCH" });
+    expect(res.status).toBe(200);
+    const entry = ((await res.json()) as Record<string, unknown>[]).find(
+      (s) => s.name === "svc-refresh.test",
+    );
+    expect({ ...entry, latency_ms: 0 } as Record<string, unknown>).toEqual({
+      id: expect.any(String),
+      name: "svc-refresh.test",
+      url: "http://refresh.test/",
+      up: true,
+      status: 200,
+      error: null,
+      latency_ms: 0,
+      // The targets in the store's order (by id), so in either order here.
+      targets: expect.arrayContaining([
+        {
+          target: `127.0.0.1:${a.port}`,
+          address: `127.0.0.1:${a.port}`,
+          up: true,
+          status: 200,
+          error: null,
+          health: "HEALTHY",
+        },
+        {
+          target: `127.0.0.1:${b.port}`,
+          address: `127.0.0.1:${b.port}`,
+          up: false,
+          status: null,
+          error: "ECONNREFUSED",
+          health: "HEALTHY",
+        },
+      ]),
+    });
+    expect(entry?.targets).toHaveLength(2);
+    b.start();
+  });
+
   test("health survives configuration changes that leave the upstream alone; its own change resets it", async () => {
     const [a, b] = [upstream("sa"), upstream("sb")];
     await setup(tg, "survive.test", PASSIVE_TCP, [a, b], "/survive");

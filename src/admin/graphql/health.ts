@@ -1,8 +1,21 @@
 // Service health: `refreshServices` (the seed's `PATCH /services`: rebuild the proxy's configuration, then
 // probe every enabled service) and the `serviceHealth` subscription fed by every probe.
 import type { ServiceHealth } from "../context.ts";
+import type { TargetProbe } from "../service-health.ts";
 import { builder } from "./builder.ts";
 import { liveFeed } from "./live.ts";
+
+const TargetProbeObject = builder.objectRef<TargetProbe>("TargetProbe").implement({
+  description: "One address of a balanced service's target, probed now.",
+  fields: (t) => ({
+    target: t.exposeString("target"),
+    address: t.exposeString("address"),
+    up: t.exposeBoolean("up"),
+    status: t.exposeInt("status", { nullable: true }),
+    error: t.exposeString("error", { nullable: true }),
+    health: t.exposeString("health", { description: "The node's health checker's word for the target." }),
+  }),
+});
 
 export const ServiceHealthObject = builder.objectRef<ServiceHealth>("ServiceHealth").implement({
   description: "The result of probing a service's URL: any HTTP answer is up; refused, timeout, DNS: down.",
@@ -14,6 +27,12 @@ export const ServiceHealthObject = builder.objectRef<ServiceHealth>("ServiceHeal
     status: t.exposeInt("status", { nullable: true, description: "The HTTP status answered, if any." }),
     error: t.exposeString("error", { nullable: true, description: "Why the probe failed, if it did." }),
     latencyMs: t.exposeFloat("latency_ms"),
+    targets: t.field({
+      type: [TargetProbeObject],
+      nullable: true,
+      description: "A service balanced over an upstream: each address of its targets (else null).",
+      resolve: (health) => health.targets ?? null,
+    }),
   }),
 });
 
