@@ -4,8 +4,8 @@
 //   bun bench/run.ts [--rounds 3] [--duration 5] [--no-build] [--pairs-only]
 //
 // --pairs-only runs only the same-run plugin and log comparisons (key-auth + acl, key-auth + rate-limiting,
-// prometheus, access log, cors + request- and response-transformer, proxy-cache hits against nginx), not the
-// nginx scenarios and the 10,000-route comparison.
+// prometheus, access log, cors + request- and response-transformer, proxy-cache hits against nginx, a service
+// balanced over 2 targets), not the nginx scenarios and the 10,000-route comparison.
 //
 // Layout on this 2-core machine: wrk and the upstream nginx share core 0; the proxy under test runs alone on
 // core 1 (taskset). Each scenario measures every target within a round, starting with a different one each
@@ -494,6 +494,19 @@ async function main() {
   const loggedUrl = `http://127.0.0.1:${PORTS.logged}/bench/100b`;
   await until200(loggedUrl);
 
+  // Issue 11: a service balanced over an upstream of two targets (both the nginx upstream, once by IP and once
+  // by name), weighted round-robin, no health checks.
+  await adminCall("POST", "/upstreams", { name: "bench-balanced" });
+  await adminCall("POST", "/upstreams/bench-balanced/targets", { target: `127.0.0.1:${PORTS.upstream}` });
+  await adminCall("POST", "/upstreams/bench-balanced/targets", { target: `localhost:${PORTS.upstream}` });
+  const balancedService = await adminCall("POST", "/services", { name: "balanced", host: "bench-balanced" });
+  await adminCall("POST", `/services/${balancedService.id}/routes`, {
+    name: "balanced",
+    paths: ["/balanced"],
+  });
+  const balancedUrl = `http://127.0.0.1:${PORTS.portico}/balanced/100b`;
+  await until200(balancedUrl);
+
   type Pair = {
     label: string;
     with: { pid: number; url: string };
@@ -521,6 +534,7 @@ async function main() {
       },
       rows: [],
     },
+    { label: "balanced over 2 targets", with: { pid: portico.pid, url: balancedUrl }, rows: [] },
   ];
   for (const pair of pairs) wrk(pair.with.url, 50, undefined, authHeader);
   for (let round = 1; round <= ROUNDS; round++) {
