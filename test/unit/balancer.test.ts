@@ -163,4 +163,17 @@ describe("balancer pool", () => {
     for (let i = 0; i < 4; i++) expect(c.pick("", null)!.ip).toBe("10.0.0.3");
     pool.close();
   });
+
+  test("healthchecks.threshold: below it the whole balancer gives no peer", () => {
+    const pool = new BalancerPool(null);
+    const u = upstream({ healthchecks: { threshold: 60 } });
+    const b = pool.balancerFor(u, [target("t1", "10.0.0.1:80"), target("t2", "10.0.0.2:80")]);
+    expect(b.pick("", null)).not.toBeNull();
+    pool.applyHealth([
+      { upstream: (u as { id: string }).id, address: "10.0.0.1:80@10.0.0.1:80", healthy: false },
+    ]);
+    // 50 % of the weight is healthy: not above 60 %.
+    expect(b.pick("", null)).toBeNull();
+    pool.close();
+  });
 });
