@@ -379,7 +379,11 @@ describe("two proxy workers", () => {
     const [a, b, c] = [upstream("wa"), upstream("wb"), upstream("wc")];
     await setup(tg, "workers.test", PASSIVE_TCP, [a, b, c], "/workers");
     await tg.admin(`/upstreams/workers.test/targets/127.0.0.1:${a.port}/unhealthy`, { method: "PUT" });
-    await Bun.sleep(50);
+    // The verdict reaches each worker as a message: wait until a burst over both workers avoids wa.
+    await waitFor(
+      "every worker to avoid wa",
+      async () => (await traffic(tg, "/workers", 40, 8)).wa === undefined,
+    );
     const counts = await traffic(tg, "/workers", 100, 8);
     expect(Object.keys(counts).sort()).toEqual(["wb", "wc"]);
     await c.stop();
