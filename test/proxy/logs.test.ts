@@ -14,6 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestGateway, type TestGateway } from "../harness.ts";
+import { selfSigned } from "../support/certs.ts";
 import { SOURCE_COMMAND, startPortico } from "../support/process.ts";
 import { admin, configure, startUpstream, type Upstream } from "./helpers.ts";
 
@@ -185,25 +186,7 @@ describe("combined access log, admin access log, error log", () => {
   });
 
   test("502 for an upstream certificate that fails verification: the error log names the TLS error", async () => {
-    const cert = join(dir, "cert.pem");
-    const key = join(dir, "key.pem");
-    const made = Bun.spawnSync(
-      [
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-      ].concat(["-subj", "/CN=localhost"]),
-    );
-    expect(made.exitCode).toBe(0);
+    const { certPath: cert, keyPath: key } = await selfSigned("localhost", dir);
     const secure = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,

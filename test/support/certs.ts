@@ -109,6 +109,35 @@ export class TestCa {
   }
 }
 
+/**
+ * A self-signed certificate for `name` (its CN and subjectAltName), trusted by nobody, in `dir`: what a
+ * verifying client refuses with DEPTH_ZERO_SELF_SIGNED_CERT.
+ */
+export async function selfSigned(name: string, dir: string): Promise<Pem> {
+  await openssl(
+    [
+      "req",
+      "-x509",
+      ...keyArgs("rsa"),
+      "-nodes",
+      "-keyout",
+      "self-signed.key",
+      "-out",
+      "self-signed.crt",
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${name}`,
+      "-addext",
+      `subjectAltName=DNS:${name}`,
+    ],
+    dir,
+  );
+  const certPath = join(dir, "self-signed.crt");
+  const keyPath = join(dir, "self-signed.key");
+  return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8"), certPath, keyPath };
+}
+
 /** The CN of the certificate a TLS server presents for `serverName` (openssl s_client). */
 export async function presentedSubject(port: number, serverName: string): Promise<string> {
   const client = Bun.spawn(

@@ -6,6 +6,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisClient } from "bun";
+import { selfSigned } from "./certs.ts";
 
 export const REDIS_URL = process.env.PORTICO_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -93,40 +94,23 @@ export type PrivateRedisOptions = {
   tls?: boolean;
 };
 
-/** A self-signed certificate for redis.test (CN and subjectAltName), made with openssl. */
-function selfSigned(dir: string): { cert: string; key: string } {
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  const result = Bun.spawnSync([
-    "openssl",
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=redis.test",
-    "-addext",
-    "subjectAltName=DNS:redis.test",
-  ]);
-  if (result.exitCode !== 0) throw new Error(`openssl failed: ${result.stderr.toString()}`);
-  return { cert, key };
-}
-
 /** Starts Debian's redis-server on a free port; resolves once it answers PING. */
 export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), "portico-redis-"));
   const port = await freePort();
   const args = ["--save", "", "--appendonly", "no", "--dir", dir, "--bind", "127.0.0.1"];
   if (options.tls) {
-    const { cert, key } = selfSigned(dir);
-    args.push("--port", "0", "--tls-port", String(port), "--tls-cert-file", cert, "--tls-key-file", key);
+    const { certPath, keyPath } = await selfSigned("redis.test", dir);
+    args.push(
+      "--port",
+      "0",
+      "--tls-port",
+      String(port),
+      "--tls-cert-file",
+      certPath,
+      "--tls-key-file",
+      keyPath,
+    );
     args.push("--tls-auth-clients", "no");
   } else args.push("--port", String(port));
   if (options.password) args.push("--requirepass", options.password);
