@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SQL } from "bun";
+import { log, spawnInto, waitFor } from "./processes.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,25 +29,8 @@ const BINARY = join(ROOT, "dist", "portico");
 const PG_URL = process.env.PORTICO_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const work = mkdtempSync(join(tmpdir(), "portico-bench-cluster-"));
 const children: Bun.Subprocess[] = [];
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
-function spawn(cmd: string[]): Bun.Subprocess {
-  const child = Bun.spawn(cmd, { cwd: work, stdout: "ignore", stderr: "inherit" });
-  children.push(child);
-  return child;
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await Bun.sleep(25);
-    }
-  }
-  throw new Error(`${url} never answered`);
-}
+const spawn = (cmd: string[]) => spawnInto(children, cmd, work);
 
 /** nginx with `workers` worker processes; `server` is its one server block. */
 function nginx(name: string, workers: number, server: string): Bun.Subprocess {

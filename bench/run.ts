@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { log, spawnInto, waitFor } from "./processes.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -47,10 +48,6 @@ const PROXY_CORE = "1";
 const work = mkdtempSync(join(tmpdir(), "portico-bench-"));
 const children: Bun.Subprocess[] = [];
 
-function log(line: string) {
-  process.stderr.write(`${line}\n`);
-}
-
 function run(cmd: string[], options: { cwd?: string } = {}): string {
   const result = Bun.spawnSync(cmd, { cwd: options.cwd ?? ROOT, stdout: "pipe", stderr: "pipe" });
   if (result.exitCode !== 0)
@@ -58,23 +55,7 @@ function run(cmd: string[], options: { cwd?: string } = {}): string {
   return result.stdout.toString();
 }
 
-function spawn(cmd: string[], cwd = work): Bun.Subprocess {
-  const child = Bun.spawn(cmd, { cwd, stdout: "ignore", stderr: "inherit" });
-  children.push(child);
-  return child;
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await Bun.sleep(25);
-    }
-  }
-  throw new Error(`${url} never answered`);
-}
+const spawn = (cmd: string[], cwd = work) => spawnInto(children, cmd, cwd);
 
 function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
