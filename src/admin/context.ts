@@ -1,6 +1,7 @@
 // What the admin layer (REST and GraphQL) may use: the store and a few runtime facilities, handed in by
 // runtime/ so admin/ never reaches into the data plane.
 
+import type { CacheCommand, CacheReply } from "../schemas/proxy-cache-admin.ts";
 import type { TargetHealthChange, UpstreamHealthView } from "../schemas/upstream-health.ts";
 import type { Store } from "../store/contract.ts";
 import type { EntityName } from "../store/entity-def.ts";
@@ -72,6 +73,8 @@ export type AdminContext = {
   upstreamHealth: UpstreamHealth;
   /** This node's metrics in the Prometheus text format, summed over its proxy workers. */
   metrics(): Promise<string>;
+  /** Runs a proxy-cache command in every proxy worker of this node (each has its own memory): their replies. */
+  proxyCache(command: CacheCommand): Promise<CacheReply[]>;
 };
 
 /** The node's upstream health checker, as the admin API reads and drives it (health is per node, as Kong's). */

@@ -2,6 +2,7 @@
 // or in each worker thread (worker-plane.ts); both build snapshots with the same code.
 import { PluginInstancePool } from "../plugins/instances.ts";
 import { MetricsRegistry, type MetricsSnapshot } from "../plugins/metrics.ts";
+import { answerCacheCommand } from "../plugins/proxy-cache/commands.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
 import { BalancerPool } from "../proxy/balancer/balancer-pool.ts";
 import type { HealthChange, HealthSink, UnhealthyState } from "../proxy/balancer/health-events.ts";
@@ -13,6 +14,7 @@ import {
   type SnapshotInput,
 } from "../proxy/index.ts";
 import { tlsEntries } from "../proxy/tls-entries.ts";
+import type { CacheCommand, CacheReply } from "../schemas/proxy-cache-admin.ts";
 import type { RateCounters } from "../schemas/rate-windows.ts";
 import type { Listen } from "./config.ts";
 import type { LogOptions, ThreadLogs } from "./node-logs.ts";
@@ -59,6 +61,8 @@ export interface ProxyPlane {
   traffic(): Traffic;
   /** The metrics of every part of the plane (one per worker thread), to be summed. */
   metrics(): Promise<PlaneMetrics[]>;
+  /** A proxy-cache command run on every part of the plane (each worker's own memory): one reply each. */
+  proxyCache(command: CacheCommand): Promise<CacheReply[]>;
   /** Opens the log files of the plane's worker threads again (SIGUSR1); the caller reopens its own. */
   reopenLogs(): void;
   /** The node's health checker changed its verdict on some addresses. */
@@ -148,6 +152,7 @@ export function startLocalPlane(
       return { active: counters[1], total: counters[0]! };
     },
     metrics: async () => [{ series: registry.snapshot(), heapUsed: process.memoryUsage().heapUsed }],
+    proxyCache: async (command) => [answerCacheCommand(command)],
     reopenLogs() {},
     applyHealth: (changes) => balancers.applyHealth(changes),
     async stop() {

@@ -1,7 +1,10 @@
 // Entry of a proxy worker thread: one proxy plane on the shared port (SO_REUSEPORT), fed snapshots by the
 // main thread, which owns the database, the admin API and everything else of the node.
+
+import { answerCacheCommand } from "../plugins/proxy-cache/commands.ts";
 import type { HealthChange, PassiveReport, UnhealthyState } from "../proxy/balancer/health-events.ts";
 import type { SnapshotInput } from "../proxy/index.ts";
+import type { CacheCommand, CacheReply } from "../schemas/proxy-cache-admin.ts";
 import type { RateCounters, RateUsage, RateWindow } from "../schemas/rate-windows.ts";
 import { ThreadLogs } from "./node-logs.ts";
 import {
@@ -25,6 +28,7 @@ export type ToWorker =
   | { type: "snapshot"; input: SnapshotInput }
   | { type: "took"; id: number; usage: RateUsage | null; error: string | null }
   | { type: "metrics"; id: number }
+  | { type: "proxy-cache"; id: number; command: CacheCommand }
   | { type: "reopen-logs" }
   | { type: "health"; changes: readonly HealthChange[] }
   | { type: "stop" };
@@ -37,6 +41,7 @@ export type FromWorker =
   | { type: "passive"; reports: PassiveReport[] }
   | { type: "take"; id: number; windows: readonly RateWindow[] }
   | { type: "metrics"; id: number; metrics: PlaneMetrics }
+  | { type: "proxy-cache"; id: number; reply: CacheReply }
   | { type: "stopped" };
 
 declare const self: Worker;
@@ -120,6 +125,10 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       if (metrics) send({ type: "metrics", id: message.id, metrics });
       return;
     }
+    case "proxy-cache":
+      // The thread's stores exist whether or not its plane has started: answer at once, in message order.
+      send({ type: "proxy-cache", id: message.id, reply: answerCacheCommand(message.command) });
+      return;
     case "reopen-logs":
       logs?.reopen();
       return;

@@ -277,6 +277,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       set: (upstream, target, address, healthy) => checker.setManual(upstream, target, address, healthy),
       subscribe: (listener) => checker.subscribe((_changes, detail) => listener(detail)),
     },
+    proxyCache: (command) => plane.proxyCache(command),
     metrics: nodeMetrics({
       nodeId,
       version: VERSION,

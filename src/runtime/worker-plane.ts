@@ -3,6 +3,7 @@
 // metrics, traffic) live in SharedArrayBuffers instead of per-request IPC, and the snapshot's entities are
 // loaded once by the main thread and posted. A worker that dies is replaced and given the latest snapshot.
 import type { SnapshotInput } from "../proxy/index.ts";
+import type { CacheReply } from "../schemas/proxy-cache-admin.ts";
 import type { RateCounters } from "../schemas/rate-windows.ts";
 import { StartupError } from "./listen.ts";
 import type {
@@ -24,8 +25,11 @@ const WORKER_ENTRY = import.meta.url.endsWith("/worker-plane.ts")
   ? new URL("./proxy-worker.ts", import.meta.url).href
   : new URL("./runtime/proxy-worker.ts", import.meta.url).href;
 
-/** A worker that does not hand over its metrics within this long is left out of the scrape. */
-const METRICS_TIMEOUT_MS = 2000;
+/**
+ * A worker that does not answer a question (its metrics, a proxy-cache command) within this long is left out
+ * of the answer. A command still reaches it: messages are handled in order, whenever it gets to them.
+ */
+const ANSWER_TIMEOUT_MS = 2000;
 
 const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 5000;
@@ -61,8 +65,9 @@ export async function startWorkerPlane(
   const totals = new Float64Array(counters);
   const listeners = new Set<() => void>();
   const slots: Slot[] = [];
-  const metricsWaiting = new Map<number, (metrics: PlaneMetrics | null) => void>();
-  let metricsAsked = 0;
+  // Questions to the workers (metrics, proxy-cache commands) and who waits for each answer, by id.
+  const waiting = new Map<number, (answer: unknown) => void>();
+  let asked = 0;
   let latest: SnapshotInput | undefined;
   // The first worker binds the ports (some may be 0 in tests); the others join them.
   let ports: readonly number[] = options.listen.map((l) => l.port);
@@ -125,7 +130,10 @@ export async function startWorkerPlane(
             answerTake(worker, message.id, message.windows);
             return;
           case "metrics":
-            metricsWaiting.get(message.id)?.(message.metrics);
+            waiting.get(message.id)?.(message.metrics);
+            return;
+          case "proxy-cache":
+            waiting.get(message.id)?.(message.reply);
             return;
           case "stopped":
             slot.stopped?.();
@@ -176,6 +184,31 @@ export async function startWorkerPlane(
     throw error;
   }
 
+  /** Asks every live worker the question `message(id)` and collects the answers that come in time. */
+  function askEach<T>(message: (id: number) => ToWorker): Promise<T[]> {
+    const answers = slots
+      .filter((s) => s.alive)
+      .map(
+        (slot) =>
+          new Promise<T | null>((resolve) => {
+            const id = ++asked;
+            const timer = setTimeout(() => done(null), ANSWER_TIMEOUT_MS);
+            const done = (answer: unknown) => {
+              clearTimeout(timer);
+              waiting.delete(id);
+              resolve(answer as T | null);
+            };
+            waiting.set(id, done);
+            try {
+              slot.worker.postMessage(message(id));
+            } catch {
+              done(null);
+            }
+          }),
+      );
+    return Promise.all(answers).then((all) => all.filter((a): a is Awaited<T> => a !== null));
+  }
+
   const served = (): ServedState => {
     const live = slots.filter((s) => s.alive);
     if (live.length === 0) return { version: -1, faults: [] };
@@ -223,25 +256,8 @@ export async function startWorkerPlane(
       }
       return { total, active };
     },
-    metrics() {
-      const asked = slots
-        .filter((s) => s.alive)
-        .map(
-          (slot) =>
-            new Promise<PlaneMetrics | null>((resolve) => {
-              const id = ++metricsAsked;
-              const timer = setTimeout(() => done(null), METRICS_TIMEOUT_MS);
-              const done = (metrics: PlaneMetrics | null) => {
-                clearTimeout(timer);
-                metricsWaiting.delete(id);
-                resolve(metrics);
-              };
-              metricsWaiting.set(id, done);
-              slot.worker.postMessage({ type: "metrics", id } satisfies ToWorker);
-            }),
-        );
-      return Promise.all(asked).then((all) => all.filter((m): m is PlaneMetrics => m !== null));
-    },
+    metrics: () => askEach<PlaneMetrics>((id) => ({ type: "metrics", id })),
+    proxyCache: (command) => askEach<CacheReply>((id) => ({ type: "proxy-cache", id, command })),
     reopenLogs() {
       for (const slot of slots)
         if (slot.alive) slot.worker.postMessage({ type: "reopen-logs" } satisfies ToWorker);

@@ -222,6 +222,17 @@ describe("proxy-cache", () => {
     expect(debug.cache).toBe("Hit");
     expect(debug.key).toMatch(/^[0-9a-f]{64}$/);
     expect(debug.age).not.toBeNull();
+    // What a Kong-Debug miss carried (stored with the entry) is not replayed to a quiet hit.
+    expect((await get("/quiet/debug-first", { "kong-debug": "1" })).cache).toBe("Miss");
+    const after = await get("/quiet/debug-first");
+    expect({ cache: after.cache, key: after.key, age: after.age, n: after.n! > 0 }).toEqual({
+      cache: null,
+      key: null,
+      age: null,
+      n: true,
+    });
+    const again = await get("/quiet/debug-first", { "kong-debug": "1" });
+    expect({ cache: again.cache, n: again.n }).toEqual({ cache: "Hit", n: after.n });
   });
 
   test("a miss streams to the client while it is stored", async () => {

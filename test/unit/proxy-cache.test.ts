@@ -1,7 +1,8 @@
 // proxy-cache's pure parts: Cache-Control directives, the resource TTL, Kong's exact content type match,
-// the cache key's parts, and the bounded LRU store.
+// the cache key's parts, the bounded LRU store, and the admin API's commands on it.
 import { describe, expect, test } from "bun:test";
 import { parseQuery } from "../../src/plugins/kong-request.ts";
+import { answerCacheCommand } from "../../src/plugins/proxy-cache/commands.ts";
 import {
   cacheKey,
   contentTypeMatches,
@@ -9,7 +10,12 @@ import {
   parseMediaType,
   resourceTtl,
 } from "../../src/plugins/proxy-cache/rules.ts";
-import { type CachedResponse, MemoryStore } from "../../src/plugins/proxy-cache/store.ts";
+import {
+  type CachedResponse,
+  dictionary,
+  existingDictionary,
+  MemoryStore,
+} from "../../src/plugins/proxy-cache/store.ts";
 
 const sha256 = (text: string) => new Bun.CryptoHasher("sha256").update(text).digest("hex");
 
@@ -112,5 +118,64 @@ describe("memory store", () => {
     store.store("y", entry(10));
     store.flush();
     expect({ bytes: store.bytes, count: store.count }).toEqual({ bytes: 0, count: 0 });
+  });
+});
+
+describe("admin commands on this thread's dictionaries", () => {
+  const stored = (headers: [string, string][], expiresAt: number): CachedResponse => ({
+    status: 200,
+    headers,
+    body: new TextEncoder().encode("héllo"),
+    timestamp: 1_700_000_000,
+    ttl: 300,
+    expiresAt,
+    size: 10,
+  });
+  const later = Date.now() + 60_000;
+
+  test("fetch renders Kong's stored object: repeated headers as a list, body as text and its byte length", () => {
+    const dict = dictionary("unit-fetch");
+    dict.store(
+      "k",
+      stored(
+        [
+          ["set-cookie", "a=1"],
+          ["set-cookie", "b=2"],
+          ["x-one", "1"],
+        ],
+        later,
+      ),
+    );
+    // A dictionary no plugin ever used is not created by looking.
+    expect(answerCacheCommand({ op: "fetch", dictionaries: ["unit-none", "unit-fetch"], key: "k" })).toEqual({
+      found: true,
+      entry: {
+        status: 200,
+        headers: { "set-cookie": ["a=1", "b=2"], "x-one": "1" },
+        body: "héllo",
+        body_len: 6,
+        timestamp: 1_700_000_000,
+        ttl: 300,
+        version: 1,
+      },
+    });
+    expect(existingDictionary("unit-none")).toBeUndefined();
+    expect(answerCacheCommand({ op: "fetch", dictionaries: ["unit-fetch"], key: "other" })).toEqual({
+      found: false,
+      entry: null,
+    });
+  });
+
+  test("an expired entry is not found, not even by purge (which still drops it); flush empties", () => {
+    const dict = dictionary("unit-purge");
+    dict.store("gone", stored([], Date.now() - 1));
+    expect(answerCacheCommand({ op: "fetch", dictionaries: ["unit-purge"], key: "gone" }).found).toBe(false);
+    expect(answerCacheCommand({ op: "purge", dictionaries: ["unit-purge"], key: "gone" }).found).toBe(false);
+    expect(dict.count).toBe(0);
+    dict.store("live", stored([], later));
+    expect(answerCacheCommand({ op: "purge", dictionaries: ["unit-purge"], key: "live" }).found).toBe(true);
+    dict.store("live", stored([], later));
+    answerCacheCommand({ op: "flush", dictionaries: ["unit-purge"] });
+    expect(dict.count).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { errorResponse, HttpError, methodNotAllowed, notFound } from "./http.ts"
 import { registerLegacyEndpoints } from "./legacy.ts";
 import { registerNodeEndpoints, registerStatusEndpoints } from "./node-endpoints.ts";
 import { registerPluginEndpoints } from "./plugin-endpoints.ts";
+import { registerProxyCacheEndpoints } from "./proxy-cache-endpoints.ts";
 import { AdminRouter } from "./router.ts";
 import { registerSchemaEndpoints } from "./schema-endpoints.ts";
 import { registerUpstreamEndpoints } from "./upstream-endpoints.ts";
@@ -20,6 +21,7 @@ export function createRestHandler(context: AdminContext): (request: Request) => 
   registerEntityEndpoints(router, context.store);
   registerClusterEndpoints(router, context.store);
   registerPluginEndpoints(router);
+  registerProxyCacheEndpoints(router, context);
   registerUpstreamEndpoints(router, context.store);
   registerUpstreamHealthEndpoints(router, context);
   registerSchemaEndpoints(router);

@@ -18,7 +18,10 @@ import {
 import { type ProxyCacheConfig, proxyCacheConfig } from "./schema.ts";
 import { type CachedResponse, dictionary, MAX_ENTRY_BYTES } from "./store.ts";
 
-/** Headers never replayed from the cache (hop-by-hop, the length, this request's own gateway headers). */
+/**
+ * Headers never stored (hop-by-hop, the length, this request's own gateway headers). Age and the X-Cache
+ * headers are stored as the miss had them (Kong's admin API shows them) and replaced on every hit.
+ */
 const NOT_STORED = new Set([
   "connection",
   "keep-alive",
@@ -29,9 +32,6 @@ const NOT_STORED = new Set([
   "transfer-encoding",
   "upgrade",
   "content-length",
-  "age",
-  "x-cache-status",
-  "x-cache-key",
   "server",
   "date",
   "x-portico-request-id",
@@ -39,6 +39,8 @@ const NOT_STORED = new Set([
   "x-portico-proxy-latency",
   "x-portico-response-latency",
 ]);
+
+const REPLACED_ON_HIT = ["age", "x-cache-status", "x-cache-key"];
 
 const storable = (name: string) => !NOT_STORED.has(name) && !name.includes("ratelimit-remaining");
 
@@ -201,6 +203,8 @@ function hit(
   show: (ctx: PluginContext, name: "age" | "X-Cache-Status" | "X-Cache-Key") => boolean,
 ): Response {
   const headers = new Headers(entry.headers);
+  // Kong's reset_res_header: what the miss carried is never replayed.
+  for (const name of REPLACED_ON_HIT) headers.delete(name);
   if (show(ctx, "age")) headers.set("age", String(age));
   if (show(ctx, "X-Cache-Status")) headers.set("X-Cache-Status", "Hit");
   if (show(ctx, "X-Cache-Key")) headers.set("X-Cache-Key", key);

@@ -42,6 +42,12 @@ export class MemoryStore {
     return entry;
   }
 
+  /** The entry without counting it as used (the admin API looking), or undefined when absent or expired. */
+  peek(key: string, now = Date.now()): CachedResponse | undefined {
+    const entry = this.#entries.get(key);
+    return entry === undefined || entry.expiresAt <= now ? undefined : entry;
+  }
+
   store(key: string, entry: CachedResponse): boolean {
     if (entry.size > this.limit) return false;
     this.purge(key);
@@ -78,6 +84,11 @@ export class MemoryStore {
 }
 
 const dictionaries = new Map<string, MemoryStore>();
+
+/** This worker's store for a dictionary name, if anything ever used it (the admin API never creates one). */
+export function existingDictionary(name: string): MemoryStore | undefined {
+  return dictionaries.get(name);
+}
 
 /** This worker's store for a dictionary name (created on first use). */
 export function dictionary(name: string): MemoryStore {
