@@ -2,8 +2,10 @@
 // worker keeps its own memory, so the admin must reach all of them), against a real upstream that numbers
 // its answers: GET shows the entry Kong's way, DELETE by key / by plugin and key / everything makes the next
 // request a Miss (and no worker serves the purged answer again), unknown keys and plugins are 404 with no
-// body, a plugin id that is no UUID is Kong's invalid-primary-key error, other methods 405.
+// body, a plugin id that is no UUID is Kong's invalid-primary-key error, other methods 405. GraphQL's
+// proxyCacheEntry / purgeProxyCache / purgeProxyCaches agree with REST.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { gql, gqlData, onlyError } from "../graphql/support.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import { admin, startUpstream, type Upstream } from "../proxy/helpers.ts";
 
@@ -211,6 +213,43 @@ for (const workers of [1, 2]) {
             message: `invalid primary key: '{id="expected a valid UUID"}'`,
             fields: { id: "expected a valid UUID" },
           },
+        });
+      }
+    });
+
+    test("GraphQL agrees with REST: the entry, purge by key (true, then false), purge everything", async () => {
+      const key = (await warm("/a")).key;
+      const ENTRY = `query($key: String!, $pluginId: ID) {
+        proxyCacheEntry(key: $key, pluginId: $pluginId) { status headers body bodyLen timestamp ttl version }
+      }`;
+      const { body_len, ...same } = await (await tg.admin(`/proxy-cache/${key}`)).json();
+      const expected = { ...same, bodyLen: body_len };
+      for (const pluginId of [undefined, plugins["/a"]])
+        expect(await gqlData(tg, ENTRY, { key, pluginId })).toEqual({ proxyCacheEntry: expected });
+      expect(await gqlData(tg, ENTRY, { key: ABSENT_KEY })).toEqual({ proxyCacheEntry: null });
+
+      const PURGE = `mutation($key: String!, $pluginId: ID) { purgeProxyCache(key: $key, pluginId: $pluginId) }`;
+      expect(await gqlData(tg, PURGE, { key, pluginId: plugins["/a"] })).toEqual({ purgeProxyCache: true });
+      expect(await status("GET", `/proxy-cache/${key}`)).toEqual({ status: 404, text: "" });
+      expect(await gqlData(tg, PURGE, { key })).toEqual({ purgeProxyCache: false });
+      expect((await get("/a")).cache).toBe("Miss");
+
+      const warmed = await warm("/b");
+      expect(await gqlData(tg, "mutation { purgeProxyCaches }")).toEqual({ purgeProxyCaches: true });
+      expect(await status("GET", `/proxy-cache/${warmed.key}`)).toEqual({ status: 404, text: "" });
+      expect((await get("/b")).cache).toBe("Miss");
+
+      // The plugin errors: no such proxy-cache plugin (REST's bare 404), an id that is no UUID (REST's 400).
+      for (const query of [ENTRY, PURGE]) {
+        const missing = onlyError(await gql(tg, query, { key, pluginId: otherPluginId }));
+        expect({ message: missing.message, extensions: missing.extensions }).toEqual({
+          message: `could not find the entity with primary key '{id="${otherPluginId}"}'`,
+          extensions: { code: 6, name: "not found", fields: { id: otherPluginId } },
+        });
+        const invalid = onlyError(await gql(tg, query, { key, pluginId: "not-a-uuid" }));
+        expect({ message: invalid.message, extensions: invalid.extensions }).toEqual({
+          message: `invalid primary key: '{id="expected a valid UUID"}'`,
+          extensions: { code: 1, name: "invalid primary key", fields: { id: "expected a valid UUID" } },
         });
       }
     });

@@ -5,6 +5,7 @@ import { builder } from "./builder.ts";
 import "./entities.ts";
 import "./service-url.ts";
 import "./plugins.ts";
+import "./proxy-cache.ts";
 import "./health.ts";
 import "./upstream-health.ts";
 import "./config-events.ts";
