@@ -4,16 +4,23 @@ import { type ErrorFields, type GatewayError, schemaViolation } from "../errors.
 
 type Slot = ErrorFields | unknown[];
 
+// Keys are client input: `__proto__`, `constructor` or `toString` must be own properties like any other
+// field name, never a lookup or an assignment that reaches Object.prototype.
 function put(container: Slot, key: string | number, value: unknown) {
   if (Array.isArray(container)) {
     const index = Number(key);
     while (container.length < index) container.push(null);
     if (container[index] === undefined || container[index] === null) container[index] = value;
-  } else if (!(key in container)) container[key] = value;
+  } else if (!Object.hasOwn(container, key))
+    Object.defineProperty(container, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function child(container: Slot, key: string | number, nextKey: string | number): Slot {
-  const existing = Array.isArray(container) ? container[Number(key)] : container[key];
+  const existing = Array.isArray(container)
+    ? container[Number(key)]
+    : Object.hasOwn(container, key)
+      ? container[key]
+      : undefined;
   if (existing && typeof existing === "object") return existing as Slot;
   const created: Slot = typeof nextKey === "number" ? [] : {};
   put(container, key, created);

@@ -136,6 +136,59 @@ describe("application/x-www-form-urlencoded", () => {
   });
 });
 
+describe("field names that Object.prototype also has", () => {
+  // `__proto__.x=1` once walked into Object.prototype: every later write of the process failed with
+  // "0 schema violations ()". They are ordinary unknown fields, as in Kong.
+  const unknown = (...names: string[]) =>
+    schemaViolation(
+      Object.fromEntries(names.map((n) => [n, "unknown field"])),
+      [...names].sort().map((n) => `${n}: unknown field`),
+    );
+
+  test("form keys __proto__, constructor and toString are unknown fields and pollute nothing", async () => {
+    for (const [body, names] of [
+      ["__proto__.x=1&host=h.example", ["__proto__"]],
+      ["__proto__[]=1&host=h.example", ["__proto__"]],
+      ["constructor.prototype.x=1&host=h.example", ["constructor"]],
+      ["toString=1&hasOwnProperty=2&host=h.example", ["toString", "hasOwnProperty"]],
+    ] as const) {
+      const res = await call(tg, "/services", { method: "POST", body: form(body) });
+      expect({ body, status: res.status, reply: res.body }).toEqual({
+        body,
+        status: 400,
+        reply: unknown(...names),
+      });
+    }
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    const after = await call(tg, "/routes", { method: "POST", body: { paths: ["/proto"] } });
+    expect(after.status).toBe(201);
+  });
+
+  test("JSON keys of the same names are unknown fields too, at the top and nested", async () => {
+    const headers = { "content-type": "application/json" };
+    const top = await call(tg, "/services", {
+      headers,
+      method: "POST",
+      body: '{"host":"h.example","__proto__":{"x":1},"constructor":1,"valueOf":2}',
+    });
+    expect(top.status).toBe(400);
+    expect(top.body).toEqual(unknown("__proto__", "constructor", "valueOf"));
+    const nested = await call(tg, "/upstreams", {
+      headers,
+      method: "POST",
+      body: '{"name":"proto-up","healthchecks":{"__proto__":{"polluted":1},"toString":1}}',
+    });
+    expect(nested.status).toBe(400);
+    expect(nested.body).toEqual(
+      schemaViolation(JSON.parse('{"healthchecks":{"__proto__":"unknown field","toString":"unknown field"}}'), [
+        "healthchecks.__proto__: unknown field",
+        "healthchecks.toString: unknown field",
+      ]),
+    );
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
 describe("multipart/form-data", () => {
   test("decodes like a form", async () => {
     const res = await call(tg, "/services", {

@@ -46,6 +46,10 @@ export function kindsOf(shape: Record<string, z.ZodType>): FieldKinds {
 
 type Tree = { [key: string]: Tree | string[] };
 
+// Form keys are client input: the tree and the decoded records have no prototype, so `__proto__.x=1`
+// or `constructor.prototype.x=1` are plain (unknown) fields and never reach Object.prototype.
+const record = <T>(): Record<string, T> => Object.create(null);
+
 /** `a.b[]` → ["a", "b", ""]; `a[2]` → ["a", "2"]. */
 function splitKey(key: string): string[] {
   const parts: string[] = [];
@@ -62,7 +66,7 @@ function splitKey(key: string): string[] {
 }
 
 export function decodeForm(pairs: Iterable<[string, string]>, kinds: FieldKinds): Record<string, unknown> {
-  const tree: Tree = {};
+  const tree: Tree = record();
   for (const [key, value] of pairs) {
     const parts = splitKey(key);
     if (parts.length === 0) continue;
@@ -70,7 +74,11 @@ export function decodeForm(pairs: Iterable<[string, string]>, kinds: FieldKinds)
     for (let i = 0; i < parts.length - 1; i++) {
       const part = parts[i]!;
       const next = node[part];
-      if (next === undefined || Array.isArray(next)) node[part] = Array.isArray(next) ? { "": next } : {};
+      if (next === undefined || Array.isArray(next)) {
+        const branch: Tree = record();
+        if (Array.isArray(next)) branch[""] = next;
+        node[part] = branch;
+      }
       node = node[part] as Tree;
     }
     const leaf = parts[parts.length - 1]!;
@@ -83,8 +91,9 @@ export function decodeForm(pairs: Iterable<[string, string]>, kinds: FieldKinds)
 }
 
 function convertRecord(tree: Tree, kinds: FieldKinds | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, node] of Object.entries(tree)) out[key] = convert(node, kinds?.[key]);
+  const out = record<unknown>();
+  for (const [key, node] of Object.entries(tree))
+    out[key] = convert(node, kinds && Object.hasOwn(kinds, key) ? kinds[key] : undefined);
   return out;
 }
 
@@ -104,7 +113,7 @@ function convert(node: Tree | string[], kind: FieldKind | undefined): unknown {
     return node.map((v) => scalar(v, kind));
   }
   if (kind?.kind === "map") {
-    const out: Record<string, unknown> = {};
+    const out = record<unknown>();
     for (const [k, v] of Object.entries(node)) {
       const value = convert(v, kind.value);
       out[k] = kind.value.kind === "array" && !Array.isArray(value) && value !== null ? [value] : value;
