@@ -100,7 +100,14 @@ export function createProxy(options: ProxyOptions): Proxy {
       } catch (error) {
         const requestId = env.nextRequestId();
         errorLog("error", `unexpected error: ${(error as Error).stack ?? error}, request_id: "${requestId}"`);
-        return gatewayResponse(500, MESSAGES[500], requestId, env.serverToken, performance.now());
+        return gatewayResponse(
+          500,
+          MESSAGES[500],
+          request.headers.get("accept"),
+          requestId,
+          env.serverToken,
+          performance.now(),
+        );
       }
     };
   };

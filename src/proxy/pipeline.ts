@@ -69,7 +69,15 @@ export function handle(
   const start = performance.now();
   const requestId = env.nextRequestId();
   const fail = (status: keyof typeof MESSAGES, extra?: Record<string, string>, route?: RouteTarget) => {
-    const response = gatewayResponse(status, MESSAGES[status], requestId, env.serverToken, start, extra);
+    const response = gatewayResponse(
+      status,
+      MESSAGES[status],
+      request.headers.get("accept"),
+      requestId,
+      env.serverToken,
+      start,
+      extra,
+    );
     if (!env.logsEveryRequest) return response;
     return finish(
       unmatchedTransaction(request, server, env, listener, requestId, start, route),
@@ -328,6 +336,7 @@ function runPlugins(
         gatewayResponse(
           ctx.tooLargeStatus,
           MESSAGES[413],
+          state.request.headers.get("accept"),
           state.requestId,
           state.env.serverToken,
           state.start,
@@ -454,7 +463,14 @@ function forwardMatched(
         "error",
         `${NO_PEER} (upstream ${balancer.upstream.name} has no healthy target), client: ${state.clientIp}, request: "${state.method} ${state.rawPath}${state.query} HTTP/1.1", request_id: "${requestId}"`,
       );
-      const failure = gatewayResponse(503, NO_PEER, requestId, env.serverToken, start);
+      const failure = gatewayResponse(
+        503,
+        NO_PEER,
+        request.headers.get("accept"),
+        requestId,
+        env.serverToken,
+        start,
+      );
       return plugins === null ? failure : withResponseHooks(plugins, failure, "error");
     }
   }
@@ -529,17 +545,18 @@ function failureResponse(
   latency: Record<string, string>,
 ) {
   const { requestId, start, env } = ctx;
+  const accept = ctx.state.request.headers.get("accept");
   switch (outcome.failure) {
     case "timeout":
-      return gatewayResponse(504, MESSAGES[504], requestId, env.serverToken, start, latency);
+      return gatewayResponse(504, MESSAGES[504], accept, requestId, env.serverToken, start, latency);
     case "dns":
-      return gatewayResponse(503, NAME_RESOLUTION_FAILED, requestId, env.serverToken, start, latency);
+      return gatewayResponse(503, NAME_RESOLUTION_FAILED, accept, requestId, env.serverToken, start, latency);
     case "too-large": {
       const status = ctx.plugins?.ctx.tooLargeStatus ?? 413;
-      return gatewayResponse(status, MESSAGES[413], requestId, env.serverToken, start, latency);
+      return gatewayResponse(status, MESSAGES[413], accept, requestId, env.serverToken, start, latency);
     }
     case "refused":
-      return gatewayResponse(502, MESSAGES[502], requestId, env.serverToken, start, latency);
+      return gatewayResponse(502, MESSAGES[502], accept, requestId, env.serverToken, start, latency);
     case "client-gone":
       // Nobody is listening; nginx logs this as 499.
       return new Response(null, { status: 499 });
@@ -628,7 +645,14 @@ async function proxyHttp(
       url,
       502,
     );
-    const failure = gatewayResponse(502, MESSAGES[502], ctx.requestId, ctx.env.serverToken, ctx.start);
+    const failure = gatewayResponse(
+      502,
+      MESSAGES[502],
+      ctx.state.request.headers.get("accept"),
+      ctx.requestId,
+      ctx.env.serverToken,
+      ctx.start,
+    );
     return ctx.plugins === null ? failure : await withResponseHooks(ctx.plugins, failure, "error");
   }
 }
@@ -674,6 +698,13 @@ async function proxyWebSocket(
     url,
     status,
   );
-  const failure = gatewayResponse(status, MESSAGES[status], ctx.requestId, ctx.env.serverToken, ctx.start);
+  const failure = gatewayResponse(
+    status,
+    MESSAGES[status],
+    ctx.state.request.headers.get("accept"),
+    ctx.requestId,
+    ctx.env.serverToken,
+    ctx.start,
+  );
   return ctx.plugins === null ? failure : withResponseHooks(ctx.plugins, failure, "error");
 }

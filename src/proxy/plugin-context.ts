@@ -2,6 +2,7 @@
 // have a plugin chain, so requests without plugins pay nothing.
 import type { ConsumerIdentity, CredentialIdentity, PluginContext } from "../plugins/contract.ts";
 import type { CredentialIndex } from "../plugins/credential-index.ts";
+import { errorBody } from "./error-format.ts";
 import { MESSAGES } from "./responses.ts";
 
 export class ProxyPluginContext implements PluginContext {
@@ -120,12 +121,15 @@ export class ProxyPluginContext implements PluginContext {
     body: string | Record<string, unknown>,
     headers: Record<string, string> = {},
   ): Response {
-    const payload = typeof body === "string" ? { message: body, request_id: this.requestId } : body;
-    const text = JSON.stringify(payload);
+    // A message is Kong's kong.response.error (format by Accept); a table is kong.response.exit (JSON).
+    const { text, contentType } =
+      typeof body === "string"
+        ? errorBody(this.request.headers.get("accept"), body, this.requestId)
+        : { text: JSON.stringify(body), contentType: "application/json; charset=utf-8" };
     return new Response(text, {
       status,
       headers: {
-        "content-type": "application/json; charset=utf-8",
+        "content-type": contentType,
         // Bun would send the same; set here, the log phase knows the size without reading the body.
         "content-length": String(Buffer.byteLength(text)),
         server: this.serverToken,

@@ -1,5 +1,7 @@
-// Responses the gateway writes itself (Kong's kong.response.error): JSON `{"message", "request_id"}` with a
-// request id, the gateway's Server token and how long the gateway took.
+// Responses the gateway writes itself (Kong's kong.response.error): `{"message", "request_id"}` (JSON, or
+// HTML/XML/plain text by the client's Accept) with a request id, the gateway's Server token and how long the
+// gateway took.
+import { errorBody } from "./error-format.ts";
 
 export const MESSAGES = {
   400: "Bad request",
@@ -19,14 +21,16 @@ export const NAME_RESOLUTION_FAILED = "name resolution failed";
 export function gatewayResponse(
   status: number,
   message: string,
+  /** The client's `Accept`: picks JSON, HTML, XML or plain text. */
+  accept: string | null,
   requestId: string,
   serverToken: string,
   start: number,
   extra?: Record<string, string>,
 ): Response {
-  const body = JSON.stringify({ message, request_id: requestId });
+  const { text: body, contentType } = errorBody(accept, message, requestId);
   const headers: Record<string, string> = {
-    "content-type": "application/json; charset=utf-8",
+    "content-type": contentType,
     // Bun would send the same; set here, the log phase knows the size without reading the body.
     "content-length": String(Buffer.byteLength(body)),
     server: serverToken,

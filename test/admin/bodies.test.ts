@@ -180,10 +180,10 @@ describe("field names that Object.prototype also has", () => {
     });
     expect(nested.status).toBe(400);
     expect(nested.body).toEqual(
-      schemaViolation(JSON.parse('{"healthchecks":{"__proto__":"unknown field","toString":"unknown field"}}'), [
-        "healthchecks.__proto__: unknown field",
-        "healthchecks.toString: unknown field",
-      ]),
+      schemaViolation(
+        JSON.parse('{"healthchecks":{"__proto__":"unknown field","toString":"unknown field"}}'),
+        ["healthchecks.__proto__: unknown field", "healthchecks.toString: unknown field"],
+      ),
     );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

@@ -47,6 +47,14 @@ describe("key-auth refusals", () => {
     expect(w.upstream.received.length).toBe(before);
   });
 
+  test("the refusal follows the client's Accept like the gateway's own answers (kong.response.error)", async () => {
+    const res = await w.tg.proxy("/ka", { headers: { accept: "text/plain" } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    const id = res.headers.get("x-portico-request-id");
+    expect(await res.text()).toBe(`No API key found in request\nrequest_id: ${id}\n`);
+  });
+
   test("an unknown key: 401 'Invalid authentication credentials', the key never echoed", async () => {
     const wrong = "not-a-real-key-987654";
     for (const init of [{ headers: { apikey: wrong } }, undefined]) {

@@ -46,6 +46,44 @@ describe("gateway answers", () => {
     expect(res.headers.get("x-portico-response-latency")).toMatch(/^\d+$/);
   });
 
+  test("the client's Accept picks JSON, HTML, XML or plain text for the gateway's own answers", async () => {
+    const message = "no Route matched with those values";
+    const html = (id: string) =>
+      `<!doctype html>\n<html>\n  <head>\n    <meta charset="utf-8">\n    <title>Error</title>\n  </head>\n  <body>\n    <h1>Error</h1>\n    <p>${message}.</p>\n    <p>request_id: ${id}</p>\n  </body>\n</html>\n`;
+    const xml = (id: string) =>
+      `<?xml version="1.0" encoding="UTF-8"?>\n<error>\n  <message>${message}</message>\n  <requestid>${id}</requestid>\n</error>\n`;
+    const plain = (id: string) => `${message}\nrequest_id: ${id}\n`;
+    const json = (id: string) => JSON.stringify({ message, request_id: id });
+    const cases: [string | null, string, (id: string) => string][] = [
+      [null, "application/json", json],
+      ["*/*", "application/json", json],
+      ["application/json", "application/json", json],
+      ["application/*", "application/json", json],
+      ["image/png", "application/json", json],
+      ["text/html", "text/html", html],
+      ["TEXT/HTML;level=1", "text/html", html],
+      ["text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html", html],
+      ["application/xml", "application/xml", xml],
+      ["text/plain", "text/plain", plain],
+      ["text/*", "text/plain", plain],
+      ["application/json;q=0.5, text/plain", "text/plain", plain],
+      ["text/html;q=0.2, application/xml;q=0.7", "application/xml", xml],
+      ["text/plain, text/html", "text/plain", plain],
+    ];
+    for (const [accept, type, body] of cases) {
+      const res = await tg.proxy("/nothing-here", { headers: accept === null ? {} : { accept } });
+      const id = res.headers.get("x-portico-request-id")!;
+      const text = await res.text();
+      expect({ accept, status: res.status, type: res.headers.get("content-type"), text }).toEqual({
+        accept,
+        status: 404,
+        type: `${type}; charset=utf-8`,
+        text: body(id),
+      });
+      expect(res.headers.get("content-length")).toBe(String(Buffer.byteLength(text)));
+    }
+  });
+
   test("route without a service: 503", async () => {
     await admin(tg, "POST", "/routes", { name: "orphan", paths: ["/orphan"] });
     await tg.gateway.synced();
