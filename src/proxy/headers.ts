@@ -131,14 +131,19 @@ function setIfMissing(headers: Headers, name: string, value: string): void {
   if (!headers.has(name)) headers.set(name, value);
 }
 
-/** Adds the gateway's response headers to a proxied response (its hop-by-hop headers already gone). */
+/**
+ * Adds the gateway's response headers to a proxied response (its hop-by-hop headers already gone). The
+ * upstream's `Server` is kept; without one, the gateway's own token stands in (Kong's server_tokens).
+ */
 export function setResponseHeaders(
   headers: Headers,
-  via: string,
+  tokens: { via: string; serverToken: string },
   requestId: string,
   upstreamMs: number,
   proxyMs: number,
 ): void {
+  setIfMissing(headers, "server", tokens.serverToken);
+  const via = tokens.via;
   const upstreamVia = headers.get("via");
   headers.set("via", upstreamVia === null ? via : `${upstreamVia}, ${via}`);
   headers.set("x-portico-upstream-latency", String(upstreamMs));

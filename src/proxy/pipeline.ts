@@ -621,7 +621,7 @@ async function proxyHttp(
     const response = outcome.response;
     stripResponseHopByHop(response.headers);
     if (balanced?.setCookie) response.headers.append("set-cookie", balanced.setCookie);
-    setResponseHeaders(response.headers, ctx.env.via, ctx.requestId, upstreamMs, proxyMs);
+    setResponseHeaders(response.headers, ctx.env, ctx.requestId, upstreamMs, proxyMs);
     if (tx !== null) {
       tx.headersAt = received;
       tx.upstreamStatus = String(response.status);

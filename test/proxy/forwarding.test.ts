@@ -292,6 +292,14 @@ describe("upstream response", () => {
     await cookies.stop();
   });
 
+  test("an upstream that sends no Server: the gateway's token stands in", async () => {
+    const res = await tg.proxy("/echo/no-server");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("server")).toMatch(/^portico\/\d/);
+    expect(res.headers.get("via")).toMatch(/^1\.1 portico\//);
+    await res.arrayBuffer();
+  });
+
   test("redirects are passed back, not followed", async () => {
     const redirecting = startUpstream(
       () => new Response(null, { status: 302, headers: { location: "/elsewhere", "set-cookie": "s=1" } }),
