@@ -294,11 +294,12 @@ describe("JSON bodies and content types", () => {
     ] as const) {
       for (const type of ["text/plain", "application/xml", "application/jsonx"]) {
         const res = await call(tg, path, { method, body: "host=a", headers: { "content-type": type } });
-        expect({ method, type, status: res.status, body: res.body }).toEqual({
+        // Kong's answer is a bare 415: no body.
+        expect({ method, type, status: res.status, text: res.text }).toEqual({
           method,
           type,
           status: 415,
-          body: { message: `Unsupported Content-Type '${type}': use application/json or a form` },
+          text: "",
         });
       }
     }
@@ -307,9 +308,7 @@ describe("JSON bodies and content types", () => {
   test("a body without a content type is 415; no body at all is an empty object", async () => {
     const res = await fetch(`${tg.adminUrl}/services`, { method: "POST", body: new Uint8Array([123, 125]) });
     expect(res.status).toBe(415);
-    expect(await res.json()).toEqual({
-      message: "Unsupported Content-Type '(none)': use application/json or a form",
-    });
+    expect(await res.text()).toBe("");
     const empty = await call(tg, "/services", { method: "POST" });
     expect(empty.status).toBe(400);
     expect(empty.body).toEqual(

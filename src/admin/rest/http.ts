@@ -12,10 +12,18 @@ export const ADMIN_BODY_LIMIT = 1024 * 1024;
 export class HttpError extends Error {
   readonly status: number;
   readonly headers: Record<string, string>;
-  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+  /** Answered without a body (Kong's bare `kong.response.exit(status)`); the message is for logs and callers. */
+  readonly bodyless: boolean;
+  constructor(
+    status: number,
+    message: string,
+    headers: Record<string, string> = {},
+    options: { bodyless?: boolean } = {},
+  ) {
     super(message);
     this.status = status;
     this.headers = headers;
+    this.bodyless = options.bodyless ?? false;
   }
 }
 
@@ -36,7 +44,10 @@ export function noContent(headers: Record<string, string> = {}): Response {
 /** GatewayError → Kong's error object; HttpError → `{message}`; anything else is a bug: masked 500. */
 export function errorResponse(error: unknown, request: Request): Response {
   if (error instanceof GatewayError) return json(error.toJSON(), error.status);
-  if (error instanceof HttpError) return json({ message: error.message }, error.status, error.headers);
+  if (error instanceof HttpError)
+    return error.bodyless
+      ? new Response(null, { status: error.status, headers: error.headers })
+      : json({ message: error.message }, error.status, error.headers);
   console.error(`admin ${request.method} ${new URL(request.url).pathname} failed:`, error);
   return json({ message: "An unexpected error occurred" }, 500);
 }
@@ -61,7 +72,7 @@ export type BodyKinds = FieldKinds | ((pairs: readonly [string, string][]) => Fi
 
 /**
  * Reads a write's body: JSON, url-encoded or multipart form (decoded with Kong's form rules and typed by
- * the entity's fields). No body means `{}`; any other content type is 415.
+ * the entity's fields). No body means `{}`; any other content type is 415 with an empty body (Kong).
  */
 export async function readBody(request: Request, bodyKinds: BodyKinds): Promise<Record<string, unknown>> {
   const kindsFor = (pairs: readonly [string, string][]) =>
@@ -105,7 +116,13 @@ export async function readBody(request: Request, bodyKinds: BodyKinds): Promise<
       pairs.push([key, typeof value === "string" ? value : await value.text()]);
     return decodeForm(pairs, kindsFor(pairs));
   }
-  throw new HttpError(415, `Unsupported Content-Type '${type || "(none)"}': use application/json or a form`);
+  // Kong answers 415 with no body at all.
+  throw new HttpError(
+    415,
+    `Unsupported Content-Type '${type || "(none)"}': use application/json or a form`,
+    {},
+    { bodyless: true },
+  );
 }
 
 /** Query-string arguments merged into one object with the same typing rules as form bodies. */
