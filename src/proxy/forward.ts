@@ -143,41 +143,57 @@ function describe(failure: ForwardFailure, error: unknown, call: ForwardCall): s
 /** This thread's upstream calls waiting for response headers. */
 const WAITING = new DeadlineWatch();
 
+/**
+ * One try's state: its abort controller and why it was aborted, and its entry in the deadline watch. A class
+ * rather than closures, so a try allocates one object besides the controller and fetch's init.
+ */
+class UpstreamTry implements WatchedCall {
+  readonly controller = new AbortController();
+  reason: symbol | undefined = undefined;
+  deadline = Number.POSITIVE_INFINITY;
+
+  constructor(
+    readonly client: AbortSignal,
+    private readonly readTimeout: number,
+  ) {}
+
+  abort(why: symbol): void {
+    if (this.reason !== undefined) return;
+    this.reason = why;
+    this.controller.abort();
+  }
+
+  /** Watched until the response headers arrive: the read timeout, and the client hanging up. */
+  end(why: "timeout" | "client-gone"): void {
+    this.abort(why === "timeout" ? TIMEOUT : CLIENT_GONE);
+  }
+
+  /** The whole request is with the upstream: the read timeout starts. */
+  armReadTimer(): void {
+    if (this.reason === undefined) this.deadline = performance.now() + this.readTimeout;
+  }
+}
+
 /** One upstream call; `retry` adds the further attempts. */
 export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
   const { request, upstream } = call;
-  const controller = new AbortController();
-  let reason: symbol | undefined;
-  const abort = (why: symbol) => {
-    if (reason !== undefined) return;
-    reason = why;
-    controller.abort();
-  };
   const clientSignal = request.signal;
   if (clientSignal.aborted)
     return { ok: false, failure: "client-gone", cause: describe("client-gone", null, call) };
-  // Watched until the response headers arrive: the read timeout, and the client hanging up (afterwards a
-  // client that leaves cancels the streamed body, which ends the upstream call).
-  const waiting: WatchedCall = {
-    deadline: Number.POSITIVE_INFINITY,
-    client: clientSignal,
-    end: (why) => abort(why === "timeout" ? TIMEOUT : CLIENT_GONE),
-  };
-  const armReadTimer = () => {
-    if (reason === undefined) waiting.deadline = performance.now() + upstream.readTimeout;
-  };
+  // Afterwards a client that leaves cancels the streamed body, which ends the upstream call.
+  const upstreamTry = new UpstreamTry(clientSignal, upstream.readTimeout);
 
   const init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown } = {
     method: call.method,
     headers: call.headers,
     redirect: "manual",
     decompress: false,
-    signal: controller.signal,
+    signal: upstreamTry.controller.signal,
   };
   if (upstream.tls !== undefined) init.tls = upstream.tls;
   if (call.bufferedBody !== undefined) {
     if (call.bufferedBody.length > 0) init.body = call.bufferedBody;
-    armReadTimer();
+    upstreamTry.armReadTimer();
   } else if (call.hasBody && request.body !== null) {
     init.duplex = "half";
     if (call.streamLimit !== null)
@@ -185,28 +201,28 @@ export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
         request.body,
         call.streamLimit,
         upstream.writeTimeout,
-        abort,
-        armReadTimer,
+        (why) => upstreamTry.abort(why),
+        () => upstreamTry.armReadTimer(),
         call.tx ?? null,
       );
     else {
       // A body of known length is piped natively (backpressure holds end to end), which gives no signal when
       // the upload ends: the wait for headers is bounded by write and read timeouts together.
       init.body = request.body;
-      waiting.deadline = performance.now() + upstream.writeTimeout + upstream.readTimeout;
+      upstreamTry.deadline = performance.now() + upstream.writeTimeout + upstream.readTimeout;
     }
-  } else armReadTimer();
-  WAITING.add(waiting);
+  } else upstreamTry.armReadTimer();
+  WAITING.add(upstreamTry);
 
   const startedAt = call.tx?.tries ? performance.now() : 0;
   try {
     const response = await fetch(call.url, init);
-    WAITING.delete(waiting);
+    WAITING.delete(upstreamTry);
     if (call.tx?.tries) record(call.tx.tries, call.peer ?? upstream, startedAt, null);
     return { ok: true, response };
   } catch (error) {
-    WAITING.delete(waiting);
-    const failure = classify(error, reason);
+    WAITING.delete(upstreamTry);
+    const failure = classify(error, upstreamTry.reason);
     if (call.tx?.tries) record(call.tx.tries, call.peer ?? upstream, startedAt, FAILURE_STATUS[failure]);
     return { ok: false, failure, cause: describe(failure, error, call) };
   }
