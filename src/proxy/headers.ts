@@ -74,26 +74,22 @@ export function stripResponseHopByHop(headers: Headers): void {
   for (const name of RESPONSE_HOP_BY_HOP) headers.delete(name);
 }
 
-/** What the upstream is told about the original request (Kong's X-Forwarded-* and friends). */
+/** What the upstream is told about the original request (the pipeline's per-request state has these fields). */
 export type ForwardedFacts = {
   /** The address of the connection's peer. */
-  peerIp: string;
+  readonly peerIp: string;
   /** The client's address: the peer's, or the one a trusted proxy reported. */
-  clientIp: string;
+  readonly clientIp: string;
   /** The peer is a trusted proxy: the X-Forwarded-* it sent are kept. */
-  trusted: boolean;
-  scheme: string;
+  readonly trusted: boolean;
+  readonly scheme: string;
   /** Request host without port, lower-cased. */
-  host: string;
+  readonly host: string;
   /** The listener port. */
-  port: string;
+  readonly port: string;
   /** The request path as the client sent it, without query. */
-  path: string;
-  /** The stripped prefix; "" when nothing (or only `/`) was stripped. */
-  prefix: string;
-  requestId: string;
-  /** `1.1 portico/<version>`. */
-  via: string;
+  readonly rawPath: string;
+  readonly requestId: string;
 };
 
 /**
@@ -101,8 +97,16 @@ export type ForwardedFacts = {
  * peer's address is added to a list the client sent). The other X-Forwarded-* are replaced, unless the peer
  * is a trusted proxy, whose values are kept and only missing ones filled in.
  * @param hostHeader the Host to send, or null to keep the client's (preserve_host)
+ * @param prefix the stripped prefix; "" when nothing (or only `/`) was stripped
+ * @param via `1.1 portico/<version>`
  */
-export function setForwardedHeaders(headers: Headers, hostHeader: string | null, f: ForwardedFacts): void {
+export function setForwardedHeaders(
+  headers: Headers,
+  hostHeader: string | null,
+  f: ForwardedFacts,
+  prefix: string,
+  via: string,
+): void {
   stripRequestHopByHop(headers);
   if (hostHeader !== null) headers.set("host", hostHeader);
   const xff = headers.get("x-forwarded-for");
@@ -112,18 +116,18 @@ export function setForwardedHeaders(headers: Headers, hostHeader: string | null,
     setIfMissing(headers, "x-forwarded-proto", f.scheme);
     setIfMissing(headers, "x-forwarded-host", f.host);
     setIfMissing(headers, "x-forwarded-port", f.port);
-    setIfMissing(headers, "x-forwarded-path", f.path);
-    if (f.prefix !== "") setIfMissing(headers, "x-forwarded-prefix", f.prefix);
+    setIfMissing(headers, "x-forwarded-path", f.rawPath);
+    if (prefix !== "") setIfMissing(headers, "x-forwarded-prefix", prefix);
   } else {
     headers.set("x-forwarded-proto", f.scheme);
     headers.set("x-forwarded-host", f.host);
     headers.set("x-forwarded-port", f.port);
-    headers.set("x-forwarded-path", f.path);
-    if (f.prefix !== "") headers.set("x-forwarded-prefix", f.prefix);
+    headers.set("x-forwarded-path", f.rawPath);
+    if (prefix !== "") headers.set("x-forwarded-prefix", prefix);
     else headers.delete("x-forwarded-prefix");
   }
-  const via = headers.get("via");
-  headers.set("via", via === null ? f.via : `${via}, ${f.via}`);
+  const upstreamVia = headers.get("via");
+  headers.set("via", upstreamVia === null ? via : `${upstreamVia}, ${via}`);
   headers.set("x-portico-request-id", f.requestId);
 }
 
