@@ -426,7 +426,7 @@ function forwardMatched(
   plugins: PluginRun | null,
   tx: Transaction | null,
 ): Response | Promise<Response> {
-  const { request, server, env, route, upstream, host, requestId, start } = state;
+  const { request, server, env, route, upstream, requestId, start } = state;
   const headers = request.headers;
   const pctx = plugins?.ctx;
   const upstreamPath =
