@@ -5,11 +5,11 @@
 // distance from here to Portico is what those cost.
 //
 //   bun bench/floor-headers.ts <port> <upstream origin>
+//
+// bench/js-cost.ts imports `floorHeadersHandler` to compare its JavaScript with Portico's in-process.
 import process from "node:process";
+import type { Server } from "bun";
 
-const [port, upstream] = process.argv.slice(2);
-if (!port || !upstream) throw new Error("usage: floor-headers.ts <port> <upstream origin>");
-const upstreamHost = new URL(upstream).host;
 const VIA = "1.1 floor";
 const HOP_BY_HOP = ["keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];
 const REQUEST_ONLY = ["proxy-authorization", "proxy"];
@@ -29,11 +29,10 @@ function appendTo(headers: Headers, name: string, value: string): void {
   headers.set(name, current === null ? value : `${current}, ${value}`);
 }
 
-Bun.serve({
-  hostname: "127.0.0.1",
-  port: Number(port),
-  idleTimeout: 0,
-  async fetch(request, server) {
+/** The floor's request handler for one upstream, on a listener of port `port`. */
+export function floorHeadersHandler(port: string, upstream: string) {
+  const upstreamHost = new URL(upstream).host;
+  return async function handle(request: Request, server: Pick<Server<unknown>, "requestIP">) {
     const url = request.url;
     const pathStart = url.indexOf("/", url.indexOf("//") + 2);
     const queryStart = url.indexOf("?", pathStart);
@@ -61,5 +60,16 @@ Bun.serve({
     dropHopByHop(response.headers, ["proxy-authenticate"]);
     appendTo(response.headers, "via", VIA);
     return response;
-  },
-});
+  };
+}
+
+if (import.meta.main) {
+  const [port, upstream] = process.argv.slice(2);
+  if (!port || !upstream) throw new Error("usage: floor-headers.ts <port> <upstream origin>");
+  Bun.serve({
+    hostname: "127.0.0.1",
+    port: Number(port),
+    idleTimeout: 0,
+    fetch: floorHeadersHandler(port, upstream),
+  });
+}

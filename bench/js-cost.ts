@@ -1,0 +1,128 @@
+// The proxy's own JavaScript per request, in-process: what Portico's request handler costs beside the
+// floor-headers handler (bench/floor-headers.ts) when `fetch` answers at once with a canned response, so
+// neither the kernel nor Bun's HTTP client is in the figure. The end-to-end run (bench/run.ts) moves ±25 %
+// between rounds on a shared 2-core machine; this one measures CPU time of one thread (process.cpuUsage),
+// which the machine's other load disturbs far less, so a change of a few hundred nanoseconds shows.
+// What it cannot show: cache misses the real server pays between native and JavaScript code, which make the
+// same JavaScript cost roughly two to three times as much end to end (compare Portico ÷ floor in both).
+//
+//   bun bench/js-cost.ts [--rounds 7] [--requests 100000]
+//
+// Not a test: nothing here asserts. `fetch` is replaced in this process only, for the measurement.
+import { parseArgs } from "node:util";
+import { buildSnapshot, createProxy } from "../src/proxy/index.ts";
+import { routeSchema } from "../src/schemas/routes.ts";
+import { serviceSchema } from "../src/schemas/services.ts";
+import { floorHeadersHandler } from "./floor-headers.ts";
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "7" },
+    requests: { type: "string", default: "100000" },
+  },
+});
+const ROUNDS = Number(flags.rounds);
+const REQUESTS = Number(flags.requests);
+const UPSTREAM = "http://127.0.0.1:18080";
+
+const service = {
+  ...serviceSchema.parse({ url: UPSTREAM, name: "bench" }),
+  id: "00000000-0000-4000-8000-000000000001",
+  created_at: 1,
+  updated_at: 1,
+};
+const route = {
+  ...routeSchema.parse({ paths: ["/bench"], strip_path: true }),
+  id: "00000000-0000-4000-8000-000000000002",
+  created_at: 1,
+  updated_at: 1,
+  service: { id: service.id },
+};
+const proxy = createProxy({ bodyLimit: 128 * 1024 * 1024, version: "bench" });
+proxy.swap(
+  buildSnapshot({ version: 1, services: [service], routes: [route] } as Parameters<typeof buildSnapshot>[0]),
+);
+
+// What Bun.serve hands a handler, as far as these handlers use it.
+const server = {
+  port: 8000,
+  requestIP: () => ({ address: "127.0.0.1", port: 40000, family: "IPv4" as const }),
+} as unknown as Parameters<typeof proxy.fetch>[1];
+
+const BODY = "a".repeat(100);
+// The headers nginx answers a static 100-byte file with.
+const cannedFetch = async () =>
+  new Response(BODY, {
+    headers: {
+      "content-type": "text/plain",
+      "content-length": "100",
+      server: "nginx/1.22.1",
+      date: "Mon, 30 Nov 2026 06:26:53 GMT",
+      "last-modified": "Mon, 30 Nov 2026 06:26:44 GMT",
+      etag: '"6b0d1724-64"',
+      "accept-ranges": "bytes",
+    },
+  });
+globalThis.fetch = cannedFetch as unknown as typeof fetch;
+
+// wrk's request.
+const request = (path: string) =>
+  new Request(`http://127.0.0.1:8000${path}`, { headers: { host: "127.0.0.1:8000" } });
+
+const floor = floorHeadersHandler("8000", UPSTREAM);
+const targets: Record<string, () => Response | Promise<Response> | undefined> = {
+  // Building the Request is the harness's cost (Bun.serve makes its own natively): measured and taken off.
+  "request + canned fetch": () => {
+    request("/a100").headers;
+    return cannedFetch();
+  },
+  "floor + header work": () => floor(request("/a100"), server),
+  Portico: () => proxy.fetch(request("/bench/a100"), server),
+};
+
+async function measure(run: () => Response | Promise<Response> | undefined): Promise<number> {
+  const before = process.cpuUsage();
+  for (let i = 0; i < REQUESTS; i++) {
+    const response = await run();
+    if (response?.status !== 200) throw new Error(`answered ${response?.status}`);
+  }
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / REQUESTS;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+const names = Object.keys(targets);
+for (const name of names) await measure(targets[name]!); // JIT warm-up
+const samples = new Map<string, number[]>(names.map((name) => [name, []]));
+for (let round = 0; round < ROUNDS; round++)
+  for (let i = 0; i < names.length; i++) {
+    const name = names[(round + i) % names.length]!;
+    samples.get(name)!.push(await measure(targets[name]!));
+  }
+
+const base = median(samples.get("request + canned fetch")!);
+const floorUs = median(samples.get("floor + header work")!) - base;
+console.log(
+  `| target | CPU µs per request (median of ${ROUNDS}) | less request + canned fetch | ÷ floor + header work |`,
+);
+console.log("|---|---|---|---|");
+for (const name of names) {
+  const us = median(samples.get(name)!);
+  const own = us - base;
+  const ratio = name === "request + canned fetch" ? "–" : (own / floorUs).toFixed(2);
+  console.log(`| ${name} | ${us.toFixed(2)} | ${own.toFixed(2)} | ${ratio} |`);
+}
+const load = (await Bun.file("/proc/loadavg").text()).split(" ")[0];
+console.log(
+  `\nper round: ${names
+    .map(
+      (n) =>
+        `${n} ${samples
+          .get(n)!
+          .map((v) => v.toFixed(2))
+          .join(" ")}`,
+    )
+    .join("; ")}`,
+);
+console.log(`load average ${load}, ${REQUESTS} requests per target and round`);
