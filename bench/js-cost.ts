@@ -7,6 +7,7 @@
 // same JavaScript cost roughly two to three times as much end to end (compare Portico ÷ floor in both).
 //
 //   bun bench/js-cost.ts [--rounds 7] [--requests 100000]
+//   TARGETS=Portico bun --cpu-prof bench/js-cost.ts   (one target only, e.g. to profile it)
 //
 // Not a test: nothing here asserts. `fetch` is replaced in this process only, for the measurement.
 import { parseArgs } from "node:util";
@@ -92,7 +93,7 @@ async function measure(run: () => Response | Promise<Response> | undefined): Pro
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-const names = Object.keys(targets);
+const names = process.env.TARGETS ? process.env.TARGETS.split(",") : Object.keys(targets);
 for (const name of names) await measure(targets[name]!); // JIT warm-up
 const samples = new Map<string, number[]>(names.map((name) => [name, []]));
 for (let round = 0; round < ROUNDS; round++)
@@ -101,8 +102,10 @@ for (let round = 0; round < ROUNDS; round++)
     samples.get(name)!.push(await measure(targets[name]!));
   }
 
-const base = median(samples.get("request + canned fetch")!);
-const floorUs = median(samples.get("floor + header work")!) - base;
+const base = samples.has("request + canned fetch") ? median(samples.get("request + canned fetch")!) : 0;
+const floorUs = samples.has("floor + header work")
+  ? median(samples.get("floor + header work")!) - base
+  : Number.NaN;
 console.log(
   `| target | CPU µs per request (median of ${ROUNDS}) | less request + canned fetch | ÷ floor + header work |`,
 );
