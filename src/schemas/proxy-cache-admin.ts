@@ -12,7 +12,7 @@ export type CacheCommand =
 
 /**
  * A cached response as Kong's admin API renders it (the object its strategies store): the headers as the
- * client got them on the miss (repeated ones as a list), the body as text, when it was stored and its TTL.
+ * client got them on the miss (names capitalised, `X-Cache-Key`; repeated ones as a list), the body as text, when it was stored and its TTL.
  */
 export type CacheEntryView = {
   status: number;

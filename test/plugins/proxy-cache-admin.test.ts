@@ -91,10 +91,10 @@ for (const workers of [1, 2]) {
         expect(entry).toEqual({
           status: 200,
           headers: expect.objectContaining({
-            "content-type": "application/json",
-            "x-upstream": "yes",
-            "x-cache-key": first.key,
-            "x-cache-status": "Miss",
+            "Content-Type": "application/json",
+            "X-Upstream": "yes",
+            "X-Cache-Key": first.key,
+            "X-Cache-Status": "Miss",
           }),
           body: JSON.stringify({ n: first.n }),
           body_len: JSON.stringify({ n: first.n }).length,

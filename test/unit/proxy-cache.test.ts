@@ -133,7 +133,7 @@ describe("admin commands on this thread's dictionaries", () => {
   });
   const later = Date.now() + 60_000;
 
-  test("fetch renders Kong's stored object: repeated headers as a list, body as text and its byte length", () => {
+  test("fetch renders Kong's stored object: names capitalised, repeated headers as a list, body as text", () => {
     const dict = dictionary("unit-fetch");
     dict.store(
       "k",
@@ -151,7 +151,7 @@ describe("admin commands on this thread's dictionaries", () => {
       found: true,
       entry: {
         status: 200,
-        headers: { "set-cookie": ["a=1", "b=2"], "x-one": "1" },
+        headers: { "Set-Cookie": ["a=1", "b=2"], "X-One": "1" },
         body: "héllo",
         body_len: 6,
         timestamp: 1_700_000_000,

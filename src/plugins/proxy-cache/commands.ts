@@ -30,10 +30,18 @@ export function answerCacheCommand(command: CacheCommand): CacheReply {
   }
 }
 
+/**
+ * A header name as Kong's stored object spells it. Kong keeps the names as sent (`X-Cache-Key`,
+ * nginx's `Content-Type`); Bun hands them over in lower case, so each word is capitalised again.
+ */
+const spelled = (name: string) =>
+  name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+
 /** Kong's stored object: headers by name (a repeated one as a list), the body as text. */
 function entryView(entry: CachedResponse): CacheEntryView {
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of entry.headers) {
+  for (const [lower, value] of entry.headers) {
+    const name = spelled(lower);
     const seen = headers[name];
     if (seen === undefined) headers[name] = value;
     else if (Array.isArray(seen)) seen.push(value);
