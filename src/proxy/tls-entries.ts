@@ -1,10 +1,12 @@
 // Which certificate a TLS handshake gets: Bun's `tls` list, built from the certificates and SNIs of a
 // snapshot. Bun (uWS) picks the entry whose serverName matches the client's SNI — exact names before
-// `*.` wildcards, as Kong — and the first entry, which has no serverName, when none matches.
+// `*.` wildcards, as Kong — and the first entry, which has no serverName, when none matches. A certificate
+// with Kong's alternate pair (cert_alt/key_alt, the other key type) gives its entry both pairs: BoringSSL
+// then presents the ECDSA or the RSA one, whichever the client's signature algorithms accept.
 import type { SnapshotEntities } from "./snapshot.ts";
 
-/** One entry of Bun.serve's `tls` list. */
-export type TlsEntry = { cert: string; key: string; serverName?: string };
+/** One entry of Bun.serve's `tls` list: one pair, or a pair and its alternate (same order in both). */
+export type TlsEntry = { cert: string | string[]; key: string | string[]; serverName?: string };
 
 export type CertificatePair = { cert: string; key: string };
 
@@ -25,9 +27,15 @@ export function tlsEntries(
   for (const sni of snis) {
     const certificate = certificates.get(sni.certificate.id);
     if (!certificate) continue;
-    named.push({ serverName: sni.name, cert: certificate.cert, key: certificate.key });
+    const { cert, key, cert_alt: certAlt, key_alt: keyAlt } = certificate;
+    named.push(
+      certAlt !== null && keyAlt !== null
+        ? { serverName: sni.name, cert: [cert, certAlt], key: [key, keyAlt] }
+        : { serverName: sni.name, cert, key },
+    );
     // The content, not updated_at: two writes within one second must still swap.
-    signature.push(`${sni.name}=${Bun.hash(certificate.cert + certificate.key)}`);
+    const content = `${cert}${key}${certAlt ?? ""}${keyAlt ?? ""}`;
+    signature.push(`${sni.name}=${Bun.hash(content)}`);
   }
   return { entries: [{ ...defaultCertificate }, ...named], signature: signature.join(",") };
 }

@@ -82,6 +82,32 @@ describe("certificate selection", () => {
     expect(await presentedFingerprint(port, "right.test")).toBe(fingerprintOf(right.cert));
   });
 
+  test("a certificate with an alternate pair serves ECDSA or RSA, as the client accepts", async () => {
+    const rsa = await ca.leaf(["dual.test"]);
+    const ecdsa = await ca.leaf(["dual.test"], { type: "ec" });
+    const certificate = await admin(tg, "POST", "/certificates", {
+      cert: rsa.cert,
+      key: rsa.key,
+      cert_alt: ecdsa.cert,
+      key_alt: ecdsa.key,
+    });
+    await admin(tg, "POST", `/certificates/${certificate.id}/snis`, { name: "dual.test" });
+    await tg.gateway.synced();
+    const ecdsaOnly = ["-sigalgs", "ECDSA+SHA256"];
+    const rsaOnly = ["-sigalgs", "RSA-PSS+SHA256:RSA+SHA256"];
+    expect(await presentedFingerprint(port, "dual.test", ecdsaOnly)).toBe(fingerprintOf(ecdsa.cert));
+    expect(await presentedFingerprint(port, "dual.test", rsaOnly)).toBe(fingerprintOf(rsa.cert));
+    // TLS 1.2 picks by cipher suite the same way.
+    const ecdsaSuite = ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"];
+    expect(await presentedFingerprint(port, "dual.test", ecdsaSuite)).toBe(fingerprintOf(ecdsa.cert));
+    expect((await httpsGet("dual.test", "/any/x")).status).toBe(200);
+    // Dropping the alternate pair leaves the RSA one for every client.
+    await admin(tg, "PATCH", `/certificates/${certificate.id}`, { cert_alt: null, key_alt: null });
+    await tg.gateway.synced();
+    expect(await presentedFingerprint(port, "dual.test", ecdsaOnly)).toBe("none");
+    expect(await presentedFingerprint(port, "dual.test")).toBe(fingerprintOf(rsa.cert));
+  });
+
   test("an unknown name gets the default certificate", async () => {
     expect(await presentedFingerprint(port, "nobody.test")).toBe(fingerprintOf(fallback.cert));
   });

@@ -150,10 +150,17 @@ export async function presentedSubject(port: number, serverName: string): Promis
   return match ? match[1]!.trim() : `no certificate: ${out.slice(0, 200)}`;
 }
 
-/** The SHA-256 fingerprint of the certificate a TLS server presents for `serverName`. */
-export async function presentedFingerprint(port: number, serverName: string): Promise<string> {
+/**
+ * The SHA-256 fingerprint of the certificate a TLS server presents for `serverName`; `options` are more
+ * s_client flags (`-sigalgs ECDSA+SHA256` to accept only an ECDSA certificate).
+ */
+export async function presentedFingerprint(
+  port: number,
+  serverName: string,
+  options: string[] = [],
+): Promise<string> {
   const client = Bun.spawn(
-    ["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", serverName],
+    ["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", serverName, ...options],
     { stdin: "ignore", stdout: "pipe", stderr: "ignore" },
   );
   const out = await new Response(client.stdout).text();
