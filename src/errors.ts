@@ -22,6 +22,7 @@ export const KONG_ERRORS = {
   INVALID_OPTIONS: { code: 11, name: "invalid options", status: 400 },
   OPERATION_UNSUPPORTED: { code: 12, name: "operation unsupported", status: 405 },
   FOREIGN_KEYS_UNRESOLVED: { code: 13, name: "foreign keys unresolved", status: 400 },
+  REFERENCED_BY_OTHERS: { code: 19, name: "referenced by others", status: 400 },
   /** Kong answers a database failure with a masked 500; a node that keeps proxying says 503 and why. */
   DATABASE_UNAVAILABLE: { code: 8, name: "database error", status: 503 },
 } as const satisfies Record<string, KongErrorKind>;

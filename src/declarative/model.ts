@@ -34,6 +34,8 @@ export const ENTITY_ORDER: readonly EntityName[] = (() => {
     if (order.includes(name) || path.has(name)) return;
     path.add(name);
     for (const fk of definition(name).foreignKeys) if (fk.entity !== name) visit(fk.entity, path);
+    // A certificate a service names must exist before the service is written.
+    for (const ref of definition(name).references ?? []) visit(ref.entity, path);
     order.push(name);
   };
   for (const name of ENTITY_NAMES) visit(name, new Set());

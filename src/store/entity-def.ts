@@ -19,6 +19,23 @@ export type ForeignKey = {
   onDelete: "restrict" | "cascade";
 };
 
+/**
+ * A reference kept in a JSON field rather than a foreign-key column (a service's `client_certificate`
+ * `{id}` and its `ca_certificates` id list, an upstream's `client_certificate`): the store checks that what
+ * it names exists on every write, and what deleting the named entity does while it is named.
+ */
+export type FieldReference = {
+  field: string;
+  entity: EntityName;
+  /** `{id}` (Kong's foreign field) or an array of ids (Kong's `ca_certificates`). */
+  shape: "record" | "ids";
+  /**
+   * Deleting the named entity is refused: Kong's foreign-key restriction (code 4), or, for CA certificates,
+   * the ca_certificates DAO's own check (code 19, "referenced by others").
+   */
+  onDelete: "restrict" | "referenced-by-others";
+};
+
 /** A field whose schema depends on another field's value (Kong's subschemas: a plugin's config by name). */
 export type Subschema = {
   key: string;
@@ -37,6 +54,8 @@ export type EntityDefinition<N extends EntityName = EntityName> = {
   /** Kong's endpoint key: the field that can stand for the id in URLs (null: by id only). */
   endpointKey: { field: string; validate: ((value: string) => string | null) | null } | null;
   foreignKeys: readonly ForeignKey[];
+  /** References held in JSON fields, checked by the store like foreign keys. */
+  references?: readonly FieldReference[];
   /** Groups of fields that must be unique together (foreign fields compare by id; null is a value). */
   uniques: readonly (readonly string[])[];
   /**

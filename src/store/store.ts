@@ -20,7 +20,7 @@ import type {
   VerifiedOperation,
 } from "./contract.ts";
 import type { Dialect, Filter, TableAccess, WriteAccess } from "./dialect.ts";
-import { definitionOf, referencesTo } from "./entities/index.ts";
+import { definitionOf, fieldReferencesTo, referencesTo } from "./entities/index.ts";
 import {
   decodeOffset,
   describeKey,
@@ -510,6 +510,7 @@ class Rules {
     const references = referencesTo(def.name);
     for (const ref of references.filter((r) => r.onDelete === "restrict"))
       if ((await this.#db.count(ref.child, { [ref.column]: id })) > 0) throw referencedBy(def, ref.child);
+    await this.#checkFieldReferences(def, id);
     const events: ChangeEvent[] = [];
     for (const ref of references.filter((r) => r.onDelete === "cascade")) {
       const children = await this.#db.list(ref.child, { filter: { [ref.column]: id } });
@@ -528,7 +529,36 @@ class Rules {
     if (!result.success) throw fromZod(result.error);
     const parsed = result.data as Row;
     for (const fk of def.foreignKeys) parsed[fk.field] = await this.#resolveForeign(fk, parsed[fk.field]);
+    for (const ref of def.references ?? []) {
+      const value = parsed[ref.field];
+      if (value === null || value === undefined) continue;
+      if (ref.shape === "record") parsed[ref.field] = await this.#resolveForeign(ref, value);
+      else for (const given of value as string[]) await this.#resolveForeign(ref, { id: given });
+    }
     return parsed;
+  }
+
+  /**
+   * Refuses to delete an entity that a JSON-field reference still names. These fields have no column to
+   * filter on, so the referring rows are read and looked through (certificates are deleted rarely).
+   */
+  async #checkFieldReferences(def: EntityDefinition, id: string): Promise<void> {
+    for (const ref of fieldReferencesTo(def.name)) {
+      const rows = await this.#db.list(ref.child, {});
+      const naming = rows.find((row) => {
+        const value = row[ref.field];
+        return ref.shape === "record"
+          ? (value as { id?: string } | null)?.id === id
+          : Array.isArray(value) && value.includes(id);
+      });
+      if (naming === undefined) continue;
+      if (ref.onDelete === "restrict") throw referencedBy(def, ref.child);
+      // Kong's ca_certificates DAO: "ca certificate <id> is still referenced by services (id = <id>)".
+      throw new GatewayError(
+        "REFERENCED_BY_OTHERS",
+        `ca certificate ${id} is still referenced by ${ref.child} (id = ${naming.id as string})`,
+      );
+    }
   }
 
   /** `{id}` must exist (code 4); `{name}` / `{username}` becomes `{id}` (code 13 when nothing has it). */

@@ -1,6 +1,6 @@
 // Black-box: Kong's certificates, snis and ca_certificates through the admin API — PEM validation, key
 // matching, alternative certificates, SNI names and uniqueness, nesting, cascades, CA checks and digests,
-// with Kong's error bodies; private keys never appear in an error. GraphQL serves a key only when asked.
+// services' and upstreams' references to certificates and CA certificates, with Kong's error bodies; private keys never appear in an error. GraphQL serves a key only when asked.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import { type Pem, TestCa } from "../support/certs.ts";
@@ -203,6 +203,118 @@ describe("ca_certificates", () => {
     expect((await call("POST", "/ca_certificates", { cert: ca.ca.cert + a.cert })).body.fields).toEqual({
       "@entity": ["please submit only one certificate at a time"],
     });
+  });
+});
+
+describe("references from services and upstreams", () => {
+  const MISSING = "00000000-0000-4000-8000-00000000000c";
+  let certificate: string;
+  let caId: string;
+
+  beforeAll(async () => {
+    certificate = (await call("POST", "/certificates", { cert: b.cert, key: b.key })).body.id;
+    const otherCa = await TestCa.create("Referenced CA");
+    caId = (await call("POST", "/ca_certificates", { cert: otherCa.ca.cert })).body.id;
+  });
+
+  test("a client_certificate that does not exist: Kong's foreign key violation, nothing stored", async () => {
+    const res = await call("POST", "/services", {
+      name: "no-client-cert",
+      url: "https://upstream.test",
+      client_certificate: { id: MISSING },
+    });
+    expect(res).toEqual({
+      status: 400,
+      body: {
+        code: 4,
+        name: "foreign key violation",
+        message: `the foreign key '{id="${MISSING}"}' does not reference an existing 'certificates' entity.`,
+        fields: { client_certificate: { id: MISSING } },
+      },
+    });
+    expect((await call("GET", "/services/no-client-cert")).status).toBe(404);
+    const upstream = await call("POST", "/upstreams", {
+      name: "u.test",
+      client_certificate: { id: MISSING },
+    });
+    expect(upstream.status).toBe(400);
+    expect(upstream.body.fields).toEqual({ client_certificate: { id: MISSING } });
+  });
+
+  test("a ca_certificates id that does not exist is refused the same way, by PATCH too", async () => {
+    const res = await call("POST", "/services", {
+      name: "no-ca",
+      url: "https://upstream.test",
+      ca_certificates: [caId, MISSING],
+    });
+    expect(res).toEqual({
+      status: 400,
+      body: {
+        code: 4,
+        name: "foreign key violation",
+        message: `the foreign key '{id="${MISSING}"}' does not reference an existing 'ca_certificates' entity.`,
+        fields: { ca_certificates: { id: MISSING } },
+      },
+    });
+    expect((await call("POST", "/services", { name: "with-ca", url: "https://upstream.test" })).status).toBe(
+      201,
+    );
+    const patched = await call("PATCH", "/services/with-ca", { ca_certificates: [MISSING] });
+    expect(patched.status).toBe(400);
+    expect(patched.body.code).toBe(4);
+    expect((await call("GET", "/services/with-ca")).body.ca_certificates).toBeNull();
+  });
+
+  test("a certificate a service or an upstream names cannot be deleted (Kong's restriction)", async () => {
+    const service = await call("POST", "/services", {
+      name: "mtls",
+      url: "https://upstream.test",
+      client_certificate: { id: certificate },
+    });
+    expect(service.status).toBe(201);
+    await call("POST", `/certificates/${certificate}/snis`, { name: "kept.test" });
+    expect(await call("DELETE", `/certificates/${certificate}`)).toEqual({
+      status: 400,
+      body: {
+        code: 4,
+        name: "foreign key violation",
+        message: "an existing 'services' entity references this 'certificates' entity",
+        fields: { "@referenced_by": "services" },
+      },
+    });
+    // Refused before anything cascaded: the SNI is still there.
+    expect((await call("GET", "/snis/kept.test")).status).toBe(200);
+    expect((await call("DELETE", "/services/mtls")).status).toBe(204);
+    const upstream = await call("POST", "/upstreams", {
+      name: "mtls.test",
+      client_certificate: { id: certificate },
+    });
+    expect(upstream.status).toBe(201);
+    const refused = await call("DELETE", `/certificates/${certificate}`);
+    expect(refused.body.message).toBe("an existing 'upstreams' entity references this 'certificates' entity");
+    expect((await call("DELETE", "/upstreams/mtls.test")).status).toBe(204);
+    expect((await call("DELETE", `/certificates/${certificate}`)).status).toBe(204);
+    expect((await call("GET", "/snis/kept.test")).status).toBe(404);
+  });
+
+  test("a CA certificate a service trusts cannot be deleted (Kong's code 19)", async () => {
+    const service = await call("POST", "/services", {
+      name: "trusting",
+      url: "https://upstream.test",
+      tls_verify: true,
+      ca_certificates: [caId],
+    });
+    expect(service.status).toBe(201);
+    expect(await call("DELETE", `/ca_certificates/${caId}`)).toEqual({
+      status: 400,
+      body: {
+        code: 19,
+        name: "referenced by others",
+        message: `ca certificate ${caId} is still referenced by services (id = ${service.body.id})`,
+      },
+    });
+    expect((await call("PATCH", "/services/trusting", { ca_certificates: null })).status).toBe(200);
+    expect((await call("DELETE", `/ca_certificates/${caId}`)).status).toBe(204);
   });
 });
 

@@ -125,16 +125,4 @@ describe("mutual TLS", () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { path: string }).path).toBe("/x");
   });
-
-  test("a client_certificate that does not exist is reported as the service's fault", async () => {
-    await serviceRoute("dangling", {
-      url: `https://127.0.0.1:${mutual.port}`,
-      client_certificate: { id: "00000000-0000-4000-8000-000000000001" },
-    });
-    const status = await admin(tg, "GET", "/status");
-    const faults = JSON.stringify(status);
-    expect(faults).toContain(
-      "client_certificate: no certificate with id 00000000-0000-4000-8000-000000000001",
-    );
-  });
 });

@@ -1,6 +1,6 @@
 // Every entity's definition, by Kong's DAO name. Adding an entity: its zod schema (schemas/), its entry in
 // schemas/entities.ts, a definition here, a table per dialect and their migrations (docs/adding-an-entity.md).
-import type { EntityDefinition, EntityName, ForeignKey } from "../entity-def.ts";
+import type { EntityDefinition, EntityName, FieldReference, ForeignKey } from "../entity-def.ts";
 import { caCertificates, certificates, snis } from "./certificates.ts";
 import { consumers } from "./consumers.ts";
 import { acls, basicauthCredentials, jwtSecrets, keyauthCredentials } from "./credentials.ts";
@@ -45,4 +45,19 @@ for (const child of ENTITY_NAMES)
 /** The foreign keys pointing at `parent` (restricting or cascading its deletion). */
 export function referencesTo(parent: EntityName): readonly Reference[] {
   return REFERENCES.get(parent) ?? [];
+}
+
+/** The JSON-field references naming `entity` (a certificate named by services' client_certificate). */
+export type FieldReferenceTo = FieldReference & { child: EntityName };
+
+const FIELD_REFERENCES = new Map<EntityName, FieldReferenceTo[]>();
+for (const child of ENTITY_NAMES)
+  for (const ref of ENTITIES[child].references ?? []) {
+    const list = FIELD_REFERENCES.get(ref.entity) ?? [];
+    list.push({ ...ref, child });
+    FIELD_REFERENCES.set(ref.entity, list);
+  }
+
+export function fieldReferencesTo(entity: EntityName): readonly FieldReferenceTo[] {
+  return FIELD_REFERENCES.get(entity) ?? [];
 }

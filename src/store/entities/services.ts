@@ -9,6 +9,10 @@ export const services: EntityDefinition<"services"> = {
   writeOnly: ["url"],
   endpointKey: { field: "name", validate: validateName },
   foreignKeys: [],
+  references: [
+    { field: "client_certificate", entity: "certificates", shape: "record", onDelete: "restrict" },
+    { field: "ca_certificates", entity: "ca_certificates", shape: "ids", onDelete: "referenced-by-others" },
+  ],
   uniques: [["name"]],
   timestamps: { unit: "seconds", updatedAt: true },
   admin: { path: "services", topLevel: true },

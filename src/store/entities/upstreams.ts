@@ -17,6 +17,9 @@ export const upstreams: EntityDefinition<"upstreams"> = {
   shape: upstreamFields,
   endpointKey: { field: "name", validate: validateUpstreamName },
   foreignKeys: [],
+  references: [
+    { field: "client_certificate", entity: "certificates", shape: "record", onDelete: "restrict" },
+  ],
   uniques: [["name"]],
   timestamps: { unit: "seconds", updatedAt: true },
   // PATCH {"healthchecks":{"passive":{…}}} keeps the other settings, as Kong's merge does.
