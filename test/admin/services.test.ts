@@ -2,6 +2,7 @@
 // PUT upserts, the `url` shorthand and the odd names a client may send.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestGateway, type TestGateway } from "../harness.ts";
+import { TestCa } from "../support/certs.ts";
 import {
   call,
   createService,
@@ -53,6 +54,14 @@ describe("POST /services and GET", () => {
   });
 
   test("every field can be set", async () => {
+    // The certificate and CA certificate a service names must exist.
+    const ca = await TestCa.create();
+    const leaf = await ca.leaf(["client.test"], { client: true });
+    const certificate = await call(tg, "/certificates", {
+      method: "POST",
+      body: { cert: leaf.cert, key: leaf.key },
+    });
+    const caCertificate = await call(tg, "/ca_certificates", { method: "POST", body: { cert: ca.ca.cert } });
     const fields = {
       name: "full-service",
       retries: 0,
@@ -64,10 +73,10 @@ describe("POST /services and GET", () => {
       write_timeout: 2147483646,
       read_timeout: 1500,
       tags: ["a", "b", "a"],
-      client_certificate: { id: "aaaaaaaa-0000-4000-8000-000000000001" },
+      client_certificate: { id: certificate.body.id as string },
       tls_verify: true,
       tls_verify_depth: 64,
-      ca_certificates: ["aaaaaaaa-0000-4000-8000-000000000002"],
+      ca_certificates: [caCertificate.body.id as string],
       enabled: false,
     };
     const created = await call(tg, "/services", { method: "POST", body: fields });
