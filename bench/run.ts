@@ -15,7 +15,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { log, spawnInto, waitFor } from "./processes.ts";
+import { nginxConf as nginxConfIn, PROXY_LOCATION } from "./nginx.ts";
+import { cpuTicks, log, runToEnd, spawnInto, waitFor } from "./processes.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -49,20 +50,10 @@ const work = mkdtempSync(join(tmpdir(), "portico-bench-"));
 const children: Bun.Subprocess[] = [];
 
 function run(cmd: string[], options: { cwd?: string } = {}): string {
-  const result = Bun.spawnSync(cmd, { cwd: options.cwd ?? ROOT, stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0)
-    throw new Error(`${cmd.join(" ")} failed (${result.exitCode}): ${result.stderr.toString()}`);
-  return result.stdout.toString();
+  return runToEnd(cmd, options.cwd ?? ROOT);
 }
 
 const spawn = (cmd: string[], cwd = work) => spawnInto(children, cmd, cwd);
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // fields[0] is field 3 (state): utime is field 14, stime field 15.
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -72,31 +63,7 @@ function rssMiB(pid: number): number {
 
 // --- upstream and nginx proxy -------------------------------------------------------------------------
 
-function nginxConf(name: string, server: string): string {
-  mkdirSync(join(work, name, "logs"), { recursive: true });
-  const file = join(work, name, "nginx.conf");
-  writeFileSync(
-    file,
-    `daemon off;
-master_process off;
-worker_processes 1;
-error_log ${join(work, name, "logs", "error.log")} warn;
-pid ${join(work, name, "nginx.pid")};
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${join(work, name, "body")};
-  proxy_temp_path ${join(work, name, "proxy")};
-  fastcgi_temp_path ${join(work, name, "fastcgi")};
-  uwsgi_temp_path ${join(work, name, "uwsgi")};
-  scgi_temp_path ${join(work, name, "scgi")};
-  keepalive_requests 1000000;
-  ${server}
-}
-`,
-  );
-  return file;
-}
+const nginxConf = (name: string, server: string) => nginxConfIn(work, name, server);
 
 function startUpstream(): void {
   const root = join(work, "www");
@@ -126,18 +93,7 @@ function startNginxProxy(): Bun.Subprocess {
   server {
     listen 127.0.0.1:${PORTS.nginx};
     client_max_body_size 2m;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $proxy_host;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $host;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_request_buffering off;
-    }
+    ${PROXY_LOCATION}
   }`,
   );
   return spawn(["taskset", "-c", PROXY_CORE, "/usr/sbin/nginx", "-p", join(work, "proxy"), "-c", conf]);

@@ -14,7 +14,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { log, spawnInto, waitFor } from "./processes.ts";
+import { nginxConf as nginxConfIn, PROXY_LOCATION } from "./nginx.ts";
+import { cpuTicks, log, runToEnd, spawnInto, waitFor } from "./processes.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -48,19 +49,7 @@ const work = mkdtempSync(join(tmpdir(), "portico-bench-tls-"));
 const children: Bun.Subprocess[] = [];
 const spawn = (cmd: string[]) => spawnInto(children, cmd, work);
 
-function run(cmd: string[]): string {
-  const result = Bun.spawnSync(cmd, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0)
-    throw new Error(`${cmd.join(" ")} failed (${result.exitCode}): ${result.stderr.toString()}`);
-  return result.stdout.toString();
-}
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // fields[0] is field 3 (state): utime is field 14, stime field 15.
-  return Number(fields[11]) + Number(fields[12]);
-}
+const run = (cmd: string[]) => runToEnd(cmd, ROOT);
 
 // --- certificate, upstream, nginx ----------------------------------------------------------------------
 
@@ -91,29 +80,7 @@ function certificate(): { cert: string; key: string } {
   return { cert, key };
 }
 
-function nginxConf(name: string, server: string): string {
-  mkdirSync(join(work, name, "logs"), { recursive: true });
-  const file = join(work, name, "nginx.conf");
-  const temp = (kind: string) => `${kind}_temp_path ${join(work, name, kind)};`;
-  const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map(temp).join(" ");
-  writeFileSync(
-    file,
-    `daemon off;
-master_process off;
-worker_processes 1;
-error_log ${join(work, name, "logs", "error.log")} warn;
-pid ${join(work, name, "nginx.pid")};
-events { worker_connections 4096; }
-http {
-  access_log off;
-  ${temps}
-  keepalive_requests 1000000;
-  ${server}
-}
-`,
-  );
-  return file;
-}
+const nginxConf = (name: string, server: string) => nginxConfIn(work, name, server);
 
 function startUpstream(): void {
   const root = join(work, "www");
@@ -125,30 +92,17 @@ function startUpstream(): void {
 
 /** nginx as the reverse proxy, on plain HTTP and on TLS 1.3 (one process, one worker). */
 function startNginxProxy(pem: { cert: string; key: string }): Bun.Subprocess {
-  // The same header work Portico does: Host, X-Real-IP, X-Forwarded-*, keep-alive to the upstream.
-  const location = `location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $proxy_host;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $host;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_request_buffering off;
-    }`;
   const conf = nginxConf(
     "proxy",
     `upstream backend { server 127.0.0.1:${PORTS.upstream}; keepalive 64; }
-  server { listen 127.0.0.1:${PORTS.nginxHttp}; ${location} }
+  server { listen 127.0.0.1:${PORTS.nginxHttp}; ${PROXY_LOCATION} }
   server {
     listen 127.0.0.1:${PORTS.nginxHttps} ssl;
     ssl_certificate ${pem.cert};
     ssl_certificate_key ${pem.key};
     ssl_protocols TLSv1.3;
     ssl_conf_command Ciphersuites ${TLS13_SUITE};
-    ${location}
+    ${PROXY_LOCATION}
   }`,
   );
   return spawn(["taskset", "-c", PROXY_CORE, "/usr/sbin/nginx", "-p", join(work, "proxy"), "-c", conf]);
