@@ -1,8 +1,9 @@
 // A service's TLS to its upstream, as Bun's fetch takes it (Kong's tls_verify, ca_certificates and
 // client_certificate). Kong verifies upstream certificates only when told to (tls_verify true); the
 // trusted CAs are the service's ca_certificates, else the system's. tls_verify_depth has no counterpart in
-// Bun's fetch (it is stored and ignored; README). A reference to a missing certificate is a fault of the
-// service, reported like any entity that cannot be built.
+// Bun's fetch: no verify-depth option, and checkServerIdentity sees only the leaf (stored and ignored;
+// README). The store refuses references to missing certificates; one that is missing all the same (a row
+// written before that check) is a fault of the service, reported like any entity that cannot be built.
 import type { CaCertificate, Certificate } from "../schemas/certificates.ts";
 import type { Service } from "../schemas/services.ts";
 
