@@ -150,6 +150,19 @@ export async function desiredState(
             `invalid reference '${fk.field}: ${describeRef(ref)}' (no such entry in '${fk.entity}')`;
         else input[fk.field] = { id };
       }
+      // References in JSON fields (a service's client_certificate and ca_certificates) name entities of the
+      // files (or kept ones) the same way; `client_certificate: <id>` is Kong's short form of `{id: <id>}`.
+      for (const ref of def.references ?? []) {
+        const value = input[ref.field];
+        if (value === undefined || value === null) continue;
+        const given = ref.shape === "record" ? [value] : Array.isArray(value) ? value : [];
+        const missing = given.find((v) => resolveReference(ref, v, desired, current, scopeTags) === null);
+        if (missing !== undefined)
+          unresolved[ref.field] =
+            `invalid reference '${ref.field}: ${describeRef(missing)}' (no such entry in '${ref.entity}')`;
+        else if (ref.shape === "record")
+          input[ref.field] = { id: resolveReference(ref, value, desired, current, scopeTags) };
+      }
       if (Object.keys(unresolved).length > 0) {
         problem(unresolved);
         continue;
@@ -228,7 +241,7 @@ function describeRef(ref: unknown): string {
  * files, then among current entities the files do not own (select tags), which stay as they are.
  */
 function resolveReference(
-  fk: ForeignKey,
+  fk: { entity: EntityName },
   ref: unknown,
   desired: DesiredState,
   current: CurrentState,

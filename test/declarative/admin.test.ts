@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call } from "../admin/helpers.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
+import { TestCa } from "../support/certs.ts";
 
 let tg: TestGateway;
 let upstream: ReturnType<typeof Bun.serve>;
@@ -82,6 +83,50 @@ describe("POST /config", () => {
     expect((await call(tg, "/status")).body.configuration_version).toBe(version);
     // Without check_hash it applies (nothing to change).
     expect((await call(tg, "/config", { method: "POST", body })).status).toBe(201);
+  });
+
+  test("a service may name a certificate and a CA certificate of the same file; a missing one is refused", async () => {
+    const ca = await TestCa.create();
+    const leaf = await ca.leaf(["client.test"], { client: true });
+    const [certId, caId, missing] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    const document = (clientCertificate: unknown, caCertificates: string[]) => ({
+      _format_version: "3.0",
+      certificates: [{ id: certId, cert: leaf.cert, key: leaf.key }],
+      ca_certificates: [{ id: caId, cert: ca.ca.cert }],
+      services: [
+        {
+          name: "mtls",
+          url: "https://mtls.internal",
+          client_certificate: clientCertificate,
+          ca_certificates: caCertificates,
+        },
+      ],
+    });
+    // Kong's short form: the certificate's id alone.
+    const res = await call(tg, "/config", { method: "POST", body: { config: document(certId, [caId]) } });
+    expect(res.status).toBe(201);
+    expect(res.body.services[0]).toMatchObject({
+      client_certificate: { id: certId },
+      ca_certificates: [caId],
+    });
+    const reference = (field: string, entity: string) =>
+      `invalid reference '${field}: ${missing}' (no such entry in '${entity}')`;
+    const refused = await call(tg, "/config", {
+      method: "POST",
+      body: { config: document({ id: missing }, [caId]) },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      code: 14,
+      name: "invalid declarative configuration",
+      message: `declarative config is invalid: services[0] (service mtls): client_certificate: ${reference("client_certificate", "certificates")}`,
+      fields: { services: [{ client_certificate: reference("client_certificate", "certificates") }] },
+    });
+    const noCa = await call(tg, "/config", { method: "POST", body: { config: document(certId, [missing]) } });
+    expect(noCa.body.fields).toEqual({
+      services: [{ ca_certificates: reference("ca_certificates", "ca_certificates") }],
+    });
+    expect((await call(tg, "/services/mtls")).body.client_certificate).toEqual({ id: certId });
   });
 
   test("errors: empty body, unparsable text, invalid entities (nested fields, flattened on request)", async () => {
