@@ -23,6 +23,10 @@ export type ChainEntry = {
 
 export type PluginChain = {
   entries: readonly ChainEntry[];
+  /** The entries with an instance that has an access (response, log) hook: all a request has to look at. */
+  accessEntries: readonly ChainEntry[];
+  responseEntries: readonly ChainEntry[];
+  logEntries: readonly ChainEntry[];
   hasResponse: boolean;
   hasLog: boolean;
   /** A plugin that answers CORS preflights applies (see PluginDescriptor.handlesPreflight). */
@@ -88,24 +92,37 @@ export function chainCompiler(
         byConsumer: e.byConsumer,
       }))
       .sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
-    const instances = list.flatMap((e) => [
-      ...(e.base ? [e.base.instance] : []),
-      ...(e.byConsumer ? [...e.byConsumer.values()].map((r) => r.instance) : []),
-    ]);
     const chain =
       list.length === 0
         ? null
-        : Object.freeze({
-            entries: Object.freeze(list),
-            hasResponse: instances.some((i) => i.response),
-            hasLog: instances.some((i) => i.log),
-            handlesPreflight: list.some(
-              (e) => e.base !== null && catalog.get(e.name)!.handlesPreflight === true,
-            ),
-          });
+        : pluginChain(
+            list,
+            list.some((e) => e.base !== null && catalog.get(e.name)!.handlesPreflight === true),
+          );
     shared.set(key, chain);
     return chain;
   };
+}
+
+/** A chain over entries in priority order, with the lists of those each phase has to look at. */
+export function pluginChain(entries: readonly ChainEntry[], handlesPreflight: boolean): PluginChain {
+  const instancesOf = (e: ChainEntry) => [
+    ...(e.base ? [e.base.instance] : []),
+    ...(e.byConsumer ? [...e.byConsumer.values()].map((r) => r.instance) : []),
+  ];
+  const having = (hook: "access" | "response" | "log") =>
+    Object.freeze(entries.filter((e) => instancesOf(e).some((i) => i[hook] !== undefined)));
+  const responseEntries = having("response");
+  const logEntries = having("log");
+  return Object.freeze({
+    entries: Object.freeze([...entries]),
+    accessEntries: having("access"),
+    responseEntries,
+    logEntries,
+    hasResponse: responseEntries.length > 0,
+    hasLog: logEntries.length > 0,
+    handlesPreflight,
+  });
 }
 
 /** The instance an entry runs with for this request, or undefined when none applies. */
@@ -125,7 +142,7 @@ export function runAccess(
   ctx: PluginContext,
   from = 0,
 ): Response | undefined | Promise<Response | undefined> {
-  const entries = chain.entries;
+  const entries = chain.accessEntries;
   for (let i = from; i < entries.length; i++) {
     const instance = instanceFor(entries[i]!, ctx);
     if (instance?.access === undefined) continue;
@@ -147,8 +164,7 @@ export function runResponse(
   source: ResponseSource,
   from = 0,
 ): Response | Promise<Response> {
-  if (!chain.hasResponse) return response;
-  const entries = chain.entries;
+  const entries = chain.responseEntries;
   let current = response;
   for (let i = from; i < entries.length; i++) {
     const instance = instanceFor(entries[i]!, ctx);
@@ -173,7 +189,7 @@ export function runLog(
   entry: LogEntry,
   report: (plugin: string, error: unknown) => void,
 ): void {
-  for (const chained of chain.entries) {
+  for (const chained of chain.logEntries) {
     const instance = instanceFor(chained, ctx);
     if (instance?.log === undefined) continue;
     try {

@@ -122,6 +122,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
     current: () => current,
     flushLogs: () => env.logPhase.flush(),
-    retire: () => current.lifecycle.retire(),
+    // The node stops and waits for the cleanups: nothing is left to finish in a later turn.
+    retire: () => current.lifecycle.retire(true),
   };
 }

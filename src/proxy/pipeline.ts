@@ -293,9 +293,7 @@ type PluginRun = {
   ctx: ProxyPluginContext;
   /** The request's log record, when a plugin of the chain logs. */
   tx: Transaction | null;
-  /** Reports a failing plugin. */
-  report: (line: string) => void;
-  errorLog: ErrorLogger;
+  state: Matched;
 };
 
 /** Runs the route's access plugins; the first one that answers ends the request. */
@@ -305,7 +303,7 @@ function runPlugins(
   snapshot: Snapshot,
   tx: Transaction | null,
 ): Response | Promise<Response> {
-  const { request, route, upstream, websocket } = state;
+  const { request } = state;
   const ctx = new ProxyPluginContext(
     request,
     state.method,
@@ -313,59 +311,72 @@ function runPlugins(
     state.query,
     state.clientIp,
     state.requestId,
-    { id: route.id, name: route.name },
+    state.route.ref,
     state.captures,
-    { id: upstream.id, name: upstream.name },
+    state.upstream.ref,
     // Plugins edit the headers that go upstream; an upgrade keeps the client's handshake headers intact.
-    websocket ? new Headers(request.headers) : request.headers,
+    state.websocket ? new Headers(request.headers) : request.headers,
     snapshot.credentials,
     state.env.serverToken,
     state.start,
     state.streamLimit,
   );
-  const run: PluginRun = { chain, ctx, tx, report: state.env.report, errorLog: state.env.errorLog };
+  const run: PluginRun = { chain, ctx, tx, state };
   if (tx !== null) tx.plugins = run;
-  const proceed = (answer: Response | undefined) =>
-    answer === undefined ? forwardMatched(state, run, tx) : withResponseHooks(run, answer, "exit");
-  // A plugin read a chunked body (key_in_body) that outgrew the limit: the same 413 as the streaming path.
-  // Anything else a hook throws is Kong's answer to a failing plugin: logged, and a 500.
-  const failed = (error: unknown) => {
-    if (error instanceof BodyTooLarge)
-      return withResponseHooks(
-        run,
-        gatewayResponse(
-          ctx.tooLargeStatus,
-          MESSAGES[413],
-          state.request.headers.get("accept"),
-          state.requestId,
-          state.env.serverToken,
-          state.start,
-        ),
-        "error",
-      );
-    return pluginFailure(run, error);
-  };
   // The snapshot's plugin instances stay alive while this request may still call them: until its answer is
   // produced, or, when plugins log, until their log hooks have run.
   const lifecycle = snapshot.lifecycle;
   lifecycle.enter();
-  const leave = () => setTimeout(() => lifecycle.leave(), 0);
   let answer: Response | Promise<Response>;
   try {
     const access = runAccess(chain, ctx);
-    answer = access instanceof Promise ? access.then(proceed, failed) : proceed(access);
+    answer =
+      access instanceof Promise
+        ? access.then(
+            (result) => afterAccess(run, result),
+            (error) => accessFailed(run, error),
+          )
+        : afterAccess(run, access);
   } catch (error) {
-    answer = failed(error);
+    answer = accessFailed(run, error);
   }
   if (tx !== null) {
-    tx.onLogged = () => lifecycle.leave();
+    tx.onLogged = lifecycle.leave;
     return finish(tx, answer, state.env.logPhase);
   }
   if (!(answer instanceof Promise)) {
-    leave();
+    lifecycle.leave();
     return answer;
   }
-  return answer.finally(leave);
+  return answer.finally(lifecycle.leave);
+}
+
+/** The access phase is over: forward, or send the answer a plugin gave. */
+function afterAccess(run: PluginRun, answer: Response | undefined): Response | Promise<Response> {
+  return answer === undefined
+    ? forwardMatched(run.state, run, run.tx)
+    : withResponseHooks(run, answer, "exit");
+}
+
+/**
+ * A plugin read a chunked body (key_in_body) that outgrew the limit: the same 413 as the streaming path.
+ * Anything else a hook throws is Kong's answer to a failing plugin: logged, and a 500.
+ */
+function accessFailed(run: PluginRun, error: unknown): Response | Promise<Response> {
+  if (!(error instanceof BodyTooLarge)) return pluginFailure(run, error);
+  const { state } = run;
+  return withResponseHooks(
+    run,
+    gatewayResponse(
+      run.ctx.tooLargeStatus,
+      MESSAGES[413],
+      state.request.headers.get("accept"),
+      state.requestId,
+      state.env.serverToken,
+      state.start,
+    ),
+    "error",
+  );
 }
 
 function newTransaction(state: Matched, allHeaders: boolean): Transaction {
@@ -390,9 +401,10 @@ function newTransaction(state: Matched, allHeaders: boolean): Transaction {
  * but it carries the headers plugins set).
  */
 function pluginFailure(run: PluginRun, error: unknown): Response {
-  run.report(`proxy: plugin failed on request ${run.ctx.requestId}: ${(error as Error)?.stack ?? error}`);
+  const { env } = run.state;
+  env.report(`proxy: plugin failed on request ${run.ctx.requestId}: ${(error as Error)?.stack ?? error}`);
   const { ctx } = run;
-  run.errorLog(
+  env.errorLog(
     "error",
     `plugin failed (${(error as Error)?.message ?? error}), client: ${ctx.clientIp}, request: "${ctx.method} ${ctx.path}${ctx.query} HTTP/1.1", request_id: "${ctx.requestId}"`,
   );
@@ -623,7 +635,8 @@ async function proxyHttp(
     }
     let answer = withResponseHooks(ctx.plugins, response, "service");
     if (answer instanceof Promise) answer = await answer;
-    return await relay(answer, method, ctx.env.bufferMax, tx);
+    const relayed = relay(answer, method, ctx.env.bufferMax, tx);
+    return relayed instanceof Promise ? await relayed : relayed;
   } catch (error) {
     // The response body failed while being buffered: the client went away or the upstream broke off.
     if (request.signal.aborted) return new Response(null, { status: 499 });

@@ -22,10 +22,15 @@ export type SnapshotInput = SnapshotEntities & { version: number };
 /** Something the snapshot left out (or fails closed on) because it could not be built. */
 export type ConfigFault = Readonly<{ entity: EntityName; id: string; name: string | null; message: string }>;
 
+/** A route's or service's identity as plugins see it. */
+export type EntityRef = Readonly<{ id: string; name: string | null }>;
+
 /** A service as the forwarder uses it. */
 export type UpstreamTarget = Readonly<{
   id: string;
   name: string | null;
+  /** `{ id, name }`, what plugins see as the request's service (built once, not per request). */
+  ref: EntityRef;
   /** The service's host (metrics label a service by its name, else by this) and port. */
   host: string;
   port: number;
@@ -56,6 +61,8 @@ export type UpstreamTarget = Readonly<{
 export type RouteTarget = Readonly<{
   id: string;
   name: string | null;
+  /** `{ id, name }`, what plugins see as the request's route (built once, not per request). */
+  ref: EntityRef;
   /** null: the route has no service (503). */
   upstream: UpstreamTarget | null;
   stripPath: boolean;
@@ -80,30 +87,60 @@ export type Snapshot = Readonly<{
   lifecycle: SnapshotLifecycle;
 }>;
 
-/** Counts the requests that use a snapshot's plugin instances, and releases them after its retirement. */
+/**
+ * Counts the requests that use a snapshot's plugin instances, and releases them after its retirement. Entering
+ * and leaving are a counter each (every request with plugins pays them); only the release itself, which happens
+ * once per snapshot, waits for a timer turn, so a body still streaming through a hook in this turn finishes
+ * first.
+ */
 export class SnapshotLifecycle {
   #inflight = 0;
   #retired = false;
+  #scheduled = false;
+  #released = false;
   readonly #release: () => void;
+  readonly #defer: (run: () => void) => void;
 
-  constructor(release: () => void) {
+  constructor(release: () => void, defer: (run: () => void) => void = (run) => setTimeout(run, 0)) {
     this.#release = release;
+    this.#defer = defer;
   }
 
   enter(): void {
     this.#inflight++;
   }
 
-  leave(): void {
-    this.#inflight--;
-    if (this.#retired && this.#inflight === 0) this.#release();
-  }
+  /** A request is done with the plugin instances (an arrow: handed to `finally` without a closure per request). */
+  readonly leave = (): void => {
+    if (--this.#inflight === 0 && this.#retired) this.#schedule();
+  };
 
-  /** A newer snapshot serves now: release once the last request still using this one is done. */
-  retire(): void {
+  /**
+   * A newer snapshot serves now: release once the last request still using this one is done. `now` (the node
+   * stops, and waits for the cleanups) releases at once when no request runs.
+   */
+  retire(now = false): void {
     if (this.#retired) return;
     this.#retired = true;
-    if (this.#inflight === 0) this.#release();
+    if (this.#inflight !== 0) return;
+    if (now) this.#releaseOnce();
+    else this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#defer(() => {
+      this.#scheduled = false;
+      // A request may have entered since (it then releases when it leaves).
+      if (this.#inflight === 0) this.#releaseOnce();
+    });
+  }
+
+  #releaseOnce(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#release();
   }
 }
 
@@ -115,6 +152,7 @@ function compileUpstream(service: Service, balancer: Balancer | null, material: 
   return Object.freeze({
     id: service.id,
     name: service.name,
+    ref: Object.freeze({ id: service.id, name: service.name }),
     host: service.host,
     port: service.port,
     origin: `${scheme}://${host}:${service.port}`,
@@ -137,6 +175,7 @@ function compileRoute(route: Route, upstream: UpstreamTarget | null, chains: Cha
     plugins: chains(route.id, route.service?.id ?? null),
     id: route.id,
     name: route.name,
+    ref: Object.freeze({ id: route.id, name: route.name }),
     upstream,
     stripPath: route.strip_path,
     preserveHost: route.preserve_host,

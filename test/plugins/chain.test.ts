@@ -4,6 +4,7 @@ import {
   type ChainEntry,
   chainCompiler as compileChains,
   type PluginChain,
+  pluginChain,
   runAccess,
   runResponse,
 } from "../../src/plugins/chain.ts";
@@ -135,7 +136,7 @@ describe("response hooks", () => {
       base: { rank: 8, config: {}, instance },
       byConsumer: null,
     }));
-    return { entries, hasResponse: true, hasLog: false, handlesPreflight: false };
+    return pluginChain(entries, false);
   }
   const ctx = { consumer: null } as unknown as PluginContext;
 
