@@ -9,6 +9,11 @@ export function counterKey(window: RateWindow, start = window.start): string {
   return `ratelimit:${window.routeId}:${window.serviceId}:${window.identifier}:${start}:${window.period}`;
 }
 
+/** Two independent 32-bit hashes of a counter key (the second never 0: 0 marks a free slot's words). */
+function keyHashes(key: string): [number, number] {
+  return [Bun.hash.murmur32v3(key, 1) >>> 0, Bun.hash.murmur32v3(key, 2) >>> 0 || 1];
+}
+
 /** Slots of the default table (16 bytes each: 4 MiB), about Kong's 12 MiB shared dict for these counters. */
 export const DEFAULT_COUNTER_SLOTS = 1 << 18;
 
@@ -32,6 +37,7 @@ export class SharedCounters implements RateCounters {
   readonly #slots: Uint32Array;
   readonly #capacity: number;
   readonly #now: () => number;
+  readonly #hashes = new WeakMap<RateWindow, readonly number[]>();
 
   /** A new, empty table's memory (to share with worker threads). */
   static allocate(slots = DEFAULT_COUNTER_SLOTS): SharedArrayBuffer {
@@ -51,15 +57,7 @@ export class SharedCounters implements RateCounters {
     const nowSeconds = Math.floor(this.#now() / 1000);
     const current: number[] = [];
     const previous: number[] = [];
-    const hashes: number[] = [];
-    for (const window of windows) {
-      const key = counterKey(window);
-      hashes.push(Bun.hash.murmur32v3(key, 1) >>> 0, Bun.hash.murmur32v3(key, 2) >>> 0 || 1);
-      if (window.previous) {
-        const prior = counterKey(window, window.previous.start);
-        hashes.push(Bun.hash.murmur32v3(prior, 1) >>> 0, Bun.hash.murmur32v3(prior, 2) >>> 0 || 1);
-      }
-    }
+    const hashes = windows.length === 1 ? this.#hashesOf(windows[0]!) : windows.flatMap(this.#hashesOf);
     this.#acquire();
     try {
       let h = 0;
@@ -84,6 +82,21 @@ export class SharedCounters implements RateCounters {
       this.#release();
     }
   }
+
+  /**
+   * A window's key hashes (its previous window's follow for sliding windows). Computed once per window object:
+   * the rate-limiting plugin hands the same frozen windows to every request of a second.
+   */
+  readonly #hashesOf = (window: RateWindow): readonly number[] => {
+    let hashes = this.#hashes.get(window);
+    if (hashes === undefined) {
+      hashes = keyHashes(counterKey(window));
+      if (window.previous) hashes = [...hashes, ...keyHashes(counterKey(window, window.previous.start))];
+      // Only frozen windows can be handed again unchanged; a fresh one per request would only fill the map.
+      if (Object.isFrozen(window)) this.#hashes.set(window, hashes);
+    }
+    return hashes;
+  };
 
   /** The slot holding the key, or the slot where it would go (-1: no room). */
   #find(h1: number, h2: number, nowSeconds: number): { slot: number; free: number; probes: number } {

@@ -15,6 +15,7 @@ import {
   WINDOW_SECONDS,
   windowStart,
 } from "./windows.ts";
+import { FixedWindowCache } from "./window-cache.ts";
 
 /** Kong's scope of a counter when the plugin is not on a route or service. */
 const EMPTY_UUID = "00000000-0000-0000-0000-000000000000";
@@ -90,19 +91,37 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
   config: rateLimitingConfig,
   scoping: { consumer: true, route: true, service: true },
   compile(config, env, scope) {
-    const limits = configuredLimits(config);
+    // Everything about a limit that does not change per request: its header names and the limit as text.
+    const limits = configuredLimits(config).map(({ period, limit }) => ({
+      period,
+      limit,
+      limitText: show(limit),
+      limitHeader: `X-RateLimit-Limit-${TITLE[period]}`,
+      remainingHeader: `X-RateLimit-Remaining-${TITLE[period]}`,
+    }));
     const routeId = scope.route ?? EMPTY_UUID;
     const serviceId = scope.service ?? EMPTY_UUID;
     const sliding = config.window_type === "sliding";
     const identify = identifierOf(config);
     const policy = policyFor(config, env);
 
-    /** The windows of this request; `now` is whole seconds (Kong's clock), `nowMs` the exact time. */
-    const windowsFor = (identifier: string, now: number, nowMs: number): RateWindow[] =>
+    /** Fixed windows depend on the second only: built once per identifier and second. */
+    const fixed = new FixedWindowCache((identifier, now) =>
+      limits.map(({ period, limit }) => ({
+        routeId,
+        serviceId,
+        identifier,
+        period,
+        start: windowStart(period, now),
+        ttl: WINDOW_SECONDS[period],
+        limit,
+      })),
+    );
+
+    /** Sliding windows of this request; `now` is whole seconds (Kong's clock), `nowMs` the exact time. */
+    const slidingWindows = (identifier: string, now: number, nowMs: number): RateWindow[] =>
       limits.map(({ period, limit }) => {
         const start = windowStart(period, now);
-        if (!sliding)
-          return { routeId, serviceId, identifier, period, start, ttl: WINDOW_SECONDS[period], limit };
         const next = nextWindowStart(period, start);
         // The count must outlive the window after this one, where it is the decaying previous share.
         const ttl = Math.ceil((nextWindowStart(period, next) - nowMs) / 1000);
@@ -122,7 +141,7 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
     /** Kong's headers and answer for a decision (hide_client_headers: none of the headers). */
     const conclude = (
       ctx: PluginContext,
-      windows: RateWindow[],
+      windows: readonly RateWindow[],
       result: RateUsage,
       now: number,
       nowMs: number,
@@ -132,7 +151,8 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
       let chosen = -1;
       let chosenRemaining = 0;
       let retryAfter = 1;
-      windows.forEach((window, i) => {
+      for (let i = 0; i < windows.length; i++) {
+        const window = windows[i]!;
         const used = result.usage[i]!;
         const exceeded = used >= window.limit;
         // The request is counted in every window when admitted; when refused, Kong shows the exceeded one
@@ -158,15 +178,16 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
             slidingRetryAfter(window.period, window.start, nowMs, { previous, current }, window.limit),
           );
         }
-        ctx.setResponseHeader(`X-RateLimit-Limit-${TITLE[window.period]}`, show(window.limit));
-        ctx.setResponseHeader(`X-RateLimit-Remaining-${TITLE[window.period]}`, show(remaining));
-      });
+        const limit = limits[i]!;
+        ctx.setResponseHeader(limit.limitHeader, limit.limitText);
+        ctx.setResponseHeader(limit.remainingHeader, show(remaining));
+      }
       const window = windows[chosen]!;
       let reset = sliding
         ? Math.max(1, Math.ceil((nextWindowStart(window.period, window.start) - nowMs) / 1000))
         : fixedReset(window.period, window.start, now);
       if (!result.admitted && sliding) reset = retryAfter;
-      ctx.setResponseHeader("RateLimit-Limit", show(window.limit));
+      ctx.setResponseHeader("RateLimit-Limit", limits[chosen]!.limitText);
       ctx.setResponseHeader("RateLimit-Remaining", show(chosenRemaining));
       ctx.setResponseHeader("RateLimit-Reset", show(reset));
       if (result.admitted) return undefined;
@@ -186,7 +207,8 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
       access(ctx) {
         const nowMs = Date.now();
         const now = nowMs - (nowMs % 1000);
-        const windows = windowsFor(identify(ctx), now, nowMs);
+        const identifier = identify(ctx);
+        const windows = sliding ? slidingWindows(identifier, now, nowMs) : fixed.get(identifier, now);
         let result: RateUsage | Promise<RateUsage>;
         try {
           result = policy.counters.take(windows);
