@@ -27,16 +27,16 @@ export class LogPhase {
     this.#drain();
   }
 
+  readonly #hookFailed = (name: string, error: unknown): void =>
+    this.#report(`plugin ${name} log hook failed: ${(error as Error)?.stack ?? error}`);
+
   readonly #drain = (): void => {
     this.#scheduled = false;
     const queue = this.#queue;
     this.#queue = [];
     for (const tx of queue) {
       const plugins = tx.plugins;
-      if (plugins?.chain.hasLog)
-        runLog(plugins.chain, plugins.ctx, tx, (name, error) =>
-          this.#report(`plugin ${name} log hook failed: ${(error as Error)?.stack ?? error}`),
-        );
+      if (plugins?.chain.hasLog) runLog(plugins.chain, plugins.ctx, tx, this.#hookFailed);
       if (this.#accessLog !== null)
         try {
           this.#accessLog(tx);

@@ -32,10 +32,10 @@ type RouteSeries = {
   service: string;
   route: string;
   latency: { request: HistogramSeries; upstream: HistogramSeries; kong: HistogramSeries };
-  /** By `<status> <source> <consumer>`. */
-  requests: Map<string, CounterSeries>;
-  /** By `<direction> <consumer>`. */
-  bandwidth: Map<string, CounterSeries>;
+  /** By status and source (`status * 2`, plus 1 for the service's own answers), then consumer. */
+  requests: Map<number, Map<string, CounterSeries>>;
+  /** By consumer: both directions. */
+  bandwidth: Map<string, { ingress: CounterSeries | null; egress: CounterSeries | null }>;
 };
 
 export const prometheus: PluginDescriptor<PrometheusConfig> = {
@@ -70,15 +70,37 @@ export const prometheus: PluginDescriptor<PrometheusConfig> = {
     const anything =
       config.status_code_metrics || config.latency_metrics || config.bandwidth_metrics || config.per_consumer;
     if (!anything) return {};
+    /** A direction's counter appears with its first bytes (as every series: only once it has something). */
     const bandwidth = (s: RouteSeries, direction: "ingress" | "egress", consumer: string): CounterSeries => {
-      const key = `${direction} ${consumer}`;
-      let counter = s.bandwidth.get(key);
-      if (counter === undefined) {
+      let counters = s.bandwidth.get(consumer);
+      if (counters === undefined) {
+        counters = { ingress: null, egress: null };
+        s.bandwidth.set(consumer, counters);
+      }
+      let counter = counters[direction];
+      if (counter === null) {
         counter = metrics.counter(
           BANDWIDTH,
           labelSet(BANDWIDTH, [s.service, s.route, direction, WORKSPACE, consumer]),
         );
-        s.bandwidth.set(key, counter);
+        counters[direction] = counter;
+      }
+      return counter;
+    };
+    const requests = (s: RouteSeries, status: number, source: "service" | "kong", consumer: string) => {
+      const code = status * 2 + (source === "service" ? 1 : 0);
+      let byConsumer = s.requests.get(code);
+      if (byConsumer === undefined) {
+        byConsumer = new Map();
+        s.requests.set(code, byConsumer);
+      }
+      let counter = byConsumer.get(consumer);
+      if (counter === undefined) {
+        counter = metrics.counter(
+          HTTP_REQUESTS,
+          labelSet(HTTP_REQUESTS, [s.service, s.route, String(status), source, WORKSPACE, consumer]),
+        );
+        byConsumer.set(consumer, counter);
       }
       return counter;
     };
@@ -90,26 +112,8 @@ export const prometheus: PluginDescriptor<PrometheusConfig> = {
         const service = entry.service === null ? "" : (entry.service.name ?? entry.service.host);
         const s = seriesOf(route, service);
         const consumer = config.per_consumer ? (entry.consumer?.username ?? "") : "";
-        if (config.status_code_metrics) {
-          const source = entry.source === "upstream" ? "service" : "kong";
-          const key = `${entry.status} ${source} ${consumer}`;
-          let counter = s.requests.get(key);
-          if (counter === undefined) {
-            counter = metrics.counter(
-              HTTP_REQUESTS,
-              labelSet(HTTP_REQUESTS, [
-                s.service,
-                s.route,
-                String(entry.status),
-                source,
-                WORKSPACE,
-                consumer,
-              ]),
-            );
-            s.requests.set(key, counter);
-          }
-          counter.add(1);
-        }
+        if (config.status_code_metrics)
+          requests(s, entry.status, entry.source === "upstream" ? "service" : "kong", consumer).add(1);
         if (config.latency_metrics) {
           const { kong, proxy, request } = entry.latencies;
           if (request >= 0) s.latency.request.observe(request);

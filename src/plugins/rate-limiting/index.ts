@@ -7,6 +7,7 @@ import type { PluginContext, PluginDescriptor, PluginEnv } from "../contract.ts"
 import { RedisConnection } from "./redis-connection.ts";
 import { BatchedRedisCounters, RedisCounters } from "./redis-counters.ts";
 import { configuredLimits, type RateLimitingConfig, rateLimitingConfig } from "./schema.ts";
+import { FixedWindowCache } from "./window-cache.ts";
 import {
   fixedReset,
   nextWindowStart,
@@ -15,7 +16,6 @@ import {
   WINDOW_SECONDS,
   windowStart,
 } from "./windows.ts";
-import { FixedWindowCache } from "./window-cache.ts";
 
 /** Kong's scope of a counter when the plugin is not on a route or service. */
 const EMPTY_UUID = "00000000-0000-0000-0000-000000000000";
