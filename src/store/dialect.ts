@@ -24,6 +24,8 @@ export type ListQuery = {
 export interface TableAccess {
   find(entity: EntityName, filter: Filter): Promise<Row | null>;
   list(entity: EntityName, query: ListQuery): Promise<Row[]>;
+  /** Every row, ordered by id, read without the query builder (a whole configuration at once). */
+  all(entity: EntityName): Promise<Row[]>;
   count(entity: EntityName, filter: Filter, tags?: TagFilter): Promise<number>;
 }
 

@@ -1,6 +1,7 @@
 // The primitive table operations, written once with drizzle's query builder: SQLite's and PostgreSQL's
 // builders take the same calls, so the dialects differ only in their tables and in how tags are searched.
-import { and, asc, count, eq, gt, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { deleteMany, insertMany, type RawSql, selectAll } from "./bulk-sql.ts";
 import type { CertificatePair, ChangeEvent, NodeRecord, TagFilter } from "./contract.ts";
 import type { Filter, ListQuery, TableAccess, WriteAccess } from "./dialect.ts";
 import type { EntityName, Row } from "./entity-def.ts";
@@ -23,9 +24,6 @@ export type DrizzleTables = Readonly<
     default_certificates: AnyTable;
   }
 >;
-
-/** Rows per INSERT statement when many are written at once (well under both databases' parameter limits). */
-const INSERT_CHUNK = 500;
 
 /** `tags` contains `tag`, in the dialect's JSON dialect. */
 export type TagCondition = (column: unknown, tag: string) => SQL;
@@ -54,8 +52,14 @@ function where(
   return parts.length > 0 ? and(...parts) : undefined;
 }
 
-export function tableAccess(db: AnyDb, tables: DrizzleTables, hasTag: TagCondition): TableAccess {
+export function tableAccess(
+  db: AnyDb,
+  tables: DrizzleTables,
+  hasTag: TagCondition,
+  raw: RawSql,
+): TableAccess {
   return {
+    all: (entity) => selectAll(raw, tables[entity]),
     async find(entity, filter) {
       const table = tables[entity];
       const rows: Row[] = await db.select().from(table).where(where(table, filter)).limit(1);
@@ -82,10 +86,15 @@ export function tableAccess(db: AnyDb, tables: DrizzleTables, hasTag: TagConditi
   };
 }
 
-export function writeAccess(db: AnyDb, tables: DrizzleTables, hasTag: TagCondition): WriteAccess {
+export function writeAccess(
+  db: AnyDb,
+  tables: DrizzleTables,
+  hasTag: TagCondition,
+  raw: RawSql,
+): WriteAccess {
   const state = tables.config_state;
   return {
-    ...tableAccess(db, tables, hasTag),
+    ...tableAccess(db, tables, hasTag, raw),
     async save(entity, row) {
       const table = tables[entity];
       const { id: _id, ...rest } = row;
@@ -98,26 +107,8 @@ export function writeAccess(db: AnyDb, tables: DrizzleTables, hasTag: TagConditi
       const table = tables[entity];
       await db.delete(table).where(eq(column(table, "id"), id));
     },
-    async saveMany(entity, rows) {
-      if (rows.length === 0) return;
-      const table = tables[entity];
-      // Both databases name the row that lost the conflict `excluded`.
-      const set = Object.fromEntries(
-        Object.keys(rows[0]!)
-          .filter((name) => name !== "id")
-          .map((name) => [name, sql.raw(`excluded."${name}"`)]),
-      );
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
-        await db
-          .insert(table)
-          .values(rows.slice(i, i + INSERT_CHUNK))
-          .onConflictDoUpdate({ target: column(table, "id"), set });
-    },
-    async removeMany(entity, ids) {
-      const table = tables[entity];
-      for (let i = 0; i < ids.length; i += INSERT_CHUNK)
-        await db.delete(table).where(inArray(column(table, "id"), ids.slice(i, i + INSERT_CHUNK)));
-    },
+    saveMany: (entity, rows) => insertMany(raw, tables[entity], rows, true),
+    removeMany: (entity, ids) => deleteMany(raw, tables[entity], ids),
     async bumpVersion(by) {
       const version = column(state, "version");
       const rows: { version: number }[] = await db
@@ -135,8 +126,7 @@ export function writeAccess(db: AnyDb, tables: DrizzleTables, hasTag: TagConditi
         entity_id: e.id,
         at,
       }));
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
-        await db.insert(tables.config_events).values(rows.slice(i, i + INSERT_CHUNK));
+      await insertMany(raw, tables.config_events, rows, false);
     },
     async pruneEvents(before) {
       await db.delete(tables.config_events).where(lt(column(tables.config_events, "at"), before));

@@ -357,10 +357,12 @@ export class ConfigurationMoved extends Error {
  * in one apply): Kong's error kind with the database's own words, the transaction rolled back.
  */
 function constraintViolation(error: unknown): GatewayError | null {
-  // PostgreSQL's error arrives wrapped by drizzle, its SQLSTATE in the cause's errno.
-  const cause = (error as { cause?: { errno?: string; message?: string } }).cause;
-  const message = cause?.message ?? (error as Error).message ?? "";
-  const code = cause?.errno;
+  // PostgreSQL's SQLSTATE is in Bun.SQL's errno: on the error itself from a plain statement (bulk writes), in
+  // its cause when drizzle wrapped it.
+  type DriverError = { cause?: DriverError; errno?: string; message?: string };
+  const driver = (error as DriverError).cause ?? (error as DriverError);
+  const message = driver.message ?? "";
+  const code = driver.errno;
   if (code === "23505" || /UNIQUE constraint failed/.test(message))
     return new GatewayError("UNIQUE_VIOLATION", `UNIQUE violation detected by the database: ${message}`);
   if (code === "23503" || /FOREIGN KEY constraint failed/.test(message))
@@ -414,7 +416,7 @@ class Rules {
   }
 
   async all(def: EntityDefinition): Promise<Row[]> {
-    return (await this.#db.list(def.name, {})).map((row) => fromRow(def, row) as Row);
+    return (await this.#db.all(def.name)).map((row) => fromRow(def, row) as Row);
   }
 
   async count(def: EntityDefinition, scope?: Scope, tags?: TagFilter): Promise<number> {

@@ -291,6 +291,60 @@ for (const dialect of dialects)
       expect([ok, conflicts]).toEqual([1, 39]);
     });
 
+    test("verified bulk writes: 1,300 rows in chunked statements, read back whole exactly as one by one; a moved version is refused", async () => {
+      const service = (await services().get("s1"))!;
+      const base = (await routes().get("rich"))!;
+      const now = Math.floor(Date.now() / 1000);
+      // 1,300 = 2 full chunks of 512 + 256 + 16 + 4: five statement sizes.
+      const ids = Array.from(
+        { length: 1300 },
+        (_, i) => `00000000-0000-4000-9000-${String(i).padStart(12, "0")}`,
+      );
+      const row = (id: string, i: number, path: string) => ({
+        ...base,
+        id,
+        name: `bulk-${i}`,
+        paths: [path],
+        strip_path: i % 2 === 0,
+        headers: i % 3 === 0 ? { "x-n": [String(i)] } : null,
+        service: { id: service.id },
+        created_at: now,
+        updated_at: now,
+      });
+      const version = await store.configVersion();
+      await store.writeVerified(
+        version,
+        ids.map((id, i) => ({ entity: "routes", action: "create", id, row: row(id, i, `/bulk/${i}`) })),
+      );
+      expect(await store.configVersion()).toBe(version + 1300);
+      const all = (await routes().all()).filter((r) => r.name?.startsWith("bulk-"));
+      expect(all.length).toBe(1300);
+      expect(all[0]).toEqual(row(ids[0]!, 0, "/bulk/0") as never);
+      expect(all[3]).toEqual((await routes().get("bulk-3"))!);
+      expect(all[1299]!.strip_path).toBe(false);
+
+      const moved = store.configVersion().then((v) => v - 1);
+      await expect(
+        store.writeVerified(await moved, [{ entity: "routes", action: "delete", id: ids[0]! }]),
+      ).rejects.toThrow();
+      expect(await routes().get(ids[0]!)).not.toBeNull();
+
+      const next = await store.configVersion();
+      await store.writeVerified(next, [
+        { entity: "routes", action: "update", id: ids[1]!, row: row(ids[1]!, 1, "/moved") },
+        ...ids.slice(2).map((id) => ({ entity: "routes" as const, action: "delete" as const, id })),
+      ]);
+      const left = (await routes().all()).filter((r) => r.name?.startsWith("bulk-"));
+      expect(left.map((r) => [r.name, r.paths])).toEqual([
+        ["bulk-0", ["/bulk/0"]],
+        ["bulk-1", ["/moved"]],
+      ]);
+      await store.writeVerified(await store.configVersion(), [
+        { entity: "routes", action: "delete", id: ids[0]! },
+        { entity: "routes", action: "delete", id: ids[1]! },
+      ]);
+    });
+
     test("a password is hashed before it is stored (prepare runs outside the transaction)", async () => {
       await consumers().insert({ username: "pw" });
       const cred = await store.entity("basicauth_credentials").insert(

@@ -6,6 +6,7 @@ import { SQL } from "bun";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/bun-sql";
 import type { MigrationMeta } from "drizzle-orm/migrator";
+import type { RawSql } from "../bulk-sql.ts";
 import type { Dialect } from "../dialect.ts";
 import {
   type DrizzleTables,
@@ -64,11 +65,13 @@ export async function openPostgres(url: string): Promise<Dialect> {
   const db = drizzle({ client });
   return {
     info: { dialect: "postgres", location },
-    read: tableAccess(db, tables, hasTag),
+    read: tableAccess(db, tables, hasTag, rawSql(client)),
     transaction: (work) =>
       db.transaction(async (tx) => {
         await tx.execute(sql`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
-        const access = writeAccess(tx, tables, hasTag);
+        // drizzle's transaction runs on Bun.SQL's transaction handle: bulk statements must use the same one.
+        const handle = (tx as unknown as { session: { client: SQL } }).session.client;
+        const access = writeAccess(tx, tables, hasTag, rawSql(handle));
         let wrote = false;
         const result = await work({
           ...access,
@@ -111,6 +114,17 @@ export async function openPostgres(url: string): Promise<Dialect> {
       }
     },
     close: () => client.close(),
+  };
+}
+
+/** Plain statements on a client or a transaction's handle (Bun.SQL prepares and caches them by text). */
+function rawSql(client: SQL): RawSql {
+  return {
+    placeholders: "$n",
+    run: async (text, params) => {
+      await client.unsafe(text, params);
+    },
+    values: async (text, params) => (await client.unsafe(text, params).values()) as unknown[][],
   };
 }
 

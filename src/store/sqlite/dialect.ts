@@ -2,10 +2,11 @@
 // connection, so a transaction is BEGIN IMMEDIATE … COMMIT run to the end before anything else touches the
 // connection: every read and write waits its turn (a read never sees a transaction half done), and
 // IMMEDIATE takes the write lock up front so other processes sharing the file wait (busy_timeout).
-import { Database } from "bun:sqlite";
+import { Database, type SQLQueryBindings } from "bun:sqlite";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import type { MigrationMeta } from "drizzle-orm/migrator";
+import type { RawSql } from "../bulk-sql.ts";
 import type { Dialect, TableAccess, WriteAccess } from "../dialect.ts";
 import {
   type DrizzleTables,
@@ -57,11 +58,20 @@ export function openSqlite(location: string): Dialect {
   }
 
   const serial = new Serial();
-  const raw = tableAccess(db, tables, hasTag);
-  const tx: WriteAccess = writeAccess(db, tables, hasTag);
+  // bun:sqlite keeps the statements `query` compiled, by text: bulk statements are prepared once.
+  const rawSql: RawSql = {
+    placeholders: "?",
+    run: async (text, params) => {
+      sqlite.query(text).run(...(params as SQLQueryBindings[]));
+    },
+    values: async (text, params) => sqlite.query(text).values(...(params as SQLQueryBindings[])),
+  };
+  const raw = tableAccess(db, tables, hasTag, rawSql);
+  const tx: WriteAccess = writeAccess(db, tables, hasTag, rawSql);
   const read: TableAccess = {
     find: (entity, filter) => serial.run(() => raw.find(entity, filter)),
     list: (entity, query) => serial.run(() => raw.list(entity, query)),
+    all: (entity) => serial.run(() => raw.all(entity)),
     count: (entity, filter, tags) => serial.run(() => raw.count(entity, filter, tags)),
   };
   return {
