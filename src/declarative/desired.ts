@@ -5,14 +5,7 @@
 // the same ids.
 import { isUuid } from "../schemas/common.ts";
 import { zodFieldErrors } from "../schemas/from-zod.ts";
-import {
-  type EntityDefinition,
-  type ForeignKey,
-  fromRow,
-  isRecord,
-  type Row,
-  toRow,
-} from "../store/entity-def.ts";
+import { type EntityDefinition, type ForeignKey, isRecord, type Row } from "../store/entity-def.ts";
 import type { ParsedDocument } from "./document.ts";
 import { type EntityProblem, InvalidConfig, type Location } from "./invalid.ts";
 import {
@@ -25,6 +18,7 @@ import {
   type NaturalKey,
   naturalKeys,
   nestedChildren,
+  sameJson,
   singular,
 } from "./model.ts";
 import { uuidV5 } from "./uuid-v5.ts";
@@ -36,6 +30,8 @@ export type DesiredEntity = {
   id: string;
   /** The content fields as the store would render them (foreign keys as `{id}`). */
   row: Row;
+  /** Its natural keys (computed once, for the plan's checks). */
+  keys: NaturalKey[];
   /** Hashed fields are given in clear text (`_transform: true`) and still need hashing when written. */
   transform: boolean;
 };
@@ -83,12 +79,14 @@ export async function desiredState(
       });
       return;
     }
-    const raw = { ...value };
+    const nested = nestedChildren(entity);
+    // The entity without its nested children (copied, not deleted from: objects stay fast to read).
+    const raw: Record<string, unknown> = {};
+    for (const key in value) if (!nested.some((n) => n.child === key)) raw[key] = value[key];
     const item: Pending = { entity, raw, doc, location, ...(parent ? { parent } : {}) };
-    for (const { child, fk } of nestedChildren(entity)) {
-      if (!(child in raw)) continue;
-      const children = raw[child];
-      delete raw[child];
+    for (const { child, fk } of nested) {
+      if (!(child in value)) continue;
+      const children = value[child];
       if (children === null) continue;
       if (!Array.isArray(children)) {
         problems.push({ source: doc.source, location, fields: { [child]: "expected an array" } });
@@ -115,25 +113,17 @@ export async function desiredState(
   for (const entity of ENTITY_ORDER) {
     const def = definition(entity);
     const currentRows = current.get(entity) ?? [];
+    const currentById = new Map<string, Row>();
     const currentByKey = new Map<string, string>();
-    for (const row of currentRows)
+    for (const row of currentRows) {
+      currentById.set(row.id as string, row);
       for (const { key } of naturalKeys(def, row)) currentByKey.set(key, row.id as string);
-    const declared = new Map<string, Location>();
+    }
+    const declared = new Set<string>();
     const list: DesiredEntity[] = [];
+    /** Entities whose only natural key the gateway generates (a key-auth key left out): matched afterwards. */
+    const keyless: Keyless[] = [];
     for (const item of pending.get(entity) ?? []) {
-      const problem = (fields: EntityProblem["fields"]) =>
-        problems.push({
-          source: item.doc.source,
-          location: item.location,
-          entity: {
-            type: singular(entity),
-            ...(typeof displayKey(def, item.raw) === "string" ? { name: displayKey(def, item.raw)! } : {}),
-            ...(typeof item.raw.id === "string" ? { id: item.raw.id } : {}),
-            tags: item.raw.tags,
-            raw: item.raw,
-          },
-          fields,
-        });
       const input = withDefaults(item, selectTags);
       const unresolved: Record<string, string> = {};
       for (const fk of def.foreignKeys) {
@@ -164,45 +154,52 @@ export async function desiredState(
           input[ref.field] = { id: resolveReference(ref, value, desired, current, scopeTags) };
       }
       if (Object.keys(unresolved).length > 0) {
-        problem(unresolved);
+        problems.push(entityProblem(def, item, unresolved));
         continue;
       }
-      const given = input.id;
-      delete input.id;
+      const given = item.raw.id;
+      const absent = def.generatedFields?.filter((f) => input[f] === undefined || input[f] === null) ?? [];
       const prepared = def.prepare && !def.hashedFields ? await def.prepare(input) : input;
       const parsed = def.schema.safeParse(prepared);
       if (!parsed.success) {
-        problem(zodFieldErrors(parsed.error));
+        problems.push(entityProblem(def, item, zodFieldErrors(parsed.error)));
         continue;
       }
       if (given !== undefined && (typeof given !== "string" || !isUuid(given))) {
-        problem({ id: "expected a valid UUID" });
+        problems.push(entityProblem(def, item, { id: "expected a valid UUID" }));
         continue;
       }
-      const rendered = fromRow(def, toRow(def, parsed.data as Row)) as Row;
-      const row = Object.fromEntries(contentFields(def).map((f) => [f, rendered[f]]));
-      const natural = naturalKeys(def, row);
-      const keys = natural.map((k) => k.key);
-      const clash = natural.find((k) => declared.has(k.key));
-      if (clash) {
-        problem({ "@entity": [uniquenessMessage(def, clash)] });
+      const row = contentOf(def, parsed.data as Row);
+      // A generated value the file leaves out says nothing about the entity: it neither names it nor differs.
+      const natural =
+        absent.length === 0
+          ? naturalKeys(def, row)
+          : naturalKeys(def, row).filter((k) => !k.group.some((f) => absent.includes(f)));
+      if (given === undefined && natural.length === 0 && absent.length > 0) {
+        keyless.push({ item, row, absent });
         continue;
       }
       const id =
         (given as string | undefined)?.toLowerCase() ??
-        keys.map((key) => currentByKey.get(key)).find((known) => known !== undefined) ??
-        uuidV5(keys[0] ?? `${entity}|${canonicalJson(row)}`);
-      if (declared.has(`id|${id}`)) {
-        problem({
-          "@entity": [
-            `uniqueness violation: '${entity}' entity with primary key set to '${id}' already declared`,
-          ],
-        });
-        continue;
-      }
-      for (const key of [...keys, `id|${id}`]) declared.set(key, item.location);
-      item.id = id;
-      list.push({ id, row, transform: item.doc.transform });
+        firstKnown(natural, currentByKey) ??
+        uuidV5(natural[0]?.key ?? `${entity}|${canonicalJson(row)}`);
+      const known = currentById.get(id);
+      if (known) for (const field of absent) row[field] = known[field];
+      const keys = declare(
+        def,
+        item,
+        id,
+        row,
+        absent.length > 0 ? naturalKeys(def, row) : natural,
+        declared,
+        problems,
+      );
+      if (keys) list.push({ id, row, keys, transform: item.doc.transform });
+    }
+    matchKeyless(def, keyless, currentRows, list, scopeTags);
+    for (const { item, row, id } of keyless) {
+      const keys = declare(def, item, id!, row, naturalKeys(def, row), declared, problems);
+      if (keys) list.push({ id: id!, row, keys, transform: item.doc.transform });
     }
     desired.set(entity, list);
   }
@@ -210,18 +207,141 @@ export async function desiredState(
   return desired;
 }
 
-function displayKey(def: EntityDefinition, raw: Record<string, unknown>): string | undefined {
-  const value = def.endpointKey ? raw[def.endpointKey.field] : undefined;
-  return typeof value === "string" ? value : undefined;
+type Keyless = { item: Pending; row: Row; absent: readonly string[]; id?: string };
+
+function firstKnown(keys: readonly NaturalKey[], byKey: ReadonlyMap<string, string>): string | undefined {
+  for (const { key } of keys) {
+    const id = byKey.get(key);
+    if (id !== undefined) return id;
+  }
+  return undefined;
 }
 
-/** The entity as written, with `_info.defaults` for absent fields and the select tags added. */
+/** Records the entity's natural keys and id as declared; null (and a problem) when another entity has one. */
+function declare(
+  def: EntityDefinition,
+  item: Pending,
+  id: string,
+  row: Row,
+  natural: NaturalKey[],
+  declared: Set<string>,
+  problems: EntityProblem[],
+): NaturalKey[] | null {
+  const clash = natural.find((k) => declared.has(k.key));
+  if (clash) {
+    problems.push(entityProblem(def, item, { "@entity": [uniquenessMessage(def, clash)] }));
+    return null;
+  }
+  if (declared.has(`id|${id}`)) {
+    problems.push(
+      entityProblem(def, item, {
+        "@entity": [
+          `uniqueness violation: '${def.name}' entity with primary key set to '${id}' already declared`,
+        ],
+      }),
+    );
+    return null;
+  }
+  for (const { key } of natural) declared.add(key);
+  declared.add(`id|${id}`);
+  item.id = id;
+  return natural;
+}
+
+/**
+ * Credentials declared without their generated key take over stored ones of the same parent that no other
+ * declaration names — first one whose other fields are equal, then any — keeping the stored key, so a file
+ * applied twice is in sync. The rest are new: their id comes from the parent and their place among its
+ * key-less declarations, so it is stable, while the key is generated.
+ */
+function matchKeyless(
+  def: EntityDefinition,
+  keyless: Keyless[],
+  currentRows: readonly Row[],
+  declared: readonly DesiredEntity[],
+  scopeTags: readonly string[],
+): void {
+  if (keyless.length === 0) return;
+  const taken = new Set(declared.map((d) => d.id));
+  const parentsOf = (row: Row) =>
+    def.foreignKeys.map((fk) => (isRecord(row[fk.field]) ? (row[fk.field] as Row).id : null)).join(",");
+  const candidates = currentRows.filter((row) => inScope(row, scopeTags) && !taken.has(row.id as string));
+  const claim = (entry: Keyless, exact: boolean) => {
+    const parents = parentsOf(entry.row);
+    const found = candidates.find(
+      (row) =>
+        !taken.has(row.id as string) &&
+        parentsOf(row) === parents &&
+        (!exact ||
+          contentFields(def).every(
+            (f) => entry.absent.includes(f) || sameJson(row[f] ?? null, entry.row[f]),
+          )),
+    );
+    if (!found) return;
+    taken.add(found.id as string);
+    entry.id = found.id as string;
+    for (const field of entry.absent) entry.row[field] = found[field];
+  };
+  for (const entry of keyless) claim(entry, true);
+  for (const entry of keyless) if (entry.id === undefined) claim(entry, false);
+  const ordinals = new Map<string, number>();
+  for (const entry of keyless) {
+    const parents = parentsOf(entry.row);
+    const ordinal = ordinals.get(parents) ?? 0;
+    ordinals.set(parents, ordinal + 1);
+    entry.id ??= uuidV5(`${def.name}|generated|${parents}|${ordinal}`);
+  }
+}
+
+/** The content fields as the store renders them: absent → null, foreign keys as `{id}` or null. */
+function contentOf(def: EntityDefinition, entity: Row): Row {
+  const row: Row = {};
+  for (const field of contentFields(def)) {
+    const value = entity[field];
+    row[field] = value === undefined ? null : value;
+  }
+  for (const fk of def.foreignKeys) {
+    const ref = row[fk.field] as { id?: unknown } | null;
+    row[fk.field] = ref?.id ? { id: ref.id } : null;
+  }
+  return row;
+}
+
+/**
+ * Kong's entity error: where it is, what it is, and why. Kong names it by its `name` only; the CLI's lines
+ * also by its endpoint key (`acl g`) unless that is a secret.
+ */
+function entityProblem(def: EntityDefinition, item: Pending, fields: EntityProblem["fields"]): EntityProblem {
+  const name = item.raw.name;
+  const key = def.endpointKey ? item.raw[def.endpointKey.field] : undefined;
+  const secret = def.secretFields?.includes(def.endpointKey?.field ?? "") ?? false;
+  return {
+    source: item.doc.source,
+    location: item.location,
+    entity: {
+      type: singular(def.name),
+      ...(typeof name === "string" ? { name } : {}),
+      ...(typeof key === "string" && !secret ? { label: key } : {}),
+      ...(typeof item.raw.id === "string" ? { id: item.raw.id } : {}),
+      tags: item.raw.tags,
+      raw: item.raw,
+    },
+    fields,
+  };
+}
+
+/** The entity as written (less its id), with `_info.defaults` for absent fields and the select tags added. */
 function withDefaults(item: Pending, selectTags: readonly string[]): Record<string, unknown> {
-  const defaults = item.doc.defaults[singular(item.entity)] ?? {};
-  const input: Record<string, unknown> = { ...defaults, ...item.raw };
-  // Timestamps are the store's; a Kong export carries them, and they are neither compared nor written.
-  delete input.created_at;
-  delete input.updated_at;
+  const defaults = item.doc.defaults[singular(item.entity)];
+  const input: Record<string, unknown> = {};
+  // The id is handled apart; timestamps are the store's: a Kong export carries them, and they are neither
+  // compared nor written.
+  const copy = (from: Record<string, unknown>) => {
+    for (const key in from)
+      if (key !== "id" && key !== "created_at" && key !== "updated_at") input[key] = from[key];
+  };
+  if (defaults) copy(defaults);
+  copy(item.raw);
   if (selectTags.length > 0) {
     const tags = Array.isArray(input.tags) ? [...(input.tags as unknown[])] : [];
     for (const tag of selectTags) if (!tags.includes(tag)) tags.push(tag);

@@ -9,7 +9,8 @@ export type EntityProblem = {
   /** The file the entity came from (null: an API body). */
   source: string | null;
   location: Location;
-  entity?: { type: string; name?: string; id?: string; tags?: unknown; raw: unknown };
+  /** `name` as Kong's flattened errors give it; `label` how the CLI's lines name it. */
+  entity?: { type: string; name?: string; label?: string; id?: string; tags?: unknown; raw: unknown };
   /** Field errors nested like the entity (Kong's `fields`), `@entity` for whole-entity checks. */
   fields: ErrorFields;
 };
@@ -70,7 +71,7 @@ export class InvalidConfig extends Error {
 function describeProblem(problem: EntityProblem): string[] {
   const where = [problem.source, formatLocation(problem.location)].filter((p) => p).join(": ");
   const what = problem.entity
-    ? ` (${problem.entity.type}${problem.entity.name !== undefined ? ` ${problem.entity.name}` : ""})`
+    ? ` (${problem.entity.type}${problem.entity.label !== undefined ? ` ${problem.entity.label}` : ""})`
     : "";
   return fieldMessages(problem.fields).map(([field, message]) => {
     const label =

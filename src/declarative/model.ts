@@ -44,11 +44,17 @@ export const ENTITY_ORDER: readonly EntityName[] = (() => {
 
 /** The children that may be written inside a parent, under their collection name (`services[].routes[]`). */
 export function nestedChildren(parent: EntityName): readonly { child: EntityName; fk: ForeignKey }[] {
-  const list: { child: EntityName; fk: ForeignKey }[] = [];
-  for (const child of ENTITY_NAMES)
-    for (const fk of definition(child).foreignKeys) if (fk.entity === parent) list.push({ child, fk });
+  let list = NESTED.get(parent);
+  if (!list) {
+    list = [];
+    for (const child of ENTITY_NAMES)
+      for (const fk of definition(child).foreignKeys) if (fk.entity === parent) list.push({ child, fk });
+    NESTED.set(parent, list);
+  }
   return list;
 }
+
+const NESTED = new Map<EntityName, { child: EntityName; fk: ForeignKey }[]>();
 
 /** Fields compared and written: stored fields less the id and the store's timestamps. */
 export function contentFields(def: EntityDefinition): readonly string[] {

@@ -154,6 +154,11 @@ export type PluginDescriptor<C = unknown> = {
   config: z.ZodType<C>;
   scoping: PluginScoping;
   /**
+   * Config fields that hold secrets (Kong marks them `encrypted`), as dotted paths (`redis.password`; `*` is
+   * any key of a map): plans and diffs show them as `<redacted>`.
+   */
+  secrets?: readonly string[];
+  /**
    * The plugin answers CORS preflights: a preflight (OPTIONS with Origin and Access-Control-Request-Method)
    * that matches a route in all but its method is routed as the method it announces when this plugin applies
    * to that route, instead of ending in 404.

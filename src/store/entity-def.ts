@@ -63,8 +63,10 @@ export type EntityDefinition<N extends EntityName = EntityName> = {
    * precision (1732400000.123). Credentials have no updated_at.
    */
   timestamps: { unit: "seconds" | "milliseconds"; updatedAt: boolean };
-  /** Never echoed in error messages (a duplicate API key must not leak the key). */
+  /** Never echoed in error messages or plans (a duplicate API key must not leak the key). */
   secretFields?: readonly string[];
+  /** Secrets inside a record field, by the entity's content (a plugin's config): dotted paths, `*` any key. */
+  secretPaths?: (entity: Row) => readonly string[];
   /** The endpoint key is unique only under this parent (an ACL group): without it, only ids name a row. */
   endpointKeyScope?: string;
   /** Record fields a partial update merges key by key instead of replacing (Kong: a plugin's config). */
@@ -75,6 +77,11 @@ export type EntityDefinition<N extends EntityName = EntityName> = {
    * `_transform: true` gives them in clear text, and they match the stored hash when it verifies.
    */
   hashedFields?: readonly string[];
+  /**
+   * Fields the schema generates when absent (a key-auth key, a JWT secret): a declarative entity that leaves
+   * them out keeps the stored values instead of drifting to new random ones on every apply.
+   */
+  generatedFields?: readonly string[];
   /** Async work before the transaction (password hashing); the transaction itself never waits on it. */
   prepare?: (input: Record<string, unknown>) => Promise<Record<string, unknown>>;
   /** Admin URLs: `/<path>`, and `/<parent>/{p}/<nestedPath ?? path>` under each foreign key's parent. */
@@ -93,9 +100,16 @@ export type EntityDefinition<N extends EntityName = EntityName> = {
 
 export type Row = Record<string, unknown>;
 
-/** The fields stored and rendered, in order. */
-export function storedFields(def: EntityDefinition): string[] {
-  return Object.keys(def.shape).filter((f) => !def.writeOnly?.includes(f));
+const STORED_FIELDS = new WeakMap<EntityDefinition, readonly string[]>();
+
+/** The fields stored and rendered, in order (computed once per entity: rows are rendered by the thousand). */
+export function storedFields(def: EntityDefinition): readonly string[] {
+  let fields = STORED_FIELDS.get(def);
+  if (!fields) {
+    fields = Object.keys(def.shape).filter((f) => !def.writeOnly?.includes(f));
+    STORED_FIELDS.set(def, fields);
+  }
+  return fields;
 }
 
 /** Entity → row: `{service: {id}}` becomes `service_id`. */

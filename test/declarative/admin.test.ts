@@ -353,7 +353,13 @@ describe("GET /config and POST /config/sync", () => {
       {
         source: "team.yaml",
         location: ["routes", 0],
-        entity: { type: "route", name: "r", tags: undefined, raw: { name: "r", service: "ghost" } },
+        entity: {
+          type: "route",
+          name: "r",
+          label: "r",
+          tags: undefined,
+          raw: { name: "r", service: "ghost" },
+        },
         fields: { service: "invalid reference 'service: ghost' (no such entry in 'services')" },
       },
     ]);

@@ -426,3 +426,176 @@ describe("portico config apply: all or nothing", () => {
     expect((await portico(["config", "export", "--database", db])).stdout).toBe(before);
   });
 });
+
+describe("portico config: generated keys and secrets", () => {
+  const KEYLESS = `_format_version: "3.0"
+consumers:
+  - username: alice
+    keyauth_credentials:
+      - tags: [mobile]
+      - tags: [web]
+    jwt_secrets:
+      - algorithm: HS256
+  - username: bob
+    keyauth_credentials:
+      - key: bobs-key
+`;
+  type Exported = {
+    consumers: {
+      username: string;
+      keyauth_credentials?: { id: string; key: string; tags: string[] | null }[];
+      jwt_secrets?: { id: string; key: string; secret: string }[];
+    }[];
+  };
+  const alice = (text: string) =>
+    (Bun.YAML.parse(text) as Exported).consumers.find((c) => c.username === "alice")!;
+
+  test("credentials declared without a key keep the generated one: a file applied twice is in sync", async () => {
+    const db = await freshDatabase();
+    const keyless = file("keyless.yaml", KEYLESS);
+    const created = await portico(["config", "apply", keyless, "--database", db]);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toEndWith("Summary: Created 6, Updated 0, Deleted 0\n");
+    const first = alice((await portico(["config", "export", "--database", db])).stdout);
+    expect(first.keyauth_credentials!.map((c) => c.key)).toEqual([
+      expect.stringMatching(/^[0-9a-f]{32}$/),
+      expect.stringMatching(/^[0-9a-f]{32}$/),
+    ]);
+    expect(await portico(["config", "diff", keyless, "--database", db])).toEqual({
+      code: 0,
+      stdout: "Summary: Created 0, Updated 0, Deleted 0\n",
+      stderr: "",
+    });
+    expect((await portico(["config", "apply", keyless, "--database", db])).stdout).toBe(
+      "Summary: Created 0, Updated 0, Deleted 0\n",
+    );
+    expect(alice((await portico(["config", "export", "--database", db])).stdout)).toEqual(first);
+
+    // A change to a key-less credential updates it in place: its key (what clients send) stays.
+    const retagged = file("keyless-retagged.yaml", KEYLESS.replace("[web]", "[web, v2]"));
+    const web = first.keyauth_credentials!.find((c) => c.tags?.includes("web"))!;
+    expect(await portico(["config", "diff", retagged, "--database", db])).toEqual({
+      code: 2,
+      stdout: `updating keyauth_credential ${web.id}\n  tags: ["web"] -> ["web","v2"]\nSummary: Created 0, Updated 1, Deleted 0\n`,
+      stderr: "",
+    });
+    expect((await portico(["config", "apply", retagged, "--database", db])).code).toBe(0);
+    const after = alice((await portico(["config", "export", "--database", db])).stdout);
+    expect(after.keyauth_credentials!.find((c) => c.id === web.id)!.key).toBe(web.key);
+    expect(after.jwt_secrets).toEqual(first.jwt_secrets);
+
+    // Dropped from the file, a key-less credential is deleted like any other.
+    const fewer = file(
+      "keyless-fewer.yaml",
+      KEYLESS.replace("[web]", "[web, v2]").replace("      - tags: [mobile]\n", ""),
+    );
+    const mobile = first.keyauth_credentials!.find((c) => c.tags?.includes("mobile"))!;
+    expect((await portico(["config", "diff", fewer, "--database", db])).stdout).toBe(
+      `deleting keyauth_credential ${mobile.id}\nSummary: Created 0, Updated 0, Deleted 1\n`,
+    );
+
+    // The ids of key-less credentials are stable across gateways too (the keys are each gateway's own).
+    const other = await freshDatabase();
+    expect((await portico(["config", "apply", keyless, "--database", other])).code).toBe(0);
+    const elsewhere = alice((await portico(["config", "export", "--database", other])).stdout);
+    const byTag = (list: Exported["consumers"][number]) =>
+      Object.fromEntries(list.keyauth_credentials!.map((c) => [c.tags![0], c]));
+    expect(byTag(elsewhere).web!.id).toBe(web.id);
+    expect(byTag(elsewhere).mobile!.id).toBe(mobile.id);
+    expect(byTag(elsewhere).web!.key).not.toBe(web.key);
+  });
+
+  test("a key-less credential takes over a stored one of its consumer, not one another declaration names", async () => {
+    const db = await freshDatabase();
+    const explicit = file(
+      "explicit.yaml",
+      `_format_version: "3.0"\nconsumers:\n  - username: carol\n    keyauth_credentials:\n      - key: first-key\n      - key: second-key\n`,
+    );
+    expect((await portico(["config", "apply", explicit, "--database", db])).code).toBe(0);
+    // One keeps its key explicitly; the other is now declared without one and keeps its stored key.
+    const mixed = file(
+      "mixed.yaml",
+      `_format_version: "3.0"\nconsumers:\n  - username: carol\n    keyauth_credentials:\n      - {}\n      - key: first-key\n`,
+    );
+    expect(await portico(["config", "diff", mixed, "--database", db])).toEqual({
+      code: 0,
+      stdout: "Summary: Created 0, Updated 0, Deleted 0\n",
+      stderr: "",
+    });
+  });
+
+  test("diffs never print secrets: keys, passwords, JWT secrets, plugin config secrets (env-substituted too)", async () => {
+    const db = await freshDatabase();
+    const secrets = (n: string) => `_format_version: "3.0"
+consumers:
+  - username: dave
+    keyauth_credentials:
+      - key: key-${n}-AAAA
+    basicauth_credentials:
+      - username: dave
+        password: pw-${n}-BBBB
+    jwt_secrets:
+      - key: dave-issuer
+        secret: jwt-${n}-CCCC
+plugins:
+  - name: rate-limiting
+    config:
+      minute: ${n === "one" ? 5 : 10}
+      policy: redis
+      redis:
+        host: redis.internal
+        password: \${{ env "PORTICO_REDIS_PASSWORD" }}
+  - name: http-log
+    config:
+      http_endpoint: http://logger:log-${n}-DDDD@logs.internal/in
+      headers:
+        X-Api-Key: tok-${n}-EEEE
+        X-Team: ${n}
+`;
+    const one = file("secrets-one.yaml", secrets("one"));
+    const two = file("secrets-two.yaml", secrets("two"));
+    const applied = await portico(["config", "apply", one, "--database", db], {
+      PORTICO_REDIS_PASSWORD: "redis-one-FFFF",
+    });
+    expect(applied.stderr).toBe("");
+    const diff = await portico(["config", "diff", two, "--database", db], {
+      PORTICO_REDIS_PASSWORD: "redis-two-GGGG",
+    });
+    const keyauth = (
+      Bun.YAML.parse((await portico(["config", "export", "--database", db])).stdout) as Exported
+    ).consumers[0]!.keyauth_credentials![0]!;
+    expect(diff.code).toBe(2);
+    // A new key is a new credential: named by its id, never by the key.
+    // Every header value of http-log counts as a secret (they carry tokens).
+    const shown = diff.stdout
+      .replace(/creating keyauth_credential [0-9a-f-]{36}/, "creating keyauth_credential ID")
+      .replace(/(updating plugin [a-z-]+) [0-9a-f-]{36}/g, "$1 ID");
+    expect(shown).toBe(
+      [
+        "updating plugin rate-limiting ID",
+        "  config.minute: 5 -> 10",
+        "  config.redis.password: <redacted> -> <redacted>",
+        "updating plugin http-log ID",
+        "  config.http_endpoint: <redacted> -> <redacted>",
+        "  config.headers.X-Api-Key: <redacted> -> <redacted>",
+        "  config.headers.X-Team: <redacted> -> <redacted>",
+        "creating keyauth_credential ID",
+        "updating basicauth_credential dave",
+        "  password: <redacted> -> <redacted>",
+        "updating jwt_secret dave-issuer",
+        "  secret: <redacted> -> <redacted>",
+        `deleting keyauth_credential ${keyauth.id}`,
+        "Summary: Created 1, Updated 4, Deleted 1",
+        "",
+      ].join("\n"),
+    );
+    for (const secret of ["AAAA", "BBBB", "CCCC", "DDDD", "EEEE", "FFFF", "GGGG"]) {
+      expect(diff.stdout).not.toContain(secret);
+      expect(diff.stderr).not.toContain(secret);
+    }
+    // The export is a file to apply elsewhere: it keeps the real values.
+    const exported = (await portico(["config", "export", "--database", db])).stdout;
+    expect(exported).toContain("redis-one-FFFF");
+    expect(exported).toContain("tok-one-EEEE");
+  });
+});

@@ -28,6 +28,8 @@ export const httpLog: PluginDescriptor<HttpLogConfig> = {
   version: "1.0.0",
   config: httpLogConfig,
   scoping: { consumer: true, route: true, service: true },
+  // Kong encrypts the endpoint (it may carry user:password); header values carry tokens (Authorization).
+  secrets: ["http_endpoint", "headers.*"],
   compile(config, env, scope) {
     const { url, headers } = requestParts(config);
     const fields = compileCustomFields(config.custom_fields);

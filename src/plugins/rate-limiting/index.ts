@@ -90,6 +90,8 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
   version: "1.0.0",
   config: rateLimitingConfig,
   scoping: { consumer: true, route: true, service: true },
+  // Kong's redis typedef: the password is `encrypted` (the flat redis_password is stored here too).
+  secrets: ["redis.password"],
   compile(config, env, scope) {
     // Everything about a limit that does not change per request: its header names and the limit as text.
     const limits = configuredLimits(config).map(({ period, limit }) => ({

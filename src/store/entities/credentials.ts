@@ -41,6 +41,7 @@ export const keyauthCredentials: EntityDefinition<"keyauth_credentials"> = {
   uniques: [["key"]],
   timestamps,
   secretFields: ["key"],
+  generatedFields: ["key"],
   admin: { path: "key-auths", nestedPath: "key-auth", topLevel: true },
   graphql: {
     type: "KeyAuth",
@@ -79,6 +80,9 @@ export const jwtSecrets: EntityDefinition<"jwt_secrets"> = {
   foreignKeys: [consumer],
   uniques: [["key"]],
   timestamps,
+  // The HMAC secret signs tokens: never echoed in errors or plans. The key is the token's `iss`, not a secret.
+  secretFields: ["secret"],
+  generatedFields: ["key", "secret"],
   admin: { path: "jwts", nestedPath: "jwt", topLevel: true },
   graphql: {
     type: "JwtSecret",

@@ -65,6 +65,8 @@ export const plugins: EntityDefinition<"plugins"> = {
   // PATCH {"config":{"hide_credentials":true}} keeps the plugin's other settings, as in Kong.
   mergedOnUpdate: ["config"],
   subschema: { key: "name", field: "config", schemaFor: (name) => PLUGIN_CATALOG.get(name)?.config },
+  secretPaths: (plugin) =>
+    (PLUGIN_CATALOG.get(String(plugin.name))?.secrets ?? []).map((path) => `config.${path}`),
   admin: { path: "plugins", topLevel: true },
   graphql: {
     type: "Plugin",
