@@ -189,7 +189,6 @@ export async function desiredState(
         def,
         item,
         id,
-        row,
         absent.length > 0 ? naturalKeys(def, row) : natural,
         declared,
         problems,
@@ -198,7 +197,7 @@ export async function desiredState(
     }
     matchKeyless(def, keyless, currentRows, list, scopeTags);
     for (const { item, row, id } of keyless) {
-      const keys = declare(def, item, id!, row, naturalKeys(def, row), declared, problems);
+      const keys = declare(def, item, id!, naturalKeys(def, row), declared, problems);
       if (keys) list.push({ id: id!, row, keys, transform: item.doc.transform });
     }
     desired.set(entity, list);
@@ -222,7 +221,6 @@ function declare(
   def: EntityDefinition,
   item: Pending,
   id: string,
-  row: Row,
   natural: NaturalKey[],
   declared: Set<string>,
   problems: EntityProblem[],
