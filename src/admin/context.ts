@@ -51,6 +51,8 @@ export type DeclarativeState = {
   hash: string;
   /** A whole configuration is being loaded (Kong answers another POST /config with 429). */
   loading: boolean;
+  /** The node is shutting down (Kong answers POST /config with 503 `Kong currently exiting`). */
+  exiting: boolean;
 };
 
 export type AdminContext = {

@@ -110,6 +110,7 @@ export async function desiredState(
     }
 
   const desired: DesiredState = new Map();
+  let checked = 0;
   for (const entity of ENTITY_ORDER) {
     const def = definition(entity);
     const currentRows = current.get(entity) ?? [];
@@ -124,6 +125,9 @@ export async function desiredState(
     /** Entities whose only natural key the gateway generates (a key-auth key left out): matched afterwards. */
     const keyless: Keyless[] = [];
     for (const item of pending.get(entity) ?? []) {
+      // Checking 10,000 entities takes a few hundred ms of CPU: let the event loop (the admin API, a proxy
+      // sharing this thread) have its turn now and then.
+      if (++checked % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       const input = withDefaults(item, selectTags);
       const unresolved: Record<string, string> = {};
       for (const fk of def.foreignKeys) {
@@ -205,6 +209,8 @@ export async function desiredState(
   if (problems.length > 0) throw new InvalidConfig(problems);
   return desired;
 }
+
+const YIELD_EVERY = 500;
 
 type Keyless = { item: Pending; row: Row; absent: readonly string[]; id?: string };
 

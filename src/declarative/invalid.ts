@@ -35,30 +35,27 @@ export class InvalidConfig extends Error {
 
   /** Errors nested like the input: `{services: [null, {routes: [{paths: ["…"]}]}]}`. */
   get fields(): ErrorFields {
-    const root: ErrorFields = {};
-    for (const problem of this.problems) {
-      if (problem.location.length === 0) {
-        Object.assign(root, problem.fields);
-        continue;
-      }
-      const slot = slotAt(root, problem.location);
-      mergeInto(slot, problem.fields);
-    }
-    return root;
+    return nest(this.problems);
   }
 
+  /** The errors that belong to no entity (the document's own keys), nested like `fields`. */
+  get documentFields(): ErrorFields {
+    return nest(this.problems.filter((p) => !p.entity));
+  }
+
+  /** One entry per entity with errors (Kong's flattened_errors); the document's own errors are not entries. */
   get flattened(): FlattenedError[] {
-    return this.problems.map((problem) => {
+    return this.problems.flatMap((problem): FlattenedError[] => {
+      const entity = problem.entity;
+      if (!entity) return [];
       const errors: FlattenedError["errors"] = fieldMessages(problem.fields).map(([field, message]) =>
         field === "@entity" ? { type: "entity", message } : { type: "field", field, message },
       );
-      const entity = problem.entity;
-      if (!entity) return { errors };
       const entry: FlattenedError = { entity_type: entity.type };
       if (entity.name !== undefined) entry.entity_name = entity.name;
       if (entity.id !== undefined) entry.entity_id = entity.id;
       if (entity.tags !== undefined && entity.tags !== null) entry.entity_tags = entity.tags;
-      return { ...entry, entity: entity.raw, errors };
+      return [{ ...entry, entity: entity.raw, errors }];
     });
   }
 
@@ -66,6 +63,19 @@ export class InvalidConfig extends Error {
   lines(): string[] {
     return this.problems.flatMap(describeProblem);
   }
+}
+
+function nest(problems: readonly EntityProblem[]): ErrorFields {
+  const root: ErrorFields = {};
+  for (const problem of problems) {
+    if (problem.location.length === 0) {
+      Object.assign(root, problem.fields);
+      continue;
+    }
+    const slot = slotAt(root, problem.location);
+    mergeInto(slot, problem.fields);
+  }
+  return root;
 }
 
 function describeProblem(problem: EntityProblem): string[] {

@@ -129,7 +129,13 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     await logs.close();
     throw error;
   }
-  const declarative: DeclarativeState = { dbless, store, hash: EMPTY_HASH, loading: false };
+  const declarative: DeclarativeState = {
+    dbless,
+    store,
+    hash: EMPTY_HASH,
+    loading: false,
+    exiting: false,
+  };
   if (dbless) {
     try {
       const loaded = await loadDeclarativeFile(store, config.declarativeConfig!, config.substitutions);
@@ -424,6 +430,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       stopping ??= (async () => {
         // A load balancer still probing sees the node leave before its listeners close.
         draining = true;
+        declarative.exiting = true;
         watcher.stop();
         unsubscribe();
         clearInterval(purgeCounters);

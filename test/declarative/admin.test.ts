@@ -2,7 +2,7 @@
 // check_hash, flatten_errors, the 201 body, code 14 errors; the proxy serves the new configuration when the
 // answer comes, and a refused apply leaves both the database and the proxy as they were.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { call } from "../admin/helpers.ts";
+import { call, type Reply } from "../admin/helpers.ts";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import { TestCa } from "../support/certs.ts";
 
@@ -81,8 +81,12 @@ describe("POST /config", () => {
     expect(again.status).toBe(304);
     expect(again.text).toBe("");
     expect((await call(tg, "/status")).body.configuration_version).toBe(version);
-    // Without check_hash it applies (nothing to change).
+    // Without check_hash it applies (nothing to change); as in Kong, only "1" turns check_hash on.
     expect((await call(tg, "/config", { method: "POST", body })).status).toBe(201);
+    expect((await call(tg, "/config?check_hash=true", { method: "POST", body })).status).toBe(201);
+    expect((await call(tg, "/config", { method: "POST", body: { ...body, check_hash: 1 } })).status).toBe(
+      304,
+    );
   });
 
   test("a service may name a certificate and a CA certificate of the same file; a missing one is refused", async () => {
@@ -173,6 +177,8 @@ services:
       },
     });
     const flat = await call(tg, "/config?flatten_errors=1", { method: "POST", body: bad });
+    // Flattened, the entity errors leave `fields` (Kong drains them into flattened_errors).
+    expect(flat.body.fields).toEqual({});
     expect(flat.body.flattened_errors).toEqual([
       {
         entity_type: "service",
@@ -191,6 +197,82 @@ services:
     // flatten_errors in the body works too.
     const inBody = await call(tg, "/config", { method: "POST", body: { ...bad, flatten_errors: true } });
     expect(inBody.body.flattened_errors).toHaveLength(2);
+    // The document's own errors stay in `fields`; a text that does not parse is never flattened.
+    const topLevel = await call(tg, "/config?flatten_errors=yes", {
+      method: "POST",
+      body: { config: '_format_version: "3.0"\nabnormal_extra_field: 123\n' },
+    });
+    expect(topLevel.body).toMatchObject({ code: 14, fields: { abnormal_extra_field: "unknown field" } });
+    expect(topLevel.body.flattened_errors).toEqual([]);
+    const garbage = await call(tg, "/config?flatten_errors=on", {
+      method: "POST",
+      body: { config: "[nope" },
+    });
+    expect(garbage.status).toBe(400);
+    expect(garbage.body.fields.error).toStartWith("failed parsing declarative configuration: ");
+    expect(garbage.body.flattened_errors).toBeUndefined();
+  });
+
+  test("a second load while one runs is Kong's 429 with Retry-After; the first one completes", async () => {
+    // 2,000 routes take long enough to load that requests sent meanwhile find it running.
+    const lines = ['_format_version: "3.0"', "services:"];
+    for (let s = 0; s < 200; s++) {
+      lines.push(`  - name: busy-${s}`, `    url: http://127.0.0.1:${upstream.port}/up`, "    routes:");
+      for (let r = 0; r < 10; r++)
+        lines.push(`      - name: busy-${s}-${r}`, `        paths: [/busy/${s}/${r}]`);
+    }
+    // Answered at commit (respond-async), not once the proxy serves it, so the loads themselves overlap.
+    const post = (text: string) =>
+      call(tg, "/config", {
+        method: "POST",
+        headers: { prefer: "respond-async" },
+        body: { config: text },
+      });
+    let refused: Reply | undefined;
+    for (let attempt = 0; attempt < 5 && !refused; attempt++) {
+      const big = post(`${lines.join("\n")}\n`);
+      await Bun.sleep(30);
+      const small = await post(config("/small", "small"));
+      if (small.status === 429) refused = small;
+      else expect(small.status).toBe(201);
+      expect((await big).status).toBe(201);
+    }
+    expect(refused?.body).toEqual({ message: "Currently loading previous configuration" });
+    expect(refused?.headers.get("retry-after")).toBe("1");
+    expect(await proxied("/busy/199/9")).toBe("200 upstream saw /up");
+  });
+
+  test("a body over the limit is 413, whether its length is declared or it streams past it", async () => {
+    const url = new URL(`${tg.adminUrl}/config`);
+    // Declared: refused from the headers, before any of the 64 MiB + 1 byte is sent.
+    const socket = await Bun.connect({
+      hostname: url.hostname,
+      port: Number(url.port),
+      socket: { data: (s, chunk) => void (s.data as { text: string[] }).text.push(chunk.toString()) },
+      data: { text: [] as string[] },
+    });
+    socket.write(
+      `POST /config HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${64 * 1024 * 1024 + 1}\r\n\r\n`,
+    );
+    const deadline = Date.now() + 10_000;
+    const received = () => (socket.data as { text: string[] }).text.join("");
+    while (!received().includes("}") && Date.now() < deadline) await Bun.sleep(20);
+    socket.end();
+    expect(received()).toStartWith("HTTP/1.1 413");
+    expect(received()).toEndWith('{"message":"Request body too large"}');
+    // Streamed without a length: cut off once it passes the limit.
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    let sent = 0;
+    const body = new ReadableStream({
+      pull(controller) {
+        if (sent > 70) return controller.close();
+        sent++;
+        controller.enqueue(chunk);
+      },
+    });
+    const streamed = await fetch(url, { method: "POST", body, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(await streamed.json()).toEqual({ message: "Request body too large" });
   });
 });
 

@@ -193,6 +193,38 @@ describe("DB-less mode", () => {
 });
 
 describe("DB-less start-up", () => {
+  test("a POST /config still arriving when the node is told to stop answers Kong's 503 (exiting), loads nothing", async () => {
+    const own = join(dir, "exiting.yaml");
+    writeFileSync(own, configFor("/before-exit"));
+    const node = await startPortico(SOURCE_COMMAND, ["--declarative-config", own, ...LOOPBACK]);
+    const encoder = new TextEncoder();
+    const payload = JSON.stringify({ config: configFor("/after-exit") });
+    let push: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        push = controller;
+        controller.enqueue(encoder.encode(payload.slice(0, 20)));
+      },
+    });
+    const answer = fetch(`${node.adminUrl}/config`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    await Bun.sleep(200);
+    node.proc.kill("SIGTERM");
+    const deadline = Date.now() + 15_000;
+    while (!node.output().includes("SIGTERM received") && Date.now() < deadline) await Bun.sleep(20);
+    push!.enqueue(encoder.encode(payload.slice(20)));
+    push!.close();
+    const res = await answer;
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ message: "Portico currently exiting" });
+    expect(await node.exited()).toBe(0);
+    expect(node.output()).not.toContain("after-exit");
+  });
+
   test("a broken file at start exits with code 2 and says why", async () => {
     const broken = join(dir, "broken.yaml");
     writeFileSync(broken, '_format_version: "3.0"\nservices:\n  - name: s\n');

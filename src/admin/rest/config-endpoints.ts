@@ -2,6 +2,9 @@
 // database too: GET /config exports, POST /config replaces the whole configuration in one transaction
 // (check_hash → 304, flatten_errors, 201 with the loaded entities, code 14 errors). POST /config/sync is
 // decK's sync in one request: the plan for documents within their select tags, applied unless dry_run.
+// Kong's refusals that apply here: 429 while another load runs, 503 once the node is exiting, 413 for a
+// body over the limit (Kong's own 413 is LMDB's map filling up, which an in-memory store does not have;
+// its 504 is unreachable since loads stopped waiting for the lock, and so it is here: a second load is 429).
 
 import { parseText, readDocument } from "../../declarative/document.ts";
 import {
@@ -62,15 +65,18 @@ async function readConfigBody(request: Request): Promise<ConfigBody> {
   return { body: isRecord(config) ? config : parseText(String(config), null), fields };
 }
 
+/**
+ * Kong's code 14 body. Flattened (kong/db/errors.lua declarative_config_flattened), entity errors move from
+ * `fields` to `flattened_errors`: `fields` keeps only those of the document itself (an unknown top-level key).
+ */
 export function invalidConfigBody(error: InvalidConfig, flatten: boolean): Record<string, unknown> {
-  const body: Record<string, unknown> = {
+  return {
     code: 14,
     name: "invalid declarative configuration",
     message: error.message,
-    fields: error.fields,
+    fields: flatten ? error.documentFields : error.fields,
+    ...(flatten ? { flattened_errors: error.flattened } : {}),
   };
-  if (flatten) body.flattened_errors = error.flattened;
-  return body;
 }
 
 /** Entities by DAO name as loaded (Kong's 201 body): only the collections that hold something. */
@@ -79,8 +85,12 @@ async function loadedEntities(context: AdminContext): Promise<Record<string, unk
   return Object.fromEntries([...current].filter(([, rows]) => rows.length > 0));
 }
 
-/** One whole load at a time, as Kong's 429 `Currently loading previous configuration`. */
+/**
+ * One whole load at a time, as Kong's 429 `Currently loading previous configuration`; none once the node is
+ * exiting (Kong's 503).
+ */
 async function exclusively<T>(context: AdminContext, work: () => Promise<T>): Promise<T> {
+  if (context.declarative.exiting) throw new HttpError(503, "Portico currently exiting");
   if (context.declarative.loading)
     throw new HttpError(429, "Currently loading previous configuration", { "retry-after": "1" });
   context.declarative.loading = true;
@@ -102,13 +112,19 @@ export function registerConfigEndpoints(router: AdminRouter, context: AdminConte
     },
     POST: async (request, _params, url) => {
       let flatten = flag(url.searchParams.get("flatten_errors"));
+      // Kong flattens only errors of a configuration it could read as a table.
+      let parsed = false;
       try {
         const { body, fields } = await readConfigBody(request);
         flatten ||= flag(fields.flatten_errors);
         if (body === null) throw new HttpError(400, "expected a declarative configuration");
+        parsed = true;
         const hash = configurationHash(body);
-        if ((flag(url.searchParams.get("check_hash")) || flag(fields.check_hash)) && hash === state.hash)
-          return new Response(null, { status: 304 });
+        // Kong's check_hash predates its truthy flags: only "1" turns it on.
+        const checkHash = [url.searchParams.get("check_hash"), fields.check_hash].some(
+          (v) => String(v) === "1",
+        );
+        if (checkHash && hash === state.hash) return new Response(null, { status: 304 });
         const document = readDocument(body, null);
         return await exclusively(context, async () => {
           await syncDocuments(state.store, [document], { wholeConfiguration: true });
@@ -116,7 +132,7 @@ export function registerConfigEndpoints(router: AdminRouter, context: AdminConte
           return json(await loadedEntities(context), 201);
         });
       } catch (error) {
-        if (error instanceof InvalidConfig) return json(invalidConfigBody(error, flatten), 400);
+        if (error instanceof InvalidConfig) return json(invalidConfigBody(error, flatten && parsed), 400);
         throw error;
       }
     },
@@ -136,7 +152,14 @@ export function registerConfigEndpoints(router: AdminRouter, context: AdminConte
         return json({ plan: { changes: plan.changes, summary: plan.summary } });
       } catch (error) {
         if (error instanceof InvalidConfig)
-          return json({ ...invalidConfigBody(error, true), problems: error.problems }, 400);
+          return json(
+            {
+              ...invalidConfigBody(error, false),
+              flattened_errors: error.flattened,
+              problems: error.problems,
+            },
+            400,
+          );
         throw error;
       }
     },
