@@ -57,6 +57,21 @@ export type ListenerFacts = {
 
 const DIGITS = /^\d+$/;
 
+/**
+ * A WebSocket opening handshake (RFC 6455 §4.1): a GET with `Upgrade: websocket`, `Connection: upgrade`, a
+ * key and a version. Anything less is an ordinary request: its Upgrade and Connection are hop-by-hop and
+ * dropped, and it is proxied as such rather than failing a handshake that was never asked for.
+ */
+function isWebSocketHandshake(method: string, headers: Headers): boolean {
+  return (
+    method === "GET" &&
+    headers.get("upgrade")?.toLowerCase() === "websocket" &&
+    /(?:^|,)\s*upgrade\s*(?:,|$)/i.test(headers.get("connection") ?? "") &&
+    headers.has("sec-websocket-key") &&
+    headers.has("sec-websocket-version")
+  );
+}
+
 const UPGRADE_TO_TLS = { connection: "Upgrade", upgrade: "TLS/1.2, HTTP/1.1" };
 
 export function handle(
@@ -181,7 +196,7 @@ export function handle(
     peerIp,
     trusted,
     clientIp: trusted ? (realClientIp(headers, env.realIpHeader) ?? peerIp) : peerIp,
-    websocket: headers.get("upgrade")?.toLowerCase() === "websocket",
+    websocket: isWebSocketHandshake(method, headers),
     server,
     env,
     scheme,

@@ -228,6 +228,44 @@ describe("websocket", () => {
     ws.stop(true);
   });
 
+  test("Upgrade: websocket without a handshake (no key, no Connection: upgrade, not GET) is a plain request", async () => {
+    const plain = startUpstream(() => new Response("plain answer", { status: 200 }));
+    await configure(tg, { name: "ws4", url: plain.url }, [{ paths: ["/ws4"] }]);
+    for (const [method, headers] of [
+      ["GET", { upgrade: "websocket" }],
+      ["GET", { upgrade: "websocket", connection: "Upgrade" }],
+      [
+        "GET",
+        {
+          upgrade: "websocket",
+          connection: "keep-alive",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "sec-websocket-version": "13",
+        },
+      ],
+      [
+        "POST",
+        {
+          upgrade: "websocket",
+          connection: "Upgrade",
+          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+          "sec-websocket-version": "13",
+        },
+      ],
+    ] as const) {
+      const res = await tg.proxy("/ws4", { method, headers });
+      expect({ method, headers, status: res.status, body: await res.text() }).toEqual({
+        method,
+        headers,
+        status: 200,
+        body: "plain answer",
+      });
+      const received = plain.received.at(-1)!;
+      expect(received.headers.upgrade).toBeUndefined();
+    }
+    await plain.stop();
+  });
+
   test("upstream that refuses the upgrade: 502", async () => {
     const plain = startUpstream(() => new Response("no websockets here", { status: 404 }));
     await configure(tg, { name: "ws3", url: plain.url }, [{ paths: ["/ws3"] }]);
