@@ -10,7 +10,7 @@
 // per distinct prefix length), entries with only exact hosts through a map keyed by host, and the rest
 // (regex paths, wildcard hosts, methods/headers only) are scanned. Each list is sorted by rank, so the best
 // candidate of each list is the first that matches, and a list stops as soon as it cannot beat the best.
-import { compileHeaderRegex, compilePathRegex } from "../schemas/route-matchers.ts";
+import { compileHeaderRegex, compilePathRegex, type RouteRegex } from "../schemas/route-matchers.ts";
 import type { Route } from "../schemas/routes.ts";
 
 /** What the router needs to know about one request; the host is lower-cased and without port. */
@@ -44,7 +44,7 @@ export type Router<T> = {
 };
 
 type HostMatcher = { kind: "exact" | "suffix" | "prefix"; value: string; port: number | null };
-type HeaderMatcher = { name: string; values: readonly string[]; regexes: readonly RegExp[] };
+type HeaderMatcher = { name: string; values: readonly string[]; regexes: readonly RouteRegex[] };
 
 type Entry<T> = {
   rank: number;
@@ -58,7 +58,7 @@ type Entry<T> = {
   headers: readonly HeaderMatcher[] | null;
   snis: readonly string[] | null;
   prefix: string | null;
-  regex: RegExp | null;
+  regex: RouteRegex | null;
   // sort keys
   weight: number;
   plainHostsOnly: boolean;
@@ -93,7 +93,7 @@ function compileHost(host: string): HostMatcher {
 function compileHeaders(headers: Record<string, string[]>): HeaderMatcher[] {
   return Object.entries(headers).map(([name, list]) => {
     const values: string[] = [];
-    const regexes: RegExp[] = [];
+    const regexes: RouteRegex[] = [];
     for (const v of list) {
       if (v.startsWith("~*")) regexes.push(compileHeaderRegex(v.slice(2)));
       else values.push(v.toLowerCase());
