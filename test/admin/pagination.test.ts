@@ -193,3 +193,51 @@ describe("nested and route lists", () => {
     expect(top.flatMap((p) => p.data).length).toBe(6);
   });
 });
+
+describe("GET /tags and /tags/{tag} (Kong's tag listing)", () => {
+  test("/tags/{tag} lists every entity carrying the tag, whatever its kind", async () => {
+    const route = await call(tg, "/routes", {
+      method: "POST",
+      body: { paths: ["/tagged"], tags: ["x-3", "r"] },
+    });
+    const res = await call(tg, "/tags/x-3");
+    expect(res.status).toBe(200);
+    const svc = all.find((s) => s.name === "svc-3")!;
+    expect(res.body.data).toEqual([
+      { entity_name: "routes", entity_id: route.body.id, tag: "x-3" },
+      { entity_name: "services", entity_id: svc.id, tag: "x-3" },
+    ]);
+    expect(res.body.next).toBeNull();
+    expect(res.body.offset).toBeUndefined();
+    expect((await call(tg, "/tags/nobody-has-this")).body).toEqual({ data: [], next: null });
+    await call(tg, `/routes/${route.body.id}`, { method: "DELETE" });
+  });
+
+  test("/tags pages through every (entity, tag) pair with offset and next", async () => {
+    const rows: { entity_name: string; entity_id: string; tag: string }[] = [];
+    const pages = await walk("/tags?size=100");
+    for (const page of pages) rows.push(...(page.data as unknown as typeof rows));
+    const expected = all.flatMap((s) =>
+      (s.tags ?? []).map((tag) => ({ entity_name: "services", entity_id: s.id, tag })),
+    );
+    expect(rows.length).toBe(expected.length);
+    expect(new Set(rows.map((r) => JSON.stringify(r)))).toEqual(
+      new Set(expected.map((r) => JSON.stringify(r))),
+    );
+    expect(pages[0]!.next).toStartWith("/tags?offset=");
+    expect(pages[0]!.next).toEndWith("&size=100");
+  });
+
+  test("a bad size or offset is Kong's error", async () => {
+    expect((await call(tg, "/tags?size=0")).body).toEqual({
+      code: 9,
+      name: "invalid size",
+      message: "size must be an integer between 1 and 1000",
+    });
+    expect((await call(tg, "/tags/all?offset=!!")).body).toEqual({
+      code: 7,
+      name: "invalid offset",
+      message: "'!!' is not a valid offset: bad base64 encoding",
+    });
+  });
+});

@@ -10,6 +10,7 @@ import { registerPluginEndpoints } from "./plugin-endpoints.ts";
 import { registerProxyCacheEndpoints } from "./proxy-cache-endpoints.ts";
 import { AdminRouter } from "./router.ts";
 import { registerSchemaEndpoints } from "./schema-endpoints.ts";
+import { registerTagEndpoints } from "./tag-endpoints.ts";
 import { registerUpstreamEndpoints } from "./upstream-endpoints.ts";
 import { registerUpstreamHealthEndpoints } from "./upstream-health-endpoints.ts";
 
@@ -25,6 +26,7 @@ export function createRestHandler(context: AdminContext): (request: Request) => 
   registerUpstreamEndpoints(router, context.store);
   registerUpstreamHealthEndpoints(router, context);
   registerSchemaEndpoints(router);
+  registerTagEndpoints(router, context.store);
   registerConfigEndpoints(router, context);
   if (context.node.service_management) registerLegacyEndpoints(router, context);
 
