@@ -166,6 +166,20 @@ export type ForeignRef = { id?: string; name?: string; username?: string };
 
 export const PROTOCOLS = ["http", "https"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
+/** Kong's protocol enum, as its error message lists it (sorted). */
+export const KONG_PROTOCOLS = ["grpc", "grpcs", "http", "https", "tcp", "tls", "tls_passthrough", "udp"];
+
+/**
+ * A value Kong does not know gets Kong's own message (listing Kong's protocols); one Kong knows but Portico
+ * does not proxy (grpc, tcp, …) is refused with the protocols Portico does serve.
+ */
+export function protocolError(issue: { input?: unknown }): string {
+  if (issue.input === undefined || issue.input === null) return "required field missing";
+  if (typeof issue.input === "string" && KONG_PROTOCOLS.includes(issue.input))
+    return `protocol '${issue.input}' is not supported: expected one of: ${PROTOCOLS.join(", ")}`;
+  return `expected one of: ${KONG_PROTOCOLS.join(", ")}`;
+}
+
 export const protocol = z
-  .enum(PROTOCOLS, { error: typeError(`expected one of: ${PROTOCOLS.join(", ")}`) })
+  .enum(PROTOCOLS, { error: protocolError })
   .meta({ graphql: "Protocol", description: "A service's or route's protocol (wire values, as in REST)." });

@@ -12,7 +12,11 @@ beforeAll(async () => {
 });
 afterAll(() => tg.stop());
 
-const PROTOCOL_ERROR = `expected one of: ${PROTOCOLS.join(", ")}`;
+// Kong's message for an unknown protocol lists Kong's protocols (KONG-REFERENCE §1); those Portico does not
+// proxy are refused with its own.
+const PROTOCOL_ERROR = "expected one of: grpc, grpcs, http, https, tcp, tls, tls_passthrough, udp";
+const UNSUPPORTED = (p: string) =>
+  `protocol '${p}' is not supported: expected one of: ${PROTOCOLS.join(", ")}`;
 const pathChars = (p: string) =>
   `invalid path: '${p}' (characters outside of the reserved list of RFC 3986 found)`;
 const tagError = (t: string) =>
@@ -79,6 +83,12 @@ const serviceCases: Case[] = [
     ["retries: value should be between 0 and 32767"],
   ],
   ["protocol", { host: "a", protocol: "ftp" }, { protocol: PROTOCOL_ERROR }, [`protocol: ${PROTOCOL_ERROR}`]],
+  [
+    "protocol Kong knows, Portico does not proxy",
+    { host: "a", protocol: "grpc" },
+    { protocol: UNSUPPORTED("grpc") },
+    [`protocol: ${UNSUPPORTED("grpc")}`],
+  ],
   [
     "timeout 0",
     { host: "a", connect_timeout: 0 },
@@ -319,6 +329,12 @@ const routeCases: Case[] = [
     { paths: ["/a"], protocols: ["ftp", "http"] },
     { protocols: [PROTOCOL_ERROR] },
     [`protocols.1: ${PROTOCOL_ERROR}`],
+  ],
+  [
+    "a stream protocol",
+    { paths: ["/a"], protocols: ["http", "tcp"] },
+    { protocols: [null, UNSUPPORTED("tcp")] },
+    [`protocols.2: ${UNSUPPORTED("tcp")}`],
   ],
   [
     "protocols not a set",
