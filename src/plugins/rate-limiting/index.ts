@@ -152,6 +152,7 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
         return result.admitted ? undefined : ctx.respond(config.error_code, config.error_message);
       let chosen = -1;
       let chosenRemaining = 0;
+      let chosenRemainingText = "";
       let retryAfter = 1;
       for (let i = 0; i < windows.length; i++) {
         const window = windows[i]!;
@@ -170,6 +171,7 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
         ) {
           chosen = i;
           chosenRemaining = remaining;
+          chosenRemainingText = show(remaining);
         }
         if (sliding && exceeded) {
           const current = result.current?.[i] ?? used;
@@ -182,7 +184,7 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
         }
         const limit = limits[i]!;
         ctx.setResponseHeader(limit.limitHeader, limit.limitText);
-        ctx.setResponseHeader(limit.remainingHeader, show(remaining));
+        ctx.setResponseHeader(limit.remainingHeader, chosen === i ? chosenRemainingText : show(remaining));
       }
       const window = windows[chosen]!;
       let reset = sliding
@@ -190,7 +192,7 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
         : fixedReset(window.period, window.start, now);
       if (!result.admitted && sliding) reset = retryAfter;
       ctx.setResponseHeader("RateLimit-Limit", limits[chosen]!.limitText);
-      ctx.setResponseHeader("RateLimit-Remaining", show(chosenRemaining));
+      ctx.setResponseHeader("RateLimit-Remaining", chosenRemainingText);
       ctx.setResponseHeader("RateLimit-Reset", show(reset));
       if (result.admitted) return undefined;
       ctx.setResponseHeader("Retry-After", show(reset));
