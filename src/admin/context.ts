@@ -21,6 +21,11 @@ export type NodeInfo = {
   listeners: { proxy: string; admin: string };
   /** Each listener as bound; status is empty when `--status-listen` is off. */
   listenerInfo: { proxy: ListenerInfo[]; admin: ListenerInfo[]; status: ListenerInfo[] };
+  /**
+   * Resolves once every listener's port is known: the admin listener answers while proxy workers still start,
+   * and a proxy port of 0 is only known once they listen.
+   */
+  bound: Promise<void>;
   database: { dialect: string; location: string };
   service_management: boolean;
   /** Proxy workers serving this node's proxy listener. */

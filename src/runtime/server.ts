@@ -169,11 +169,15 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   };
   let plane: ProxyPlane;
   let workerControl: WorkerControl | null = null;
+  // Worker threads evaluate their bundles and bind the proxy ports while this thread starts the admin
+  // listener and builds the first snapshot, so the admin API answers first. A plane in this thread binds now.
+  let proxyListening: Promise<void> = Promise.resolve();
   try {
     if (workers > 1) {
-      const pool = await startWorkerPlane(planeOptions, workers, log, store.rateCounters, nodeHealth);
+      const pool = startWorkerPlane(planeOptions, workers, log, store.rateCounters, nodeHealth);
       plane = pool;
       workerControl = pool;
+      proxyListening = pool.listening;
     } else
       plane = startLocalPlane(
         planeOptions,
@@ -216,6 +220,21 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   let statusServer: Server<unknown> | undefined;
   let draining = false;
   const nodeId = crypto.randomUUID();
+  /** The proxy listeners as bound: a port of 0 is the system's choice, known once the workers listen. */
+  const proxyListeners = () =>
+    config.proxyListen.map((l, i) => {
+      const port = plane.ports[i] ?? l.port;
+      return { ...l, port, url: listenerUrl(l.host, port, l.ssl) };
+    });
+  const proxyListenerInfo = (): ListenerInfo[] =>
+    proxyListeners().map((l) => ({
+      host: l.host,
+      port: l.port,
+      ssl: l.ssl,
+      http2: l.http2,
+      // Proxy workers share their port through SO_REUSEPORT.
+      reuseport: workers > 1 || l.ssl,
+    }));
   const startedAt = Math.floor(Date.now() / 1000);
   const traffic = (): TrafficCounts => {
     const proxy = plane.traffic();
@@ -237,8 +256,12 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       hostname: hostname(),
       node_id: nodeId,
       started_at: startedAt,
-      listeners: { proxy: "", admin: "" },
-      listenerInfo: { proxy: [], admin: [], status: [] },
+      listeners: { proxy: proxyListeners()[0]!.url, admin: "" },
+      listenerInfo: { proxy: proxyListenerInfo(), admin: [], status: [] },
+      // Configured ports are known now; ports the system picks (0) once the workers listen.
+      bound: config.proxyListen.every((l) => l.port !== 0)
+        ? Promise.resolve()
+        : proxyListening.catch(() => {}),
       database: dbless
         ? { dialect: "off", location: config.declarativeConfig! }
         : { dialect: store.info.dialect, location: store.info.location },
@@ -315,8 +338,9 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       throw error;
     }
   }
-  await rebuilder.rebuildNow();
   const unsubscribe = store.subscribe(() => rebuilder.schedule());
+  // The first build runs while the admin listener starts; readiness and the proxy's listening line wait for it.
+  const firstBuild = rebuilder.rebuildNow();
   const watcher = watchConfiguration(store, rebuilder, log);
 
   const admin = createAdminHandler(context);
@@ -345,34 +369,42 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     clearInterval(purgeCounters);
     statusServer?.stop(true);
     await plane.stop();
+    await rebuilder.idle();
     await store.close();
     await logs.close();
     throw error;
   }
 
-  const proxyListeners = config.proxyListen.map((l, i) => {
-    const port = plane.ports[i] ?? l.port;
-    return { ...l, port, url: listenerUrl(l.host, port, l.ssl) };
-  });
-  const proxyUrl = proxyListeners[0]!.url;
   const adminUrl = listenerUrl(config.adminListen.host, adminServer.port!, config.adminListen.ssl);
+  context.node.listeners.admin = adminUrl;
+  context.node.listenerInfo.admin = [ownListener(config.adminListen, adminServer)];
   const statusUrl = statusServer
     ? listenerUrl(config.statusListen!.host, statusServer.port!, config.statusListen!.ssl)
     : null;
+  if (statusServer) context.node.listenerInfo.status = [ownListener(config.statusListen!, statusServer)];
+  log(`portico ${VERSION}: admin API listening on ${adminUrl}`);
+
+  try {
+    await proxyListening;
+  } catch (error) {
+    // A worker could not bind the proxy port: the node does not start (the admin listener goes too).
+    watcher.stop();
+    unsubscribe();
+    clearInterval(purgeCounters);
+    admin.close();
+    adminServer.stop(true);
+    statusServer?.stop(true);
+    await plane.stop();
+    await rebuilder.idle();
+    await store.close();
+    await logs.close();
+    throw error;
+  }
+  const bound = proxyListeners();
+  const proxyUrl = bound[0]!.url;
   context.node.listeners.proxy = proxyUrl;
-  context.node.listeners.admin = adminUrl;
-  context.node.listenerInfo = {
-    // Proxy workers share their port through SO_REUSEPORT.
-    proxy: proxyListeners.map((l) => ({
-      host: l.host,
-      port: l.port,
-      ssl: l.ssl,
-      http2: l.http2,
-      reuseport: workers > 1 || l.ssl,
-    })),
-    admin: [ownListener(config.adminListen, adminServer)],
-    status: statusServer ? [ownListener(config.statusListen!, statusServer)] : [],
-  };
+  context.node.listenerInfo.proxy = proxyListenerInfo();
+  await firstBuild;
   const heartbeat = startHeartbeat(
     store,
     () => ({
@@ -386,18 +418,18 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     }),
     (listener) => plane.onServed(listener),
   );
+  // Printed once every worker listens and serves the first snapshot: traffic sent now is routed.
   const proxyWorkers = workers > 1 ? ` (${workers} workers)` : "";
-  for (const l of proxyListeners) {
+  for (const l of bound) {
     const flags = [l.http2 && "HTTP/2", l.http3 && "HTTP/3"].filter(Boolean).join(", ");
     log(`portico ${VERSION}: proxy listening on ${l.url}${flags ? ` (${flags})` : ""}${proxyWorkers}`);
   }
-  log(`portico ${VERSION}: admin API listening on ${adminUrl}`);
   if (statusUrl !== null) log(`portico ${VERSION}: status API listening on ${statusUrl}`);
 
   let stopping: Promise<void> | undefined;
   return {
     proxyUrl,
-    proxyListeners,
+    proxyListeners: bound,
     adminUrl,
     statusUrl,
     store,

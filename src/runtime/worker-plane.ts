@@ -39,10 +39,17 @@ type Slot = {
   worker: Worker;
   served: ServedState;
   alive: boolean;
+  /** The version of the last snapshot posted to it (a worker that starts is sent the latest once). */
+  sent: number;
   stopped?: () => void;
 };
 
 export type WorkerControl = {
+  /**
+   * Resolves once every worker listens (rejects when one cannot): the plane is returned at once, so the
+   * admin listener can answer while the workers evaluate their bundles and bind the ports.
+   */
+  readonly listening: Promise<void>;
   readonly count: number;
   /** Ends a worker at once, as a crash would (tests and operators); it is replaced like a crashed one. */
   terminate(index: number): void;
@@ -54,13 +61,13 @@ export type WorkerControl = {
  * `clusterCounters`: rate-limiting's database counters, which workers reach through this thread; `health`: the
  * node's health checker, which gets the workers' passive reports and whose verdicts every worker is sent.
  */
-export async function startWorkerPlane(
+export function startWorkerPlane(
   options: ProxyPlaneOptions,
   count: number,
   log: (line: string) => void,
   clusterCounters: RateCounters | null,
   health: NodeHealth,
-): Promise<ProxyPlane & WorkerControl> {
+): ProxyPlane & WorkerControl {
   const counters = new SharedArrayBuffer(count * 16);
   const totals = new Float64Array(counters);
   const listeners = new Set<() => void>();
@@ -72,6 +79,8 @@ export async function startWorkerPlane(
   // The first worker binds the ports (some may be 0 in tests); the others join them.
   let ports: readonly number[] = options.listen.map((l) => l.port);
   let stopping = false;
+  // Until every worker of the start listens, the plane serves nothing (readiness waits for all of them).
+  let started = false;
   let restarts = 0;
   const notify = () => {
     for (const listener of listeners) listener();
@@ -100,7 +109,7 @@ export async function startWorkerPlane(
   /** Starts worker `index`; resolves once it listens (rejects when it cannot). */
   function spawn(index: number): Promise<Slot> {
     const worker = new Worker(WORKER_ENTRY);
-    const slot: Slot = { index, worker, served: { version: -1, faults: [] }, alive: true };
+    const slot: Slot = { index, worker, served: { version: -1, faults: [] }, alive: true, sent: -1 };
     slots[index] = slot;
     return new Promise<Slot>((resolve, reject) => {
       let listening = false;
@@ -110,7 +119,7 @@ export async function startWorkerPlane(
           case "listening":
             listening = true;
             ports = message.ports;
-            if (latest) worker.postMessage({ type: "snapshot", input: latest } satisfies ToWorker);
+            if (latest && slot.sent !== latest.version) send(slot, latest);
             resolve(slot);
             return;
           case "failed":
@@ -174,15 +183,27 @@ export async function startWorkerPlane(
     });
   }
 
-  // The first worker picks the port (it may be 0 in tests); the others join it.
-  try {
-    await spawn(0);
-    await Promise.all(Array.from({ length: count - 1 }, (_, i) => spawn(i + 1)));
-  } catch (error) {
-    stopping = true;
-    for (const slot of slots) slot?.worker.terminate();
-    throw error;
+  function send(slot: Slot, input: SnapshotInput): void {
+    slot.sent = input.version;
+    slot.worker.postMessage({ type: "snapshot", input } satisfies ToWorker);
   }
+
+  // The first worker picks the port (it may be 0 in tests); the others join it.
+  const listening = (async () => {
+    try {
+      await spawn(0);
+      await Promise.all(Array.from({ length: count - 1 }, (_, i) => spawn(i + 1)));
+      started = true;
+      notify();
+    } catch (error) {
+      stopping = true;
+      for (const slot of slots) slot?.worker.terminate();
+      notify();
+      throw error;
+    }
+  })();
+  // The caller awaits it; this keeps a failure from also being reported as unhandled meanwhile.
+  listening.catch(() => {});
 
   /** Asks every live worker the question `message(id)` and collects the answers that come in time. */
   function askEach<T>(message: (id: number) => ToWorker): Promise<T[]> {
@@ -210,6 +231,7 @@ export async function startWorkerPlane(
   }
 
   const served = (): ServedState => {
+    if (!started) return { version: -1, faults: [] };
     const live = slots.filter((s) => s.alive);
     if (live.length === 0) return { version: -1, faults: [] };
     const lowest = live.reduce((a, b) => (b.served.version < a.served.version ? b : a));
@@ -224,20 +246,21 @@ export async function startWorkerPlane(
       return ports;
     },
     count,
+    listening,
     async apply(input) {
       latest = input;
       const target = input.version;
       await new Promise<void>((resolve) => {
+        // Workers still starting are sent `latest` once they listen; the build counts once all serve it.
         const check = () => {
-          if (slots.every((s) => !s.alive || s.served.version >= target)) {
+          if (stopping || (started && slots.every((s) => !s.alive || s.served.version >= target))) {
             unsubscribe();
             resolve();
           }
         };
         listeners.add(check);
         const unsubscribe = () => listeners.delete(check);
-        for (const slot of slots)
-          if (slot.alive) slot.worker.postMessage({ type: "snapshot", input } satisfies ToWorker);
+        for (const slot of slots) if (slot.alive) send(slot, input);
         check();
       });
       return served();
@@ -272,6 +295,7 @@ export async function startWorkerPlane(
     restarts: () => restarts,
     async stop() {
       stopping = true;
+      notify();
       await Promise.all(
         slots
           .filter((s) => s.alive)

@@ -119,10 +119,11 @@ describe("portico CLI", () => {
         join(dir, `${signal}.db`),
         ...LOOPBACK,
       ]);
+      // The admin API listens first (the proxy workers start meanwhile); the proxy's line follows once every
+      // worker listens and serves the first snapshot.
       expect(gateway.output()).toMatch(
-        /^portico .+: proxy listening on http:\/\/127\.0\.0\.1:\d+ \(\d+ workers\)\n/,
+        /^portico .+: admin API listening on http:\/\/127\.0\.0\.1:\d+\nportico .+: proxy listening on http:\/\/127\.0\.0\.1:\d+ \(\d+ workers\)\n/,
       );
-      expect(gateway.output()).toMatch(/admin API listening on http:\/\/127\.0\.0\.1:\d+\n/);
       const status = await fetch(`${gateway.adminUrl}/status`);
       expect(status.status).toBe(200);
       expect(await gateway.stop(signal)).toBe(0);

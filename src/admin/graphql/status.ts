@@ -56,7 +56,13 @@ const Status = builder.objectRef<AdminContext>("Status").implement({
       type: Database,
       resolve: (c) => ({ ...c.node.database, reachable: () => c.store.ping() }),
     }),
-    listeners: t.field({ type: Listeners, resolve: (c) => c.node.listeners }),
+    listeners: t.field({
+      type: Listeners,
+      resolve: async (c) => {
+        await c.node.bound;
+        return c.node.listeners;
+      },
+    }),
     configVersion: t.int({
       description: "The stored configuration's version: bumped by every write.",
       resolve: (c) => c.store.configVersion(),

@@ -12,22 +12,27 @@ import { type FieldKinds, kindOf, kindsOf } from "./form.ts";
 import type { BodyKinds } from "./http.ts";
 import type { AdminRouter } from "./router.ts";
 
-/** How a form body is typed: by the entity's fields, and a subschema field by the value it depends on. */
+/**
+ * How a form body is typed: by the entity's fields, and a subschema field by the value it depends on. The
+ * kinds are worked out from the zod shapes on the first form body, not when the endpoints are registered
+ * (start-up would otherwise walk every entity's schema before the admin listener answers).
+ */
 export function bodyKindsOf(def: EntityDefinition): BodyKinds {
-  const base = kindsOf(def.shape as Record<string, z.ZodType>);
+  let base: FieldKinds | undefined;
+  const baseKinds = () => (base ??= kindsOf(def.shape as Record<string, z.ZodType>));
   const sub = def.subschema;
-  if (!sub) return base;
+  if (!sub) return () => baseKinds();
   const byValue = new Map<string, FieldKinds[string]>();
   return (pairs) => {
     const value = pairs.find(([key]) => key === sub.key)?.[1];
     const schema = value === undefined ? undefined : sub.schemaFor(value);
-    if (!schema || value === undefined) return base;
+    if (!schema || value === undefined) return baseKinds();
     let kind = byValue.get(value);
     if (!kind) {
       kind = kindOf(schema);
       byValue.set(value, kind);
     }
-    return { ...base, [sub.field]: kind };
+    return { ...baseKinds(), [sub.field]: kind };
   };
 }
 

@@ -51,6 +51,7 @@ export function registerNodeEndpoints(router: AdminRouter, context: AdminContext
   const { node } = context;
   router.add("/", {
     GET: async () => {
+      await node.bound;
       const proxyListeners = node.listenerInfo.proxy.map(kongListener);
       const adminListeners = node.listenerInfo.admin.map(kongListener);
       const statusListeners = node.listenerInfo.status.map(kongListener);
