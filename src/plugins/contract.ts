@@ -150,8 +150,11 @@ export type PluginDescriptor<C = unknown> = {
   /** Higher runs first (Kong's bundled priorities). */
   priority: number;
   version: string;
-  /** Validated when the plugin is written through the admin API; `compile` gets the parsed value. */
-  config: z.ZodType<C>;
+  /**
+   * Validated when the plugin is written through the admin API; `compile` gets the parsed value. A getter
+   * that builds the schema on first use (schemas/lazy.ts): start-up builds none of them.
+   */
+  readonly config: z.ZodType<C>;
   scoping: PluginScoping;
   /**
    * Config fields that hold secrets (Kong marks them `encrypted`), as dotted paths (`redis.password`; `*` is
@@ -172,9 +175,13 @@ export type PluginDescriptor<C = unknown> = {
 // biome-ignore lint/suspicious/noExplicitAny: the catalog holds plugins of different config types.
 export type AnyPluginDescriptor = PluginDescriptor<any>;
 
-/** Defines a plugin whose hooks take the config as their last argument (most plugins need nothing more). */
+/**
+ * Defines a plugin whose hooks take the config as their last argument (most plugins need nothing more).
+ * `config` builds the schema (a `lazy` one, so it is built once, on first use).
+ */
 export function definePlugin<C>(
-  descriptor: Omit<PluginDescriptor<C>, "compile" | "scoping"> & {
+  descriptor: Omit<PluginDescriptor<C>, "compile" | "scoping" | "config"> & {
+    config: () => z.ZodType<C>;
     scoping?: Partial<PluginScoping>;
     access?(ctx: PluginContext, config: C): Response | undefined | Promise<Response | undefined>;
     response?(
@@ -186,9 +193,12 @@ export function definePlugin<C>(
     log?(ctx: PluginContext, entry: LogEntry, config: C): void;
   },
 ): PluginDescriptor<C> {
-  const { access, response, log, scoping, ...rest } = descriptor;
+  const { access, response, log, scoping, config: schema, ...rest } = descriptor;
   return {
     ...rest,
+    get config() {
+      return schema();
+    },
     scoping: { consumer: true, route: true, service: true, ...scoping },
     compile(config) {
       const instance: PluginInstance = {};

@@ -7,6 +7,7 @@
 // Kong's kong.log.set_serialize_value does.
 import { z } from "zod";
 import { typeError } from "../schemas/common.ts";
+import { lazy } from "../schemas/lazy.ts";
 
 type Part = string | readonly string[];
 
@@ -92,40 +93,48 @@ export function applyCustomFields(record: Record<string, unknown>, fields: Custo
 }
 
 /** `custom_fields`: field name → template, validated when the plugin is written. */
-export const customFieldsSchema = z
-  .record(
-    z.string(),
-    z.string({ error: typeError("expected a string") }).superRefine((template, ctx) => {
-      const parsed = parseTemplate(template);
-      if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
-    }),
-    { error: typeError("expected a map") },
-  )
-  // Names are checked here: an issue on a record's key would be reported as the record's type error.
-  .superRefine((fields, ctx) => {
-    for (const name of Object.keys(fields)) {
-      if (!PATH.test(name))
-        ctx.addIssue({ code: "custom", message: `'${name}' is not a field name, or a dotted path of names` });
-      else if (name.split(".").some((part) => UNSAFE_NAMES.has(part)))
-        ctx.addIssue({
-          code: "custom",
-          message: "__proto__, constructor and prototype are not allowed in field names",
-        });
-    }
-  })
-  .nullable()
-  .default(null);
+export const customFieldsSchema = lazy(() =>
+  z
+    .record(
+      z.string(),
+      z.string({ error: typeError("expected a string") }).superRefine((template, ctx) => {
+        const parsed = parseTemplate(template);
+        if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
+      }),
+      { error: typeError("expected a map") },
+    )
+    // Names are checked here: an issue on a record's key would be reported as the record's type error.
+    .superRefine((fields, ctx) => {
+      for (const name of Object.keys(fields)) {
+        if (!PATH.test(name))
+          ctx.addIssue({
+            code: "custom",
+            message: `'${name}' is not a field name, or a dotted path of names`,
+          });
+        else if (name.split(".").some((part) => UNSAFE_NAMES.has(part)))
+          ctx.addIssue({
+            code: "custom",
+            message: "__proto__, constructor and prototype are not allowed in field names",
+          });
+      }
+    })
+    .nullable()
+    .default(null),
+);
 
 /**
  * Kong's `custom_fields_by_lua`: accepted empty (null or {}) so Kong configurations and decK files load; any
  * Lua code is refused, pointing at `custom_fields`.
  */
-export const customFieldsByLuaSchema = z
-  .record(z.string(), z.string({ error: typeError("expected a string") }), {
-    error: typeError("expected a map"),
-  })
-  .nullable()
-  .default(null)
-  .refine((value) => value === null || Object.keys(value).length === 0, {
-    error: 'Portico does not run Lua code: use custom_fields templates such as "$(request.headers.x-tenant)"',
-  });
+export const customFieldsByLuaSchema = lazy(() =>
+  z
+    .record(z.string(), z.string({ error: typeError("expected a string") }), {
+      error: typeError("expected a map"),
+    })
+    .nullable()
+    .default(null)
+    .refine((value) => value === null || Object.keys(value).length === 0, {
+      error:
+        'Portico does not run Lua code: use custom_fields templates such as "$(request.headers.x-tenant)"',
+    }),
+);

@@ -91,7 +91,7 @@ describe("applyCustomFields", () => {
     );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
-    expect(customFieldsSchema.safeParse({ "__proto__.polluted": "yes" }).error?.issues[0]?.message).toBe(
+    expect(customFieldsSchema().safeParse({ "__proto__.polluted": "yes" }).error?.issues[0]?.message).toBe(
       "__proto__, constructor and prototype are not allowed in field names",
     );
   });

@@ -1,11 +1,14 @@
 // basic-auth config (Kong's bundled plugin, priority 1100).
 import { z } from "zod";
+import { lazy } from "../../schemas/lazy.ts";
 import { anonymous, configBoolean, configString } from "../config-fields.ts";
 
-export const basicAuthConfig = z.strictObject({
-  anonymous,
-  hide_credentials: configBoolean(false),
-  realm: configString.default("service"),
-});
+export const basicAuthConfig = lazy(() =>
+  z.strictObject({
+    anonymous,
+    hide_credentials: configBoolean(false),
+    realm: configString.default("service"),
+  }),
+);
 
-export type BasicAuthConfig = z.output<typeof basicAuthConfig>;
+export type BasicAuthConfig = z.output<ReturnType<typeof basicAuthConfig>>;

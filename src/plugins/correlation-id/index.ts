@@ -10,7 +10,9 @@ export const correlationId: PluginDescriptor<CorrelationIdConfig> = {
   name: "correlation-id",
   priority: 100001,
   version: "1.0.0",
-  config: correlationIdConfig,
+  get config() {
+    return correlationIdConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   compile(config) {
     const name = config.header_name;

@@ -56,7 +56,9 @@ export const cors: PluginDescriptor<CorsConfig> = {
   name: "cors",
   priority: 2000,
   version: "1.0.0",
-  config: corsConfig,
+  get config() {
+    return corsConfig();
+  },
   // Kong's no_consumer: CORS runs before anyone is authenticated.
   scoping: { consumer: false, route: true, service: true },
   handlesPreflight: true,

@@ -5,6 +5,7 @@
 // opens the file again before each batch (Kong: before each entry), so a moved or deleted file is recreated.
 import { z } from "zod";
 import { typeError } from "../../schemas/common.ts";
+import { lazy } from "../../schemas/lazy.ts";
 import { configBoolean } from "../config-fields.ts";
 import type { PluginDescriptor } from "../contract.ts";
 import { LineWriter } from "../line-writer.ts";
@@ -15,18 +16,20 @@ import {
   customFieldsSchema,
 } from "../log-fields.ts";
 
-export const fileLogConfig = z.strictObject({
-  path: z
-    .string({ error: typeError("expected a string") })
-    .regex(/^[^*&%`]+$/, { error: "not a valid filename" })
-    .refine((path) => path.trim() === path, { error: "not a valid filename" }),
-  reopen: configBoolean(false),
-  custom_fields_by_lua: customFieldsByLuaSchema,
-  /** Beyond Kong: templates over the log record, in place of Lua code. */
-  custom_fields: customFieldsSchema,
-});
+export const fileLogConfig = lazy(() =>
+  z.strictObject({
+    path: z
+      .string({ error: typeError("expected a string") })
+      .regex(/^[^*&%`]+$/, { error: "not a valid filename" })
+      .refine((path) => path.trim() === path, { error: "not a valid filename" }),
+    reopen: configBoolean(false),
+    custom_fields_by_lua: customFieldsByLuaSchema(),
+    /** Beyond Kong: templates over the log record, in place of Lua code. */
+    custom_fields: customFieldsSchema(),
+  }),
+);
 
-export type FileLogConfig = z.output<typeof fileLogConfig>;
+export type FileLogConfig = z.output<ReturnType<typeof fileLogConfig>>;
 
 /** A file that cannot be opened is tried again at most this often (entries meanwhile are dropped, counted). */
 const RETRY_OPEN_MS = 10_000;
@@ -35,7 +38,9 @@ export const fileLog: PluginDescriptor<FileLogConfig> = {
   name: "file-log",
   priority: 9,
   version: "1.0.0",
-  config: fileLogConfig,
+  get config() {
+    return fileLogConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   compile(config, env, scope) {
     const fields = compileCustomFields(config.custom_fields);

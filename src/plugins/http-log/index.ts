@@ -26,7 +26,9 @@ export const httpLog: PluginDescriptor<HttpLogConfig> = {
   name: "http-log",
   priority: 12,
   version: "1.0.0",
-  config: httpLogConfig,
+  get config() {
+    return httpLogConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   // Kong encrypts the endpoint (it may carry user:password); header values carry tokens (Authorization).
   secrets: ["http_endpoint", "headers.*"],

@@ -3,6 +3,7 @@
 // and flush_timeout accepted as Kong's shorthands; custom_fields templates in place of custom_fields_by_lua.
 import { z } from "zod";
 import { integer, typeError } from "../../schemas/common.ts";
+import { lazy } from "../../schemas/lazy.ts";
 import { headerName } from "../config-fields.ts";
 import { customFieldsByLuaSchema, customFieldsSchema } from "../log-fields.ts";
 
@@ -13,38 +14,40 @@ const number = (min: number, max: number) =>
     .max(max, { error: `value should be between ${min} and ${max}` });
 
 /** Kong's `queue` record (seconds for the delays and times, as Kong). */
-export const queueSchema = z
-  .strictObject(
-    {
-      max_batch_size: integer(1, 1_000_000).default(1),
-      max_coalescing_delay: number(0, 3600).default(1),
-      max_entries: integer(1, 1_000_000).default(10_000),
-      max_bytes: z
-        .number({ error: typeError("expected an integer") })
-        .int({ error: "expected an integer" })
-        .nullable()
-        .default(null),
-      max_retry_time: z.number({ error: typeError("expected a number") }).default(60),
-      initial_retry_delay: number(0.001, 1_000_000).default(0.01),
-      max_retry_delay: number(0.001, 1_000_000).default(60),
-      concurrency_limit: z
-        .union([z.literal(-1), z.literal(1)], { error: typeError("expected one of: -1, 1") })
-        .default(1),
-    },
-    { error: typeError("expected a record") },
-  )
-  .default({
-    max_batch_size: 1,
-    max_coalescing_delay: 1,
-    max_entries: 10_000,
-    max_bytes: null,
-    max_retry_time: 60,
-    initial_retry_delay: 0.01,
-    max_retry_delay: 60,
-    concurrency_limit: 1,
-  });
+export const queueSchema = lazy(() =>
+  z
+    .strictObject(
+      {
+        max_batch_size: integer(1, 1_000_000).default(1),
+        max_coalescing_delay: number(0, 3600).default(1),
+        max_entries: integer(1, 1_000_000).default(10_000),
+        max_bytes: z
+          .number({ error: typeError("expected an integer") })
+          .int({ error: "expected an integer" })
+          .nullable()
+          .default(null),
+        max_retry_time: z.number({ error: typeError("expected a number") }).default(60),
+        initial_retry_delay: number(0.001, 1_000_000).default(0.01),
+        max_retry_delay: number(0.001, 1_000_000).default(60),
+        concurrency_limit: z
+          .union([z.literal(-1), z.literal(1)], { error: typeError("expected one of: -1, 1") })
+          .default(1),
+      },
+      { error: typeError("expected a record") },
+    )
+    .default({
+      max_batch_size: 1,
+      max_coalescing_delay: 1,
+      max_entries: 10_000,
+      max_bytes: null,
+      max_retry_time: 60,
+      initial_retry_delay: 0.01,
+      max_retry_delay: 60,
+      concurrency_limit: 1,
+    }),
+);
 
-export type QueueConfig = z.output<typeof queueSchema>;
+export type QueueConfig = z.output<ReturnType<typeof queueSchema>>;
 
 /** Kong's url typedef: something with a scheme and a host (and, to be sent to, http or https). */
 const endpoint = z.string({ error: typeError("expected a string") }).superRefine((value, ctx) => {
@@ -83,41 +86,43 @@ const headers = z
   .nullable()
   .default(null);
 
-const fields = z.strictObject({
-  http_endpoint: endpoint,
-  method: z
-    .enum(["POST", "PUT", "PATCH"], { error: typeError("expected one of: POST, PUT, PATCH") })
-    .default("POST"),
-  content_type: z
-    .enum(["application/json", "application/json; charset=utf-8"], {
-      error: typeError("expected one of: application/json, application/json; charset=utf-8"),
-    })
-    .default("application/json"),
-  timeout: z.number({ error: typeError("expected a number") }).default(10_000),
-  keepalive: z.number({ error: typeError("expected a number") }).default(60_000),
-  // Deprecated in Kong 3.x (shorthands into `queue`); kept readable.
-  retry_count: z
-    .number({ error: typeError("expected an integer") })
-    .int({ error: "expected an integer" })
-    .nullable()
-    .default(null),
-  queue_size: z
-    .number({ error: typeError("expected an integer") })
-    .int({ error: "expected an integer" })
-    .nullable()
-    .default(null),
-  flush_timeout: z
-    .number({ error: typeError("expected a number") })
-    .nullable()
-    .default(null),
-  headers,
-  queue: queueSchema,
-  custom_fields_by_lua: customFieldsByLuaSchema,
-  /** Beyond Kong: templates over the log record, in place of Lua code. */
-  custom_fields: customFieldsSchema,
-});
+const httpLogFields = lazy(() =>
+  z.strictObject({
+    http_endpoint: endpoint,
+    method: z
+      .enum(["POST", "PUT", "PATCH"], { error: typeError("expected one of: POST, PUT, PATCH") })
+      .default("POST"),
+    content_type: z
+      .enum(["application/json", "application/json; charset=utf-8"], {
+        error: typeError("expected one of: application/json, application/json; charset=utf-8"),
+      })
+      .default("application/json"),
+    timeout: z.number({ error: typeError("expected a number") }).default(10_000),
+    keepalive: z.number({ error: typeError("expected a number") }).default(60_000),
+    // Deprecated in Kong 3.x (shorthands into `queue`); kept readable.
+    retry_count: z
+      .number({ error: typeError("expected an integer") })
+      .int({ error: "expected an integer" })
+      .nullable()
+      .default(null),
+    queue_size: z
+      .number({ error: typeError("expected an integer") })
+      .int({ error: "expected an integer" })
+      .nullable()
+      .default(null),
+    flush_timeout: z
+      .number({ error: typeError("expected a number") })
+      .nullable()
+      .default(null),
+    headers,
+    queue: queueSchema(),
+    custom_fields_by_lua: customFieldsByLuaSchema(),
+    /** Beyond Kong: templates over the log record, in place of Lua code. */
+    custom_fields: customFieldsSchema(),
+  }),
+);
 
-export type HttpLogConfig = z.output<typeof fields>;
+export type HttpLogConfig = z.output<ReturnType<typeof httpLogFields>>;
 
 /** Kong's shorthands: queue_size → queue.max_batch_size, flush_timeout → queue.max_coalescing_delay. */
 function expandShorthands(input: unknown): unknown {
@@ -132,19 +137,24 @@ function expandShorthands(input: unknown): unknown {
   return { ...source, queue: { ...moved, ...queue } };
 }
 
-export const httpLogConfig = z.preprocess(
-  expandShorthands,
-  fields.superRefine((config, ctx) => {
-    // Kong's entity check: credentials in the URL and an Authorization header would both claim the request.
-    // Also runs when a field failed its own check (the endpoint is then not a URL: nothing to compare).
-    if (!URL.canParse(config.http_endpoint)) return;
-    const url = new URL(config.http_endpoint);
-    const authorization = Object.keys(config.headers ?? {}).some((h) => h.toLowerCase() === "authorization");
-    if ((url.username !== "" || url.password !== "") && authorization)
-      ctx.addIssue({
-        code: "custom",
-        path: [],
-        message: "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed",
-      });
-  }),
+export const httpLogConfig = lazy(() =>
+  z.preprocess(
+    expandShorthands,
+    httpLogFields().superRefine((config, ctx) => {
+      // Kong's entity check: credentials in the URL and an Authorization header would both claim the request.
+      // Also runs when a field failed its own check (the endpoint is then not a URL: nothing to compare).
+      if (!URL.canParse(config.http_endpoint)) return;
+      const url = new URL(config.http_endpoint);
+      const authorization = Object.keys(config.headers ?? {}).some(
+        (h) => h.toLowerCase() === "authorization",
+      );
+      if ((url.username !== "" || url.password !== "") && authorization)
+        ctx.addIssue({
+          code: "custom",
+          path: [],
+          message:
+            "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed",
+        });
+    }),
+  ),
 );

@@ -13,7 +13,9 @@ export const ipRestriction: PluginDescriptor<IpRestrictionConfig> = {
   name: "ip-restriction",
   priority: 990,
   version: "1.0.0",
-  config: ipRestrictionConfig,
+  get config() {
+    return ipRestrictionConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   compile(config) {
     const deny = matcher(config.deny);

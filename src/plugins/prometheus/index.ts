@@ -3,22 +3,25 @@
 // (Kong's defaults: all off). The node serves them at /metrics on the admin and status listeners, together
 // with the node-level metrics that are always there.
 import { z } from "zod";
+import { lazy } from "../../schemas/lazy.ts";
 import { configBoolean } from "../config-fields.ts";
 import type { PluginDescriptor } from "../contract.ts";
 import { type CounterSeries, type HistogramSeries, labelSet } from "../metrics.ts";
 import { BANDWIDTH, HTTP_REQUESTS, KONG_LATENCY, REQUEST_LATENCY, UPSTREAM_LATENCY } from "./families.ts";
 
-export const prometheusConfig = z.strictObject({
-  per_consumer: configBoolean(false),
-  status_code_metrics: configBoolean(false),
-  ai_metrics: configBoolean(false),
-  latency_metrics: configBoolean(false),
-  bandwidth_metrics: configBoolean(false),
-  upstream_health_metrics: configBoolean(false),
-  wasm_metrics: configBoolean(false),
-});
+export const prometheusConfig = lazy(() =>
+  z.strictObject({
+    per_consumer: configBoolean(false),
+    status_code_metrics: configBoolean(false),
+    ai_metrics: configBoolean(false),
+    latency_metrics: configBoolean(false),
+    bandwidth_metrics: configBoolean(false),
+    upstream_health_metrics: configBoolean(false),
+    wasm_metrics: configBoolean(false),
+  }),
+);
 
-export type PrometheusConfig = z.output<typeof prometheusConfig>;
+export type PrometheusConfig = z.output<ReturnType<typeof prometheusConfig>>;
 
 /** Kong OSS has one workspace. */
 const WORKSPACE = "default";
@@ -42,7 +45,9 @@ export const prometheus: PluginDescriptor<PrometheusConfig> = {
   name: "prometheus",
   priority: 13,
   version: "1.0.0",
-  config: prometheusConfig,
+  get config() {
+    return prometheusConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   compile(config, env) {
     const metrics = env.metrics;

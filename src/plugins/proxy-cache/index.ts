@@ -53,7 +53,9 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
   name: "proxy-cache",
   priority: 100,
   version: "1.0.0",
-  config: proxyCacheConfig,
+  get config() {
+    return proxyCacheConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   compile(config, env) {
     const store = dictionary(config.memory.dictionary_name);

@@ -88,7 +88,9 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
   name: "rate-limiting",
   priority: 910,
   version: "1.0.0",
-  config: rateLimitingConfig,
+  get config() {
+    return rateLimitingConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   // Kong's redis typedef: the password is `encrypted` (the flat redis_password is stored here too).
   secrets: ["redis.password"],

@@ -3,6 +3,7 @@
 // accepted as shorthands, and one opt-in beyond Kong: `window_type: "sliding"`.
 import { z } from "zod";
 import { host, integer, path, typeError, validateHost } from "../../schemas/common.ts";
+import { lazy } from "../../schemas/lazy.ts";
 import { RATE_PERIODS, type RatePeriod } from "../../schemas/rate-windows.ts";
 import { configBoolean, headerName } from "../config-fields.ts";
 
@@ -23,41 +24,43 @@ const serverName = z.string({ error: typeError("expected a string") }).superRefi
     ctx.addIssue({ code: "custom", message: "must not be an IP" });
 });
 
-const redis = z
-  .strictObject(
-    {
-      host: host.nullable().default(null),
-      port: integer(0, 65535).default(6379),
-      timeout: integer(0, 2147483646).default(2000),
-      username: z
-        .string({ error: typeError("expected a string") })
-        .nullable()
-        .default(null),
-      password: z
-        .string({ error: typeError("expected a string") })
-        .nullable()
-        .default(null),
-      database: z
-        .number({ error: typeError("expected an integer") })
-        .int({ error: "expected an integer" })
-        .default(0),
-      ssl: configBoolean(false),
-      ssl_verify: configBoolean(false),
-      server_name: serverName.nullable().default(null),
-    },
-    { error: typeError("expected a record") },
-  )
-  .default({
-    host: null,
-    port: 6379,
-    timeout: 2000,
-    username: null,
-    password: null,
-    database: 0,
-    ssl: false,
-    ssl_verify: false,
-    server_name: null,
-  });
+const redisSchema = lazy(() =>
+  z
+    .strictObject(
+      {
+        host: host.nullable().default(null),
+        port: integer(0, 65535).default(6379),
+        timeout: integer(0, 2147483646).default(2000),
+        username: z
+          .string({ error: typeError("expected a string") })
+          .nullable()
+          .default(null),
+        password: z
+          .string({ error: typeError("expected a string") })
+          .nullable()
+          .default(null),
+        database: z
+          .number({ error: typeError("expected an integer") })
+          .int({ error: "expected an integer" })
+          .default(0),
+        ssl: configBoolean(false),
+        ssl_verify: configBoolean(false),
+        server_name: serverName.nullable().default(null),
+      },
+      { error: typeError("expected a record") },
+    )
+    .default({
+      host: null,
+      port: 6379,
+      timeout: 2000,
+      username: null,
+      password: null,
+      database: 0,
+      ssl: false,
+      ssl_verify: false,
+      server_name: null,
+    }),
+);
 
 /** Kong's deprecated flat fields (removal in Kong 4.0), each a shorthand for a field of `redis`. */
 const SHORTHANDS = {
@@ -151,43 +154,47 @@ function entityChecks(config: RateLimitingConfig, ctx: z.RefinementCtx): boolean
   return missing;
 }
 
-const fields = z.strictObject({
-  second: limit,
-  minute: limit,
-  hour: limit,
-  day: limit,
-  month: limit,
-  year: limit,
-  limit_by: oneOf(["consumer", "credential", "ip", "service", "header", "path"], "consumer"),
-  header_name: headerName.nullable().default(null),
-  path: path.nullable().default(null),
-  policy: oneOf(["local", "cluster", "redis"], "local"),
-  fault_tolerant: configBoolean(true),
-  redis,
-  hide_client_headers: configBoolean(false),
-  // Any positive number in Kong; a response status must be a 3-digit one, so that is checked here too.
-  error_code: z
-    .number({ error: typeError("expected a number") })
-    .gt(0, { error: "value must be greater than 0" })
-    .refine((code) => Number.isInteger(code) && code >= 200 && code <= 599, {
-      error: "value should be an HTTP status between 200 and 599",
-    })
-    .default(429),
-  error_message: z.string({ error: typeError("expected a string") }).default("API rate limit exceeded"),
-  sync_rate: z.number({ error: typeError("expected a number") }).default(-1),
-  /** Beyond Kong: `sliding` weighs the previous window's count by the share of it still in view. */
-  window_type: oneOf(["fixed", "sliding"], "fixed"),
-});
-
-export type RateLimitingConfig = z.output<typeof fields>;
-
-export const rateLimitingConfig = z.preprocess(
-  expandShorthands,
-  fields.superRefine((config, ctx) => {
-    // Kong reports a missing conditional field on the field itself; the record's own check (a message for
-    // the whole config) comes only once the fields are complete.
-    if (!entityChecks(config, ctx)) periodsAndSyncRate(config, ctx);
+const rateLimitingFields = lazy(() =>
+  z.strictObject({
+    second: limit,
+    minute: limit,
+    hour: limit,
+    day: limit,
+    month: limit,
+    year: limit,
+    limit_by: oneOf(["consumer", "credential", "ip", "service", "header", "path"], "consumer"),
+    header_name: headerName.nullable().default(null),
+    path: path.nullable().default(null),
+    policy: oneOf(["local", "cluster", "redis"], "local"),
+    fault_tolerant: configBoolean(true),
+    redis: redisSchema(),
+    hide_client_headers: configBoolean(false),
+    // Any positive number in Kong; a response status must be a 3-digit one, so that is checked here too.
+    error_code: z
+      .number({ error: typeError("expected a number") })
+      .gt(0, { error: "value must be greater than 0" })
+      .refine((code) => Number.isInteger(code) && code >= 200 && code <= 599, {
+        error: "value should be an HTTP status between 200 and 599",
+      })
+      .default(429),
+    error_message: z.string({ error: typeError("expected a string") }).default("API rate limit exceeded"),
+    sync_rate: z.number({ error: typeError("expected a number") }).default(-1),
+    /** Beyond Kong: `sliding` weighs the previous window's count by the share of it still in view. */
+    window_type: oneOf(["fixed", "sliding"], "fixed"),
   }),
+);
+
+export type RateLimitingConfig = z.output<ReturnType<typeof rateLimitingFields>>;
+
+export const rateLimitingConfig = lazy(() =>
+  z.preprocess(
+    expandShorthands,
+    rateLimitingFields().superRefine((config, ctx) => {
+      // Kong reports a missing conditional field on the field itself; the record's own check (a message for
+      // the whole config) comes only once the fields are complete.
+      if (!entityChecks(config, ctx)) periodsAndSyncRate(config, ctx);
+    }),
+  ),
 );
 
 /** The configured limits, in Kong's period order. */

@@ -9,7 +9,9 @@ export const requestSizeLimiting: PluginDescriptor<RequestSizeLimitingConfig> = 
   name: "request-size-limiting",
   priority: 951,
   version: "1.0.0",
-  config: requestSizeLimitingConfig,
+  get config() {
+    return requestSizeLimitingConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   compile(config) {
     const limit = config.allowed_payload_size * SIZE_UNITS[config.size_unit];

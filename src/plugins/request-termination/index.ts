@@ -61,7 +61,9 @@ export const requestTermination: PluginDescriptor<RequestTerminationConfig> = {
   name: "request-termination",
   priority: 2,
   version: "1.0.0",
-  config: requestTerminationConfig,
+  get config() {
+    return requestTerminationConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   compile(config) {
     const trigger = config.trigger?.toLowerCase() ?? null;

@@ -100,7 +100,9 @@ export const requestTransformer: PluginDescriptor<RequestTransformerConfig> = {
   name: "request-transformer",
   priority: 801,
   version: "1.0.0",
-  config: requestTransformerConfig,
+  get config() {
+    return requestTransformerConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   compile(config) {
     const parts = {

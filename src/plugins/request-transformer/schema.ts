@@ -3,6 +3,7 @@
 // compiles Lua and fails at request time with a 500).
 import { z } from "zod";
 import { typeError } from "../../schemas/common.ts";
+import { lazy } from "../../schemas/lazy.ts";
 import { configRecord } from "../config-fields.ts";
 import { headerRename, splitEntry, templateProblem, validHeader } from "./entries.ts";
 
@@ -35,29 +36,31 @@ const valuedRecord = () =>
     querystring: array(entry(valued, false)),
   });
 
-export const requestTransformerConfig = z.strictObject({
-  http_method: string
-    .regex(/^[A-Z]+$/, { error: (issue) => `invalid value: ${issue.input}` })
-    .nullable()
-    .default(null),
-  remove: configRecord({
-    body: array(string),
-    headers: array(entry(headerName, false)),
-    querystring: array(string),
+export const requestTransformerConfig = lazy(() =>
+  z.strictObject({
+    http_method: string
+      .regex(/^[A-Z]+$/, { error: (issue) => `invalid value: ${issue.input}` })
+      .nullable()
+      .default(null),
+    remove: configRecord({
+      body: array(string),
+      headers: array(entry(headerName, false)),
+      querystring: array(string),
+    }),
+    rename: configRecord({
+      body: array(entry(valued, false)),
+      headers: array(entry(headerRename, true)),
+      querystring: array(entry(valued, false)),
+    }),
+    replace: configRecord({
+      body: array(entry(valued, false)),
+      headers: array(entry(headerValue, true)),
+      querystring: array(entry(valued, false)),
+      uri: entry(templateProblem, false).nullable().default(null),
+    }),
+    add: valuedRecord(),
+    append: valuedRecord(),
   }),
-  rename: configRecord({
-    body: array(entry(valued, false)),
-    headers: array(entry(headerRename, true)),
-    querystring: array(entry(valued, false)),
-  }),
-  replace: configRecord({
-    body: array(entry(valued, false)),
-    headers: array(entry(headerValue, true)),
-    querystring: array(entry(valued, false)),
-    uri: entry(templateProblem, false).nullable().default(null),
-  }),
-  add: valuedRecord(),
-  append: valuedRecord(),
-});
+);
 
-export type RequestTransformerConfig = z.output<typeof requestTransformerConfig>;
+export type RequestTransformerConfig = z.output<ReturnType<typeof requestTransformerConfig>>;

@@ -62,7 +62,9 @@ export const responseTransformer: PluginDescriptor<ResponseTransformerConfig> = 
   name: "response-transformer",
   priority: 800,
   version: "1.0.0",
-  config: responseTransformerConfig,
+  get config() {
+    return responseTransformerConfig();
+  },
   scoping: { consumer: true, route: true, service: true },
   compile(config, env) {
     const headers: HeaderOps = {

@@ -1,6 +1,7 @@
 // response-transformer config (Kong's bundled plugin, priority 800; kong/plugins/response-transformer/schema.lua).
 import { z } from "zod";
 import { typeError } from "../../schemas/common.ts";
+import { lazy } from "../../schemas/lazy.ts";
 import { configRecord } from "../config-fields.ts";
 import { headerRename } from "../request-transformer/entries.ts";
 
@@ -21,20 +22,22 @@ const valued = () =>
     headers: array(colon),
   });
 
-export const responseTransformerConfig = z.strictObject({
-  remove: configRecord({ json: array(string), headers: array(string) }),
-  rename: configRecord({
-    json: array(colon),
-    headers: array(
-      colon.superRefine((entry, ctx) => {
-        const problem = headerRename(entry);
-        if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
-      }),
-    ),
+export const responseTransformerConfig = lazy(() =>
+  z.strictObject({
+    remove: configRecord({ json: array(string), headers: array(string) }),
+    rename: configRecord({
+      json: array(colon),
+      headers: array(
+        colon.superRefine((entry, ctx) => {
+          const problem = headerRename(entry);
+          if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+        }),
+      ),
+    }),
+    replace: valued(),
+    add: valued(),
+    append: valued(),
   }),
-  replace: valued(),
-  add: valued(),
-  append: valued(),
-});
+);
 
-export type ResponseTransformerConfig = z.output<typeof responseTransformerConfig>;
+export type ResponseTransformerConfig = z.output<ReturnType<typeof responseTransformerConfig>>;
