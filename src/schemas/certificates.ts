@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { nullable, refineWith, tags, timestamp, typeError, uuid } from "./common.ts";
 import { validateSni } from "./http-names.ts";
+import { lazy } from "./lazy.ts";
 import { keyMatches, readCertificate, readPrivateKey } from "./pem.ts";
 
 const pemText = z.string({ error: typeError("expected a string") });
@@ -26,7 +27,7 @@ const keyPem = pemText
   )
   .meta({ description: "A PEM private key. Never shown in error messages." });
 
-export const certificateFields = {
+export const certificateFields = lazy(() => ({
   id: uuid.optional(),
   created_at: timestamp.optional(),
   updated_at: timestamp.optional(),
@@ -35,16 +36,15 @@ export const certificateFields = {
   cert_alt: nullable(certificatePem),
   key_alt: nullable(keyPem),
   tags,
-};
+}));
 
 /** Kong's message when both are certificates of one key type. */
 export const SAME_KEY_TYPE =
   "certificate and alternative certificate need to have different type (e.g. RSA and ECDSA), the provided " +
   "certificates were both of the same type";
 
-export const certificateSchema = z
-  .strictObject(certificateFields, { error: "expected a record" })
-  .superRefine((entity, ctx) => {
+export const certificateSchema = lazy(() =>
+  z.strictObject(certificateFields(), { error: "expected a record" }).superRefine((entity, ctx) => {
     const fail = (message: string) => ctx.addIssue({ code: "custom", path: ["@entity"], message });
     if ((entity.cert_alt === null) !== (entity.key_alt === null))
       fail("all or none of these fields must be set: 'cert_alt', 'key_alt'");
@@ -63,9 +63,13 @@ export const certificateSchema = z
       cert.publicKey.asymmetricKeyType === certAlt.publicKey.asymmetricKeyType
     )
       fail(SAME_KEY_TYPE);
-  });
+  }),
+);
 
-export type Certificate = Omit<z.output<typeof certificateSchema>, "id" | "created_at" | "updated_at"> & {
+export type Certificate = Omit<
+  z.output<ReturnType<typeof certificateSchema>>,
+  "id" | "created_at" | "updated_at"
+> & {
   id: string;
   created_at: number;
   updated_at: number;
@@ -85,7 +89,7 @@ export function validateWildcardHost(value: string): string | null {
     : invalid;
 }
 
-export const sniFields = {
+export const sniFields = lazy(() => ({
   id: uuid.optional(),
   name: z
     .string({ error: typeError("expected a string") })
@@ -98,11 +102,14 @@ export const sniFields = {
   certificate: z
     .strictObject({ id: uuid }, { error: typeError("expected a record") })
     .meta({ graphql: "CertificateReference", description: "A certificate, by id." }),
-};
+}));
 
-export const sniSchema = z.strictObject(sniFields, { error: "expected a record" });
+export const sniSchema = lazy(() => z.strictObject(sniFields(), { error: "expected a record" }));
 
-export type Sni = Omit<z.output<typeof sniSchema>, "id" | "created_at" | "updated_at" | "certificate"> & {
+export type Sni = Omit<
+  z.output<ReturnType<typeof sniSchema>>,
+  "id" | "created_at" | "updated_at" | "certificate"
+> & {
   id: string;
   created_at: number;
   updated_at: number;
@@ -111,7 +118,7 @@ export type Sni = Omit<z.output<typeof sniSchema>, "id" | "created_at" | "update
 
 const CERT_TAG = "-----BEGIN CERTIFICATE-----";
 
-export const caCertificateFields = {
+export const caCertificateFields = lazy(() => ({
   id: uuid.optional(),
   created_at: timestamp.optional(),
   updated_at: timestamp.optional(),
@@ -120,30 +127,35 @@ export const caCertificateFields = {
     description: "The SHA-256 digest of the certificate (hex), computed when it is written.",
   }),
   tags,
-};
+}));
 
-export const caCertificateSchema = z
-  .strictObject(caCertificateFields, { error: "expected a record" })
-  .superRefine((entity, ctx) => {
-    const fail = (message: string) => ctx.addIssue({ code: "custom", path: ["@entity"], message });
-    const first = entity.cert.indexOf(CERT_TAG);
-    if (first >= 0 && entity.cert.indexOf(CERT_TAG, first + CERT_TAG.length + 1) >= 0)
-      return fail("please submit only one certificate at a time");
-    const cert = readCertificate(entity.cert);
-    if (typeof cert === "string") return;
-    if (cert.validToDate.getTime() < Date.now())
-      return fail('certificate expired, "Not After" time is in the past');
-    if (!cert.ca)
-      fail('certificate does not appear to be a CA because it is missing the "CA" basic constraint');
-  })
-  .transform((entity) => {
-    // Kong's on_write transformation: the digest always follows the certificate.
-    const cert = readCertificate(entity.cert);
-    if (typeof cert === "string") return entity;
-    return { ...entity, cert_digest: cert.fingerprint256.replaceAll(":", "").toLowerCase() };
-  });
+export const caCertificateSchema = lazy(() =>
+  z
+    .strictObject(caCertificateFields(), { error: "expected a record" })
+    .superRefine((entity, ctx) => {
+      const fail = (message: string) => ctx.addIssue({ code: "custom", path: ["@entity"], message });
+      const first = entity.cert.indexOf(CERT_TAG);
+      if (first >= 0 && entity.cert.indexOf(CERT_TAG, first + CERT_TAG.length + 1) >= 0)
+        return fail("please submit only one certificate at a time");
+      const cert = readCertificate(entity.cert);
+      if (typeof cert === "string") return;
+      if (cert.validToDate.getTime() < Date.now())
+        return fail('certificate expired, "Not After" time is in the past');
+      if (!cert.ca)
+        fail('certificate does not appear to be a CA because it is missing the "CA" basic constraint');
+    })
+    .transform((entity) => {
+      // Kong's on_write transformation: the digest always follows the certificate.
+      const cert = readCertificate(entity.cert);
+      if (typeof cert === "string") return entity;
+      return { ...entity, cert_digest: cert.fingerprint256.replaceAll(":", "").toLowerCase() };
+    }),
+);
 
-export type CaCertificate = Omit<z.output<typeof caCertificateSchema>, "id" | "created_at" | "updated_at"> & {
+export type CaCertificate = Omit<
+  z.output<ReturnType<typeof caCertificateSchema>>,
+  "id" | "created_at" | "updated_at"
+> & {
   id: string;
   created_at: number;
   updated_at: number;

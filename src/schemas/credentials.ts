@@ -12,6 +12,7 @@ import {
   typeError,
   uuid,
 } from "./common.ts";
+import { lazy } from "./lazy.ts";
 
 /** Kong generates keys and secrets when they are absent: 32 random hex characters. */
 export function generateSecret(): string {
@@ -27,7 +28,7 @@ const base = {
   tags,
 };
 
-export const keyAuthCredentialFields = {
+export const keyAuthCredentialFields = lazy(() => ({
   ...base,
   key: text
     .default(generateSecret)
@@ -36,22 +37,26 @@ export const keyAuthCredentialFields = {
   ttl: nullable(integer(0, 100000000)).meta({
     description: "Seconds the key stays valid after its creation; null: forever.",
   }),
-};
-export const keyAuthCredentialSchema = z.strictObject(keyAuthCredentialFields, {
-  error: "expected a record",
-});
+}));
+export const keyAuthCredentialSchema = lazy(() =>
+  z.strictObject(keyAuthCredentialFields(), {
+    error: "expected a record",
+  }),
+);
 
-export const basicAuthCredentialFields = {
+export const basicAuthCredentialFields = lazy(() => ({
   ...base,
   username: text,
   /** Stored as a Bun.password hash; the clear text never reaches the database. */
   password: text.meta({
     description: "Written in clear text; stored, and shown (as REST shows it), only as its argon2id hash.",
   }),
-};
-export const basicAuthCredentialSchema = z.strictObject(basicAuthCredentialFields, {
-  error: "expected a record",
-});
+}));
+export const basicAuthCredentialSchema = lazy(() =>
+  z.strictObject(basicAuthCredentialFields(), {
+    error: "expected a record",
+  }),
+);
 
 export const JWT_ALGORITHMS = [
   "HS256",
@@ -65,7 +70,7 @@ export const JWT_ALGORITHMS = [
 ] as const;
 const ASYMMETRIC = new Set(["RS256", "RS384", "RS512", "ES256", "ES384"]);
 
-export const jwtSecretFields = {
+export const jwtSecretFields = lazy(() => ({
   ...base,
   key: text.default(generateSecret).meta({
     description: "Matched against the token's key claim (`iss` by default); generated when absent.",
@@ -82,10 +87,9 @@ export const jwtSecretFields = {
       .meta({ graphql: "JwtAlgorithm" }),
     "HS256",
   ),
-};
-export const jwtSecretSchema = z
-  .strictObject(jwtSecretFields, { error: "expected a record" })
-  .superRefine((secret, ctx) => {
+}));
+export const jwtSecretSchema = lazy(() =>
+  z.strictObject(jwtSecretFields(), { error: "expected a record" }).superRefine((secret, ctx) => {
     if (!ASYMMETRIC.has(secret.algorithm)) return;
     // Kong's conditional entity check: the field's own error plus the entity-level reason. The key must be
     // one the crypto library can load (Kong: openssl), not merely look like PEM.
@@ -99,7 +103,8 @@ export const jwtSecretSchema = z
     };
     if (secret.rsa_public_key === null) fail("required field missing");
     else if (!isPublicKey(secret.rsa_public_key)) fail("invalid key");
-  });
+  }),
+);
 
 function isPublicKey(pem: string): boolean {
   try {
@@ -111,11 +116,11 @@ function isPublicKey(pem: string): boolean {
   }
 }
 
-export const aclFields = {
+export const aclFields = lazy(() => ({
   ...base,
   group: text,
-};
-export const aclSchema = z.strictObject(aclFields, { error: "expected a record" });
+}));
+export const aclSchema = lazy(() => z.strictObject(aclFields(), { error: "expected a record" }));
 
 type Stored<S extends z.ZodType> = Omit<z.output<S>, "id" | "created_at" | "consumer"> & {
   id: string;
@@ -123,7 +128,7 @@ type Stored<S extends z.ZodType> = Omit<z.output<S>, "id" | "created_at" | "cons
   consumer: { id: string };
 };
 
-export type KeyAuthCredential = Stored<typeof keyAuthCredentialSchema>;
-export type BasicAuthCredential = Stored<typeof basicAuthCredentialSchema>;
-export type JwtSecret = Stored<typeof jwtSecretSchema>;
-export type Acl = Stored<typeof aclSchema>;
+export type KeyAuthCredential = Stored<ReturnType<typeof keyAuthCredentialSchema>>;
+export type BasicAuthCredential = Stored<ReturnType<typeof basicAuthCredentialSchema>>;
+export type JwtSecret = Stored<ReturnType<typeof jwtSecretSchema>>;
+export type Acl = Stored<ReturnType<typeof aclSchema>>;

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { defaulted, integer, nullable, path, refineWith, requiredWithDefault, typeError } from "./common.ts";
 import { validateHeaderName, validateSni } from "./http-names.ts";
+import { lazy } from "./lazy.ts";
 
 function number(min: number, max: number) {
   return z
@@ -53,50 +54,52 @@ export const DEFAULT_PASSIVE_HEALTHY_STATUSES = [
 ];
 export const DEFAULT_PASSIVE_UNHEALTHY_STATUSES = [429, 500, 503];
 
-export const healthchecksSchema = record({
-  active: record({
-    type: checkType,
-    timeout: seconds(1),
-    concurrency: defaulted(integer(1, 2 ** 31), 10),
-    http_path: defaulted(path, "/"),
-    https_sni: nullable(
-      z.string({ error: typeError("expected a string") }).superRefine(refineWith(validateSni)),
-    ),
-    https_verify_certificate: requiredWithDefault(
-      z.boolean({ error: typeError("expected a boolean") }),
-      true,
-    ),
-    headers,
-    healthy: record({
-      interval: seconds(0),
-      http_statuses: httpStatuses(DEFAULT_ACTIVE_HEALTHY_STATUSES),
-      successes: counter,
+export const healthchecksSchema = lazy(() =>
+  record({
+    active: record({
+      type: checkType,
+      timeout: seconds(1),
+      concurrency: defaulted(integer(1, 2 ** 31), 10),
+      http_path: defaulted(path, "/"),
+      https_sni: nullable(
+        z.string({ error: typeError("expected a string") }).superRefine(refineWith(validateSni)),
+      ),
+      https_verify_certificate: requiredWithDefault(
+        z.boolean({ error: typeError("expected a boolean") }),
+        true,
+      ),
+      headers,
+      healthy: record({
+        interval: seconds(0),
+        http_statuses: httpStatuses(DEFAULT_ACTIVE_HEALTHY_STATUSES),
+        successes: counter,
+      }),
+      unhealthy: record({
+        interval: seconds(0),
+        http_statuses: httpStatuses(DEFAULT_ACTIVE_UNHEALTHY_STATUSES),
+        tcp_failures: counter,
+        timeouts: counter,
+        http_failures: counter,
+      }),
     }),
-    unhealthy: record({
-      interval: seconds(0),
-      http_statuses: httpStatuses(DEFAULT_ACTIVE_UNHEALTHY_STATUSES),
-      tcp_failures: counter,
-      timeouts: counter,
-      http_failures: counter,
+    passive: record({
+      type: checkType,
+      healthy: record({
+        http_statuses: httpStatuses(DEFAULT_PASSIVE_HEALTHY_STATUSES),
+        successes: counter,
+      }),
+      unhealthy: record({
+        http_statuses: httpStatuses(DEFAULT_PASSIVE_UNHEALTHY_STATUSES),
+        tcp_failures: counter,
+        timeouts: counter,
+        http_failures: counter,
+      }),
     }),
+    threshold: defaulted(number(0, 100), 0),
   }),
-  passive: record({
-    type: checkType,
-    healthy: record({
-      http_statuses: httpStatuses(DEFAULT_PASSIVE_HEALTHY_STATUSES),
-      successes: counter,
-    }),
-    unhealthy: record({
-      http_statuses: httpStatuses(DEFAULT_PASSIVE_UNHEALTHY_STATUSES),
-      tcp_failures: counter,
-      timeouts: counter,
-      http_failures: counter,
-    }),
-  }),
-  threshold: defaulted(number(0, 100), 0),
-});
+);
 
-export type Healthchecks = z.output<typeof healthchecksSchema>;
+export type Healthchecks = z.output<ReturnType<typeof healthchecksSchema>>;
 
 /** Kong's is_upstream_using_healthcheck: an active interval or a passive unhealthy counter is set. */
 export function isUsingHealthchecks(checks: Healthchecks): boolean {

@@ -1,12 +1,16 @@
 // PEM certificates and keys, read with node:crypto (Bun's built-in OpenSSL/BoringSSL bindings). The
 // messages are Kong's (typedefs.certificate / typedefs.key and the certificates entity checks); a key never
 // appears in one.
-import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import type { KeyObject, X509Certificate } from "node:crypto";
+
+// Loaded on first use: a static import of node:crypto is evaluated at every start-up (the bundler hoists it)
+// and costs milliseconds of it; only certificate and key writes need it.
+const crypto = () => process.getBuiltinModule("node:crypto");
 
 /** The first certificate of a PEM chain, or Kong's message. */
 export function readCertificate(pem: string): X509Certificate | string {
   try {
-    return new X509Certificate(pem);
+    return new (crypto().X509Certificate)(pem);
   } catch (error) {
     return `invalid certificate: ${opensslReason(error)}`;
   }
@@ -15,7 +19,7 @@ export function readCertificate(pem: string): X509Certificate | string {
 /** A private key, or Kong's message. */
 export function readPrivateKey(pem: string): KeyObject | string {
   try {
-    const key = createPrivateKey(pem);
+    const key = crypto().createPrivateKey(pem);
     return key;
   } catch (error) {
     return `invalid key: ${opensslReason(error)}`;

@@ -17,8 +17,9 @@ import {
   typeError,
   uuid,
 } from "./common.ts";
+import { lazy } from "./lazy.ts";
 
-export const pluginFields = {
+export const pluginFields = lazy(() => ({
   id: uuid.optional(),
   created_at: timestamp.optional(),
   updated_at: timestamp.optional(),
@@ -42,16 +43,16 @@ export const pluginFields = {
   ),
   enabled: requiredWithDefault(boolean, true),
   tags,
-};
+}));
 
 /**
  * The plugin entity without its config check: which config a plugin takes depends on its name, so the store's
  * plugin definition adds that check from the bundled plugins' descriptors (schemas/ stays a leaf).
  */
-export const pluginSchema = z.strictObject(pluginFields, { error: "expected a record" });
+export const pluginSchema = lazy(() => z.strictObject(pluginFields(), { error: "expected a record" }));
 
 export type Plugin = Omit<
-  z.output<typeof pluginSchema>,
+  z.output<ReturnType<typeof pluginSchema>>,
   "id" | "created_at" | "updated_at" | "route" | "service" | "consumer" | "config"
 > & {
   /** The plugin's own settings, defaults filled in by its config schema. */
@@ -63,5 +64,3 @@ export type Plugin = Omit<
   service: { id: string } | null;
   consumer: { id: string } | null;
 };
-
-export const PLUGIN_FIELDS = Object.keys(pluginFields) as (keyof Plugin)[];

@@ -20,6 +20,7 @@ import {
   uuid,
   validatePath,
 } from "./common.ts";
+import { lazy } from "./lazy.ts";
 import { normalizePath } from "./normalize-path.ts";
 import { compileHeaderRegex, compilePathRegex, regexError } from "./route-matchers.ts";
 
@@ -122,7 +123,7 @@ const endpointRecord = z
 
 export const REDIRECT_STATUS_CODES = [426, 301, 302, 307, 308] as const;
 
-export const routeFields = {
+export const routeFields = lazy(() => ({
   id: uuid.optional(),
   created_at: timestamp.optional(),
   updated_at: timestamp.optional(),
@@ -172,14 +173,13 @@ export const routeFields = {
   sources: nullable(z.array(endpointRecord, { error: typeError("expected a set") })),
   destinations: nullable(z.array(endpointRecord, { error: typeError("expected a set") })),
   service: nullable(foreignRef()),
-};
+}));
 
 const isSet = (v: unknown[] | Record<string, unknown> | null) =>
   v !== null && (Array.isArray(v) ? v.length > 0 : Object.keys(v).length > 0);
 
-export const routeSchema = z
-  .strictObject(routeFields, { error: "expected a record" })
-  .superRefine((route, ctx) => {
+export const routeSchema = lazy(() =>
+  z.strictObject(routeFields(), { error: "expected a record" }).superRefine((route, ctx) => {
     const https = route.protocols.includes("https");
     if (route.snis !== null && route.snis.length > 0 && !https)
       ctx.addIssue({
@@ -210,14 +210,16 @@ export const routeSchema = z
           ? "must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'"
           : "must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'",
       });
-  });
+  }),
+);
 
 /** A stored route: the service reference is always `{id}` once the store has resolved it. */
-export type Route = Omit<z.output<typeof routeSchema>, "id" | "created_at" | "updated_at" | "service"> & {
+export type Route = Omit<
+  z.output<ReturnType<typeof routeSchema>>,
+  "id" | "created_at" | "updated_at" | "service"
+> & {
   id: string;
   created_at: number;
   updated_at: number;
   service: { id: string } | null;
 };
-
-export const ROUTE_FIELDS = Object.keys(routeFields) as (keyof Route)[];

@@ -15,6 +15,7 @@ import {
   timestamp,
   uuid,
 } from "./common.ts";
+import { lazy } from "./lazy.ts";
 import { expandUrlShorthand } from "./url-shorthand.ts";
 
 const timeout = defaulted(integer(1, 2147483646), 60000).meta({ description: "Milliseconds." });
@@ -22,7 +23,7 @@ const timeout = defaulted(integer(1, 2147483646), 60000).meta({ description: "Mi
 /** Protocols that can carry TLS settings. */
 const TLS_PROTOCOLS = new Set(["https"]);
 
-export const serviceFields = {
+export const serviceFields = lazy(() => ({
   id: uuid.optional(),
   created_at: timestamp.optional(),
   updated_at: timestamp.optional(),
@@ -50,53 +51,52 @@ export const serviceFields = {
     description:
       "Shorthand for protocol, host, port and path (`https://example.com:8443/v1`); overrides them.",
   }),
-};
+}));
 
-export const serviceSchema = z.preprocess(
-  (input, ctx) => {
-    if (!input || typeof input !== "object" || Array.isArray(input)) return input;
-    const body = input as Record<string, unknown>;
-    // Kong validates a shorthand before expanding it and, when it is invalid, reports only the shorthand
-    // (`{url: ""}` → just `url: length must be at least 1`, not also `host: required field missing`).
-    if (body.url !== undefined && body.url !== null) {
-      const url = serviceFields.url.safeParse(body.url);
-      if (!url.success) {
-        for (const issue of url.error.issues)
-          ctx.issues.push({ code: "custom", path: ["url"], message: issue.message, input: body.url });
-        return z.NEVER;
-      }
-    }
-    return expandUrlShorthand(body);
-  },
-  z
-    .strictObject(serviceFields, { error: "expected a record" })
-    .superRefine((service, ctx) => {
-      if (TLS_PROTOCOLS.has(service.protocol)) return;
-      for (const field of [
-        "client_certificate",
-        "tls_verify",
-        "tls_verify_depth",
-        "ca_certificates",
-      ] as const) {
-        if (service[field] !== null) {
-          ctx.addIssue({ code: "custom", path: [field], message: "value must be null" });
-          ctx.addIssue({
-            code: "custom",
-            path: ["@entity"],
-            message: "failed conditional validation given value of field 'protocol'",
-          });
+export const serviceSchema = lazy(() =>
+  z.preprocess(
+    (input, ctx) => {
+      if (!input || typeof input !== "object" || Array.isArray(input)) return input;
+      const body = input as Record<string, unknown>;
+      // Kong validates a shorthand before expanding it and, when it is invalid, reports only the shorthand
+      // (`{url: ""}` → just `url: length must be at least 1`, not also `host: required field missing`).
+      if (body.url !== undefined && body.url !== null) {
+        const url = serviceFields().url.safeParse(body.url);
+        if (!url.success) {
+          for (const issue of url.error.issues)
+            ctx.issues.push({ code: "custom", path: ["url"], message: issue.message, input: body.url });
+          return z.NEVER;
         }
       }
-    })
-    .transform(({ url: _url, ...service }) => service),
+      return expandUrlShorthand(body);
+    },
+    z
+      .strictObject(serviceFields(), { error: "expected a record" })
+      .superRefine((service, ctx) => {
+        if (TLS_PROTOCOLS.has(service.protocol)) return;
+        for (const field of [
+          "client_certificate",
+          "tls_verify",
+          "tls_verify_depth",
+          "ca_certificates",
+        ] as const) {
+          if (service[field] !== null) {
+            ctx.addIssue({ code: "custom", path: [field], message: "value must be null" });
+            ctx.addIssue({
+              code: "custom",
+              path: ["@entity"],
+              message: "failed conditional validation given value of field 'protocol'",
+            });
+          }
+        }
+      })
+      .transform(({ url: _url, ...service }) => service),
+  ),
 );
 
 /** A validated service as stored and rendered (id and timestamps filled in by the store). */
-export type Service = Omit<z.output<typeof serviceSchema>, "id" | "created_at" | "updated_at"> & {
+export type Service = Omit<z.output<ReturnType<typeof serviceSchema>>, "id" | "created_at" | "updated_at"> & {
   id: string;
   created_at: number;
   updated_at: number;
 };
-
-/** Order in which fields are rendered (every field, unset ones as null). */
-export const SERVICE_FIELDS = Object.keys(serviceFields).filter((f) => f !== "url") as (keyof Service)[];

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { defaulted, foreignRef, integer, tags, typeError, uuid } from "./common.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "./host-port.ts";
+import { lazy } from "./lazy.ts";
 
 /** The port a target without one gets (Kong's DEFAULT_PORT in the targets DAO). */
 export const DEFAULT_TARGET_PORT = 8000;
@@ -28,7 +29,7 @@ export function splitTarget(target: string): HostPort & { port: number } {
 
 const milliseconds = z.number({ error: typeError("expected a number") });
 
-export const targetFields = {
+export const targetFields = lazy(() => ({
   id: uuid.optional(),
   created_at: milliseconds.optional(),
   updated_at: milliseconds.optional(),
@@ -43,12 +44,15 @@ export const targetFields = {
   }),
   weight: defaulted(integer(0, 65535), 100),
   tags,
-};
+}));
 
-export const targetSchema = z.strictObject(targetFields, { error: "expected a record" });
+export const targetSchema = lazy(() => z.strictObject(targetFields(), { error: "expected a record" }));
 
 /** A validated target as stored and rendered; timestamps are seconds with millisecond precision. */
-export type Target = Omit<z.output<typeof targetSchema>, "id" | "created_at" | "updated_at" | "upstream"> & {
+export type Target = Omit<
+  z.output<ReturnType<typeof targetSchema>>,
+  "id" | "created_at" | "updated_at" | "upstream"
+> & {
   id: string;
   created_at: number;
   updated_at: number;

@@ -17,6 +17,7 @@ import {
 import { healthchecksSchema } from "./healthchecks.ts";
 import { parseHostPort } from "./host-port.ts";
 import { validateCookieName, validateHeaderName } from "./http-names.ts";
+import { lazy } from "./lazy.ts";
 
 export const ALGORITHMS = ["consistent-hashing", "least-connections", "round-robin", "latency"] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
@@ -51,7 +52,7 @@ function validateHostWithOptionalPort(value: string): string | null {
   return typeof parsed === "string" ? parsed : null;
 }
 
-export const upstreamFields = {
+export const upstreamFields = lazy(() => ({
   id: uuid.optional(),
   created_at: timestamp.optional(),
   updated_at: timestamp.optional(),
@@ -72,12 +73,12 @@ export const upstreamFields = {
   hash_on_uri_capture: nullable(text),
   hash_fallback_uri_capture: nullable(text),
   slots: defaulted(integer(10, 65536), 10000),
-  healthchecks: healthchecksSchema,
+  healthchecks: healthchecksSchema(),
   tags,
   host_header: nullable(string().superRefine(refineWith(validateHostWithOptionalPort))),
   client_certificate: nullable(z.strictObject({ id: uuid }, { error: "expected a record" })),
   use_srv_name: defaulted(boolean, false),
-};
+}));
 
 /** hash_fallback may not repeat hash_on (cookie and none allow no fallback at all), in Kong's listed order. */
 const FALLBACKS_AFTER: Partial<Record<HashOn, readonly string[]>> = {
@@ -155,12 +156,14 @@ function entityChecks(upstream: Record<string, unknown>, ctx: z.RefinementCtx): 
   }
 }
 
-export const upstreamSchema = z
-  .strictObject(upstreamFields, { error: "expected a record" })
-  .superRefine((upstream, ctx) => entityChecks(upstream as Record<string, unknown>, ctx), {
-    when: (payload) => typeof payload.value === "object" && payload.value !== null,
-  })
-  .transform((upstream) => ({ ...upstream, hash_fallback: upstream.hash_fallback as HashOn }));
+export const upstreamSchema = lazy(() =>
+  z
+    .strictObject(upstreamFields(), { error: "expected a record" })
+    .superRefine((upstream, ctx) => entityChecks(upstream as Record<string, unknown>, ctx), {
+      when: (payload) => typeof payload.value === "object" && payload.value !== null,
+    })
+    .transform((upstream) => ({ ...upstream, hash_fallback: upstream.hash_fallback as HashOn })),
+);
 
 /**
  * Kong's shorthands, applied to the fields a write names (before defaults and merging): algorithm
@@ -179,7 +182,10 @@ export function applyUpstreamShorthands(input: Record<string, unknown>): Record<
 }
 
 /** A validated upstream as stored and rendered. */
-export type Upstream = Omit<z.output<typeof upstreamSchema>, "id" | "created_at" | "updated_at"> & {
+export type Upstream = Omit<
+  z.output<ReturnType<typeof upstreamSchema>>,
+  "id" | "created_at" | "updated_at"
+> & {
   id: string;
   created_at: number;
   updated_at: number;

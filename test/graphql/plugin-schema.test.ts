@@ -18,12 +18,12 @@ const camel = (wire: string) => wire.replace(/_([a-z0-9])/g, (_, c: string) => c
 const AUTO = ["created_at", "updated_at"];
 
 const TYPES: [string, Record<string, unknown>, string[]][] = [
-  ["Consumer", consumerFields, []],
-  ["Plugin", pluginFields, []],
-  ["KeyAuth", keyAuthCredentialFields, ["consumer"]],
-  ["BasicAuth", basicAuthCredentialFields, ["consumer"]],
-  ["JwtSecret", jwtSecretFields, ["consumer"]],
-  ["Acl", aclFields, ["consumer"]],
+  ["Consumer", consumerFields(), []],
+  ["Plugin", pluginFields(), []],
+  ["KeyAuth", keyAuthCredentialFields(), ["consumer"]],
+  ["BasicAuth", basicAuthCredentialFields(), ["consumer"]],
+  ["JwtSecret", jwtSecretFields(), ["consumer"]],
+  ["Acl", aclFields(), ["consumer"]],
 ];
 
 describe("types follow the zod schemas", () => {

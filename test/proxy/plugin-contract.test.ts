@@ -19,7 +19,7 @@ const id = () => `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`;
 
 function service(url: string, name: string): Service {
   return {
-    ...serviceSchema.parse({ url, name, retries: 1 }),
+    ...serviceSchema().parse({ url, name, retries: 1 }),
     id: id(),
     created_at: 1,
     updated_at: 1,
@@ -28,7 +28,7 @@ function service(url: string, name: string): Service {
 
 function route(paths: string[], svc: Service, name: string): Route {
   return {
-    ...routeSchema.parse({ paths, name }),
+    ...routeSchema().parse({ paths, name }),
     id: id(),
     created_at: 1,
     updated_at: 1,

@@ -9,7 +9,7 @@ import { upstreamSchema } from "../../src/schemas/upstreams.ts";
 
 const upstream = (fields: Record<string, unknown>) =>
   ({
-    ...upstreamSchema.parse({ name: "u.test", ...fields }),
+    ...upstreamSchema().parse({ name: "u.test", ...fields }),
     id: "00000000-0000-4000-8000-000000000001",
     created_at: 1,
     updated_at: 1,

@@ -7,12 +7,12 @@ let n = 0;
 const id = () => `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`;
 
 function service(input: Record<string, unknown>): Service {
-  return { ...serviceSchema.parse(input), id: id(), created_at: 1, updated_at: 1 } as Service;
+  return { ...serviceSchema().parse(input), id: id(), created_at: 1, updated_at: 1 } as Service;
 }
 
 function route(input: Record<string, unknown>, svc: Service | null): Route {
   return {
-    ...routeSchema.parse(input),
+    ...routeSchema().parse(input),
     id: id(),
     created_at: 1,
     updated_at: 1,

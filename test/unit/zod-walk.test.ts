@@ -105,8 +105,8 @@ describe("fields", () => {
 
   test("a field's description is its own, never the description of the named type it uses", () => {
     expect(walkField(timestamp.optional()).description).toBe("Unix time, seconds.");
-    expect(walkField(serviceFields.connect_timeout).description).toBe("Milliseconds.");
-    expect(walkField(serviceFields.protocol).description).toBeUndefined();
+    expect(walkField(serviceFields().connect_timeout).description).toBe("Milliseconds.");
+    expect(walkField(serviceFields().protocol).description).toBeUndefined();
     const described = requiredWithDefault(protocol, "http").meta({ description: "Where to." });
     expect(walkField(described).description).toBe("Where to.");
     expect(walkField(described).node.description).toBe(
@@ -117,7 +117,7 @@ describe("fields", () => {
 
 describe("form kinds read through the walker", () => {
   test("route and service fields: numbers, booleans, lists, maps of lists, records", () => {
-    const route = kindsOf(routeFields);
+    const route = kindsOf(routeFields());
     expect(route.regex_priority).toEqual({ kind: "number" });
     expect(route.strip_path).toEqual({ kind: "boolean" });
     expect(route.protocols).toEqual({ kind: "array", item: { kind: "string" } });
@@ -130,10 +130,10 @@ describe("form kinds read through the walker", () => {
       kind: "record",
       fields: { id: { kind: "string" }, name: { kind: "string" } },
     });
-    const service = kindsOf(serviceFields);
+    const service = kindsOf(serviceFields());
     expect(service.port).toEqual({ kind: "number" });
     expect(service.url).toEqual({ kind: "string" });
     expect(service.ca_certificates).toEqual({ kind: "array", item: { kind: "string" } });
-    expect(kindsOf(pluginFields).config).toEqual({ kind: "map", value: { kind: "string" } });
+    expect(kindsOf(pluginFields()).config).toEqual({ kind: "map", value: { kind: "string" } });
   });
 });

@@ -1,7 +1,6 @@
 // Correlation id generators (kong/plugins/correlation-id/handler.lua). Their state is module state, so it is
 // per worker thread (each thread evaluates its own copy of this module), as Kong's is per nginx worker: the
 // `uuid#counter` form is this worker's own UUID and counter, so two workers never produce the same id.
-import { threadId } from "node:worker_threads";
 
 let workerUuid: string | null = null;
 let counter = 0;
@@ -9,6 +8,13 @@ let counter = 0;
 let tracked = 0;
 
 export type Generator = (url: string) => string;
+
+/** This thread's id; node:worker_threads is loaded on first use (a static import costs every start-up). */
+let threadId: number | undefined;
+const threadIdOf = () => {
+  threadId ??= process.getBuiltinModule("node:worker_threads").threadId;
+  return threadId;
+};
 
 export const GENERATE: Readonly<Record<"uuid" | "uuid#counter" | "tracker", Generator>> = {
   uuid: () => crypto.randomUUID(),
@@ -23,6 +29,6 @@ export const GENERATE: Readonly<Record<"uuid" | "uuid#counter" | "tracker", Gene
   tracker: (url) => {
     const { hostname, port } = new URL(url);
     tracked++;
-    return `${hostname}-${port}-${process.pid}-${threadId}-${tracked}-${(Date.now() / 1000).toFixed(3)}`;
+    return `${hostname}-${port}-${process.pid}-${threadIdOf()}-${tracked}-${(Date.now() / 1000).toFixed(3)}`;
   },
 };

@@ -2,7 +2,7 @@
 // command never waits in an offline queue (a Redis that is down fails the request's check at once, for
 // fault_tolerant to decide), every command is bounded by the configured timeout, and a connection that
 // failed is tried again at most once a second rather than by every request.
-import { RedisClient } from "bun";
+import type { RedisClient } from "bun";
 
 export type RedisSettings = {
   host: string;
@@ -79,7 +79,8 @@ export class RedisConnection {
   async #connect(): Promise<RedisClient> {
     const s = this.#settings;
     if (this.#client) this.#client.close();
-    const client = new RedisClient(redisUrl(s), {
+    // Bun.RedisClient, read here: a value import is evaluated at every start-up (the bundler hoists it).
+    const client = new Bun.RedisClient(redisUrl(s), {
       connectionTimeout: s.timeout,
       autoReconnect: false,
       enableOfflineQueue: false,

@@ -16,8 +16,12 @@ const timestamps = { unit: "seconds", updatedAt: true } as const;
 
 export const certificates: EntityDefinition<"certificates"> = {
   name: "certificates",
-  schema: certificateSchema,
-  shape: certificateFields,
+  get schema() {
+    return certificateSchema();
+  },
+  get shape() {
+    return certificateFields();
+  },
   endpointKey: null,
   foreignKeys: [],
   uniques: [],
@@ -37,8 +41,12 @@ export const certificates: EntityDefinition<"certificates"> = {
 
 export const snis: EntityDefinition<"snis"> = {
   name: "snis",
-  schema: sniSchema,
-  shape: sniFields,
+  get schema() {
+    return sniSchema();
+  },
+  get shape() {
+    return sniFields();
+  },
   endpointKey: { field: "name", validate: validateWildcardHost },
   foreignKeys: [
     { field: "certificate", entity: "certificates", column: "certificate_id", onDelete: "cascade" },
@@ -57,8 +65,12 @@ export const snis: EntityDefinition<"snis"> = {
 
 export const caCertificates: EntityDefinition<"ca_certificates"> = {
   name: "ca_certificates",
-  schema: caCertificateSchema,
-  shape: caCertificateFields,
+  get schema() {
+    return caCertificateSchema();
+  },
+  get shape() {
+    return caCertificateFields();
+  },
   endpointKey: null,
   foreignKeys: [],
   uniques: [["cert_digest"]],

@@ -3,8 +3,12 @@ import type { EntityDefinition } from "../entity-def.ts";
 
 export const consumers: EntityDefinition<"consumers"> = {
   name: "consumers",
-  schema: consumerSchema,
-  shape: consumerFields,
+  get schema() {
+    return consumerSchema();
+  },
+  get shape() {
+    return consumerFields();
+  },
   endpointKey: { field: "username", validate: null },
   foreignKeys: [],
   uniques: [["username"], ["custom_id"]],

@@ -34,8 +34,12 @@ async function hashPassword(input: Record<string, unknown>): Promise<Record<stri
 
 export const keyauthCredentials: EntityDefinition<"keyauth_credentials"> = {
   name: "keyauth_credentials",
-  schema: keyAuthCredentialSchema,
-  shape: keyAuthCredentialFields,
+  get schema() {
+    return keyAuthCredentialSchema();
+  },
+  get shape() {
+    return keyAuthCredentialFields();
+  },
   endpointKey: { field: "key", validate: null },
   foreignKeys: [consumer],
   uniques: [["key"]],
@@ -54,8 +58,12 @@ export const keyauthCredentials: EntityDefinition<"keyauth_credentials"> = {
 
 export const basicauthCredentials: EntityDefinition<"basicauth_credentials"> = {
   name: "basicauth_credentials",
-  schema: basicAuthCredentialSchema,
-  shape: basicAuthCredentialFields,
+  get schema() {
+    return basicAuthCredentialSchema();
+  },
+  get shape() {
+    return basicAuthCredentialFields();
+  },
   endpointKey: { field: "username", validate: null },
   foreignKeys: [consumer],
   uniques: [["username"]],
@@ -74,8 +82,12 @@ export const basicauthCredentials: EntityDefinition<"basicauth_credentials"> = {
 
 export const jwtSecrets: EntityDefinition<"jwt_secrets"> = {
   name: "jwt_secrets",
-  schema: jwtSecretSchema,
-  shape: jwtSecretFields,
+  get schema() {
+    return jwtSecretSchema();
+  },
+  get shape() {
+    return jwtSecretFields();
+  },
   endpointKey: { field: "key", validate: null },
   foreignKeys: [consumer],
   uniques: [["key"]],
@@ -95,8 +107,12 @@ export const jwtSecrets: EntityDefinition<"jwt_secrets"> = {
 
 export const acls: EntityDefinition<"acls"> = {
   name: "acls",
-  schema: aclSchema,
-  shape: aclFields,
+  get schema() {
+    return aclSchema();
+  },
+  get shape() {
+    return aclFields();
+  },
   endpointKey: { field: "group", validate: null },
   foreignKeys: [consumer],
   uniques: [["consumer", "group"]],

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { bundledPluginNames, PLUGIN_CATALOG } from "../../plugins/catalog.ts";
 import { validateName } from "../../schemas/common.ts";
+import { lazy } from "../../schemas/lazy.ts";
 import { pluginFields, pluginSchema } from "../../schemas/plugins.ts";
 import type { EntityDefinition, ForeignKey } from "../entity-def.ts";
 
@@ -14,37 +15,39 @@ export function pluginNotEnabled(name: string): string {
 const SCOPES = ["route", "service", "consumer"] as const;
 
 /** The entity check Kong runs through the plugin's subschema: name, scoping and config. */
-const pluginWithConfig = pluginSchema.transform((plugin, ctx) => {
-  const descriptor = PLUGIN_CATALOG.get(plugin.name);
-  if (!descriptor) {
-    ctx.addIssue({ code: "custom", path: ["name"], message: pluginNotEnabled(plugin.name) });
-    return z.NEVER;
-  }
-  for (const scope of SCOPES)
-    if (!descriptor.scoping[scope] && plugin[scope] !== null)
-      ctx.addIssue({ code: "custom", path: [scope], message: "value must be null" });
-  const config = descriptor.config.safeParse(plugin.config ?? {});
-  if (!config.success) {
-    for (const issue of config.error.issues) {
-      if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys)
+const pluginWithConfig = lazy(() =>
+  pluginSchema().transform((plugin, ctx) => {
+    const descriptor = PLUGIN_CATALOG.get(plugin.name);
+    if (!descriptor) {
+      ctx.addIssue({ code: "custom", path: ["name"], message: pluginNotEnabled(plugin.name) });
+      return z.NEVER;
+    }
+    for (const scope of SCOPES)
+      if (!descriptor.scoping[scope] && plugin[scope] !== null)
+        ctx.addIssue({ code: "custom", path: [scope], message: "value must be null" });
+    const config = descriptor.config.safeParse(plugin.config ?? {});
+    if (!config.success) {
+      for (const issue of config.error.issues) {
+        if (issue.code === "unrecognized_keys") {
+          for (const key of issue.keys)
+            ctx.addIssue({
+              code: "custom",
+              path: ["config", ...issue.path, key] as PropertyKey[],
+              message: "unknown field",
+            });
+        } else
           ctx.addIssue({
             code: "custom",
-            path: ["config", ...issue.path, key] as PropertyKey[],
-            message: "unknown field",
+            // Entity checks of a config (acl's allow/deny) are reported on the plugin, as Kong does.
+            path: (issue.path[0] === "@entity" ? ["@entity"] : ["config", ...issue.path]) as PropertyKey[],
+            message: issue.message,
           });
-      } else
-        ctx.addIssue({
-          code: "custom",
-          // Entity checks of a config (acl's allow/deny) are reported on the plugin, as Kong does.
-          path: (issue.path[0] === "@entity" ? ["@entity"] : ["config", ...issue.path]) as PropertyKey[],
-          message: issue.message,
-        });
+      }
+      return z.NEVER;
     }
-    return z.NEVER;
-  }
-  return { ...plugin, config: config.data as Record<string, unknown> };
-});
+    return { ...plugin, config: config.data as Record<string, unknown> };
+  }),
+);
 
 // CASCADE like Kong: a plugin goes with the route, service or consumer it is scoped to.
 const scopedTo = (field: "route" | "service" | "consumer", entity: "routes" | "services" | "consumers") =>
@@ -52,8 +55,12 @@ const scopedTo = (field: "route" | "service" | "consumer", entity: "routes" | "s
 
 export const plugins: EntityDefinition<"plugins"> = {
   name: "plugins",
-  schema: pluginWithConfig,
-  shape: pluginFields,
+  get schema() {
+    return pluginWithConfig();
+  },
+  get shape() {
+    return pluginFields();
+  },
   endpointKey: { field: "instance_name", validate: validateName },
   foreignKeys: [
     scopedTo("route", "routes"),

@@ -4,8 +4,12 @@ import type { EntityDefinition } from "../entity-def.ts";
 
 export const routes: EntityDefinition<"routes"> = {
   name: "routes",
-  schema: routeSchema,
-  shape: routeFields,
+  get schema() {
+    return routeSchema();
+  },
+  get shape() {
+    return routeFields();
+  },
   endpointKey: { field: "name", validate: validateName },
   // RESTRICT: a service with routes cannot be deleted (Kong code 4).
   foreignKeys: [{ field: "service", entity: "services", column: "service_id", onDelete: "restrict" }],

@@ -4,8 +4,12 @@ import type { EntityDefinition } from "../entity-def.ts";
 
 export const services: EntityDefinition<"services"> = {
   name: "services",
-  schema: serviceSchema,
-  shape: serviceFields,
+  get schema() {
+    return serviceSchema();
+  },
+  get shape() {
+    return serviceFields();
+  },
   writeOnly: ["url"],
   endpointKey: { field: "name", validate: validateName },
   foreignKeys: [],

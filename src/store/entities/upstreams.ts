@@ -13,8 +13,12 @@ import type { EntityDefinition } from "../entity-def.ts";
 
 export const upstreams: EntityDefinition<"upstreams"> = {
   name: "upstreams",
-  schema: upstreamSchema,
-  shape: upstreamFields,
+  get schema() {
+    return upstreamSchema();
+  },
+  get shape() {
+    return upstreamFields();
+  },
   endpointKey: { field: "name", validate: validateUpstreamName },
   foreignKeys: [],
   references: [
@@ -33,8 +37,12 @@ export const upstreams: EntityDefinition<"upstreams"> = {
 
 export const targets: EntityDefinition<"targets"> = {
   name: "targets",
-  schema: targetSchema,
-  shape: targetFields,
+  get schema() {
+    return targetSchema();
+  },
+  get shape() {
+    return targetFields();
+  },
   endpointKey: { field: "target", validate: null },
   endpointKeyScope: "upstream",
   foreignKeys: [{ field: "upstream", entity: "upstreams", column: "upstream_id", onDelete: "cascade" }],

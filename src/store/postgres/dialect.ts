@@ -2,7 +2,7 @@
 // bun-sql adapter. Config writes take a transaction-scoped advisory lock, so Kong's check-then-write rules
 // run one at a time across the whole cluster (writes are rare; correctness is not); migrations run under a
 // session advisory lock, so nodes starting together migrate once.
-import { SQL } from "bun";
+import type { SQL } from "bun";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/bun-sql";
 import type { MigrationMeta } from "drizzle-orm/migrator";
@@ -51,7 +51,8 @@ export async function openPostgres(url: string): Promise<Dialect> {
   const location = redactUrl(url);
   let client: SQL;
   try {
-    client = new SQL(url, { max: 10, idleTimeout: 30, connectionTimeout: 5 });
+    // Bun.SQL, read here: a value import would load Bun's SQL client at every start-up (the bundler hoists it).
+    client = new Bun.SQL(url, { max: 10, idleTimeout: 30, connectionTimeout: 5 });
   } catch (error) {
     throw new DatabaseOpenError(`cannot open database '${location}': ${(error as Error).message}`);
   }
