@@ -27,13 +27,13 @@ const REQUESTS = Number(flags.requests);
 const UPSTREAM = "http://127.0.0.1:18080";
 
 const service = {
-  ...serviceSchema.parse({ url: UPSTREAM, name: "bench" }),
+  ...serviceSchema().parse({ url: UPSTREAM, name: "bench" }),
   id: "00000000-0000-4000-8000-000000000001",
   created_at: 1,
   updated_at: 1,
 };
 const route = {
-  ...routeSchema.parse({ paths: ["/bench"], strip_path: true }),
+  ...routeSchema().parse({ paths: ["/bench"], strip_path: true }),
   id: "00000000-0000-4000-8000-000000000002",
   created_at: 1,
   updated_at: 1,
