@@ -6,6 +6,9 @@
 // Each round starts every binary once, in an order that rotates per round: Portico on a new database file
 // (first start: migrations), Portico on the database a previous run left (a restart), the same with
 // `--workers 1` (the default, auto, starts one proxy worker thread per core), and the minimal server.
+// One more Portico run gives the proxy a fixed port, as a deployment does (Kong's 8000): with port 0 the
+// answer to `GET /` waits for the proxy workers to bind (it names the port they got); with a fixed one it does
+// not, so the admin API answers while the workers still start.
 // --compare adds another Portico binary (say, one built from main) on its own existing database, so that a
 // change is measured against its baseline in the same run.
 // One run: spawn → read stdout until the listening line names the admin address → GET / → answer read.
@@ -114,6 +117,14 @@ async function runOnce(candidate: Candidate): Promise<void> {
 
 const LOOPBACK = ["--proxy-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"];
 
+/** A port free right now (the system's pick, released at once): a bench may race for it; a test must not. */
+function freePort(): number {
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = server.port!;
+  server.stop(true);
+  return port;
+}
+
 try {
   log("building both binaries with the release flags (scripts/compile.ts)…");
   const portico = compile({
@@ -142,6 +153,12 @@ try {
   const candidates: Candidate[] = [
     candidate("Portico, new database", portico, LOOPBACK, () => mkdtempSync(join(work, "fresh-"))),
     candidate("Portico, existing database", portico, LOOPBACK, fixedDir("restart-")),
+    candidate(
+      "Portico, existing database, fixed proxy port",
+      portico,
+      ["--proxy-listen", `127.0.0.1:${freePort()}`, "--admin-listen", "127.0.0.1:0"],
+      fixedDir("fixed-"),
+    ),
     candidate(
       "Portico --workers 1, existing database",
       portico,
