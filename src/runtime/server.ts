@@ -344,6 +344,19 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   const watcher = watchConfiguration(store, rebuilder, log);
 
   const admin = createAdminHandler(context);
+  /** Undoes a start that fails once the first build is under way. */
+  const abandon = async () => {
+    watcher.stop();
+    unsubscribe();
+    clearInterval(purgeCounters);
+    admin.close();
+    adminServer?.stop(true);
+    statusServer?.stop(true);
+    await plane.stop();
+    await rebuilder.idle();
+    await store.close();
+    await logs.close();
+  };
   const adminServe = ownWrites.wrap(admin.fetch, (version, timeoutMs) =>
     rebuilder.whenServed(version, timeoutMs),
   );
@@ -364,14 +377,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       websocket: admin.websocket,
     });
   } catch (error) {
-    watcher.stop();
-    unsubscribe();
-    clearInterval(purgeCounters);
-    statusServer?.stop(true);
-    await plane.stop();
-    await rebuilder.idle();
-    await store.close();
-    await logs.close();
+    await abandon();
     throw error;
   }
 
@@ -388,16 +394,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     await proxyListening;
   } catch (error) {
     // A worker could not bind the proxy port: the node does not start (the admin listener goes too).
-    watcher.stop();
-    unsubscribe();
-    clearInterval(purgeCounters);
-    admin.close();
-    adminServer.stop(true);
-    statusServer?.stop(true);
-    await plane.stop();
-    await rebuilder.idle();
-    await store.close();
-    await logs.close();
+    await abandon();
     throw error;
   }
   const bound = proxyListeners();
