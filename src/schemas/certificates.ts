@@ -7,35 +7,39 @@ import { validateSni } from "./http-names.ts";
 import { lazy } from "./lazy.ts";
 import { keyMatches, readCertificate, readPrivateKey } from "./pem.ts";
 
-const pemText = z.string({ error: typeError("expected a string") });
+const pemText = lazy(() => z.string({ error: typeError("expected a string") }));
 
-const certificatePem = pemText
-  .superRefine(
-    refineWith((value: string) => {
-      const read = readCertificate(value);
-      return typeof read === "string" ? read : null;
-    }),
-  )
-  .meta({ description: "A PEM certificate, optionally followed by its chain." });
+const certificatePem = lazy(() =>
+  pemText()
+    .superRefine(
+      refineWith((value: string) => {
+        const read = readCertificate(value);
+        return typeof read === "string" ? read : null;
+      }),
+    )
+    .meta({ description: "A PEM certificate, optionally followed by its chain." }),
+);
 
-const keyPem = pemText
-  .superRefine(
-    refineWith((value: string) => {
-      const read = readPrivateKey(value);
-      return typeof read === "string" ? read : null;
-    }),
-  )
-  .meta({ description: "A PEM private key. Never shown in error messages." });
+const keyPem = lazy(() =>
+  pemText()
+    .superRefine(
+      refineWith((value: string) => {
+        const read = readPrivateKey(value);
+        return typeof read === "string" ? read : null;
+      }),
+    )
+    .meta({ description: "A PEM private key. Never shown in error messages." }),
+);
 
 export const certificateFields = lazy(() => ({
-  id: uuid.optional(),
-  created_at: timestamp.optional(),
-  updated_at: timestamp.optional(),
-  cert: certificatePem,
-  key: keyPem,
-  cert_alt: nullable(certificatePem),
-  key_alt: nullable(keyPem),
-  tags,
+  id: uuid().optional(),
+  created_at: timestamp().optional(),
+  updated_at: timestamp().optional(),
+  cert: certificatePem(),
+  key: keyPem(),
+  cert_alt: nullable(certificatePem()),
+  key_alt: nullable(keyPem()),
+  tags: tags(),
 }));
 
 /** Kong's message when both are certificates of one key type. */
@@ -90,17 +94,17 @@ export function validateWildcardHost(value: string): string | null {
 }
 
 export const sniFields = lazy(() => ({
-  id: uuid.optional(),
+  id: uuid().optional(),
   name: z
     .string({ error: typeError("expected a string") })
     .superRefine(refineWith(validateWildcardHost))
     .transform((v) => v.toLowerCase())
     .meta({ description: "A host name, with at most one `*` as its first or last label." }),
-  created_at: timestamp.optional(),
-  updated_at: timestamp.optional(),
-  tags,
+  created_at: timestamp().optional(),
+  updated_at: timestamp().optional(),
+  tags: tags(),
   certificate: z
-    .strictObject({ id: uuid }, { error: typeError("expected a record") })
+    .strictObject({ id: uuid() }, { error: typeError("expected a record") })
     .meta({ graphql: "CertificateReference", description: "A certificate, by id." }),
 }));
 
@@ -119,14 +123,14 @@ export type Sni = Omit<
 const CERT_TAG = "-----BEGIN CERTIFICATE-----";
 
 export const caCertificateFields = lazy(() => ({
-  id: uuid.optional(),
-  created_at: timestamp.optional(),
-  updated_at: timestamp.optional(),
-  cert: certificatePem,
+  id: uuid().optional(),
+  created_at: timestamp().optional(),
+  updated_at: timestamp().optional(),
+  cert: certificatePem(),
   cert_digest: nullable(z.string({ error: typeError("expected a string") })).meta({
     description: "The SHA-256 digest of the certificate (hex), computed when it is written.",
   }),
-  tags,
+  tags: tags(),
 }));
 
 export const caCertificateSchema = lazy(() =>

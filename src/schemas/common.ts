@@ -1,6 +1,7 @@
 // Reusable field types with Kong's validation rules and error messages (kong/db/schema/typedefs.lua).
 // Every entity schema is built from these, so REST, GraphQL and the store agree on one set of rules.
 import { z } from "zod";
+import { lazy } from "./lazy.ts";
 
 /** Kong says "required field missing" for absent/null required values, else the type error. */
 export function typeError(expected: string) {
@@ -22,12 +23,16 @@ export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
-export const uuid = z
-  .string({ error: typeError("expected a string") })
-  .regex(UUID_PATTERN, { error: "expected a valid UUID" })
-  .transform((v) => v.toLowerCase());
+export const uuid = lazy(() =>
+  z
+    .string({ error: typeError("expected a string") })
+    .regex(UUID_PATTERN, { error: "expected a valid UUID" })
+    .transform((v) => v.toLowerCase()),
+);
 
-export const text = z.string({ error: typeError("expected a string") }).min(1, "length must be at least 1");
+export const text = lazy(() =>
+  z.string({ error: typeError("expected a string") }).min(1, "length must be at least 1"),
+);
 
 export function integer(min: number, max: number) {
   return z
@@ -37,12 +42,14 @@ export function integer(min: number, max: number) {
     .max(max, { error: `value should be between ${min} and ${max}` });
 }
 
-export const boolean = z.boolean({ error: typeError("expected a boolean") });
+export const boolean = lazy(() => z.boolean({ error: typeError("expected a boolean") }));
 
-export const timestamp = z
-  .number({ error: typeError("expected an integer") })
-  .int({ error: "expected an integer" })
-  .meta({ description: "Unix time, seconds." });
+export const timestamp = lazy(() =>
+  z
+    .number({ error: typeError("expected an integer") })
+    .int({ error: "expected an integer" })
+    .meta({ description: "Unix time, seconds." }),
+);
 
 /** A field that takes `value` when absent or null (Kong stores null; we keep the effective default). */
 export function defaulted<S extends z.ZodType>(schema: S, value: z.output<S>) {
@@ -73,7 +80,9 @@ export function validateName(value: string): string | null {
   return null;
 }
 
-export const name = z.string({ error: typeError("expected a string") }).superRefine(refineWith(validateName));
+export const name = lazy(() =>
+  z.string({ error: typeError("expected a string") }).superRefine(refineWith(validateName)),
+);
 
 // --- hosts -------------------------------------------------------------------------------------
 
@@ -110,7 +119,9 @@ export function validateHost(value: string): string | null {
   return `invalid value: ${value}`;
 }
 
-export const host = z.string({ error: typeError("expected a string") }).superRefine(refineWith(validateHost));
+export const host = lazy(() =>
+  z.string({ error: typeError("expected a string") }).superRefine(refineWith(validateHost)),
+);
 
 // --- paths -------------------------------------------------------------------------------------
 
@@ -128,7 +139,9 @@ export function validatePath(value: string): string | null {
   return null;
 }
 
-export const path = z.string({ error: typeError("expected a string") }).superRefine(refineWith(validatePath));
+export const path = lazy(() =>
+  z.string({ error: typeError("expected a string") }).superRefine(refineWith(validatePath)),
+);
 
 // --- tags --------------------------------------------------------------------------------------
 
@@ -141,14 +154,16 @@ export function validateTag(value: string): string | null {
   return null;
 }
 
-export const tag = z.string({ error: typeError("expected a string") }).superRefine(refineWith(validateTag));
+export const tag = lazy(() =>
+  z.string({ error: typeError("expected a string") }).superRefine(refineWith(validateTag)),
+);
 
 /** A Kong `set`: an array whose duplicates collapse. */
 export function set<S extends z.ZodType>(item: S) {
   return z.array(item, { error: typeError("expected a set") }).transform((values) => [...new Set(values)]);
 }
 
-export const tags = nullable(set(tag));
+export const tags = lazy(() => nullable(set(tag())));
 
 /**
  * A foreign reference: `{id}`, or the parent's endpoint key (`{name}` for services and routes, `{username}` for
@@ -156,9 +171,11 @@ export const tags = nullable(set(tag));
  */
 export function foreignRef(endpointKey: "name" | "username" = "name") {
   const keys =
-    endpointKey === "name" ? { name: name.optional() } : { username: text.optional(), name: text.optional() };
+    endpointKey === "name"
+      ? { name: name().optional() }
+      : { username: text().optional(), name: text().optional() };
   return z
-    .strictObject({ id: uuid.optional(), ...keys }, { error: typeError("expected a record") })
+    .strictObject({ id: uuid().optional(), ...keys }, { error: typeError("expected a record") })
     .refine((ref) => Object.values(ref).some((v) => v !== undefined), { error: "required field missing" });
 }
 
@@ -180,6 +197,8 @@ export function protocolError(issue: { input?: unknown }): string {
   return `expected one of: ${KONG_PROTOCOLS.join(", ")}`;
 }
 
-export const protocol = z
-  .enum(PROTOCOLS, { error: protocolError })
-  .meta({ graphql: "Protocol", description: "A service's or route's protocol (wire values, as in REST)." });
+export const protocol = lazy(() =>
+  z
+    .enum(PROTOCOLS, { error: protocolError })
+    .meta({ graphql: "Protocol", description: "A service's or route's protocol (wire values, as in REST)." }),
+);

@@ -4,12 +4,12 @@ import { nullable, tags, text, timestamp, uuid } from "./common.ts";
 import { lazy } from "./lazy.ts";
 
 export const consumerFields = lazy(() => ({
-  id: uuid.optional(),
-  created_at: timestamp.optional(),
-  updated_at: timestamp.optional(),
-  username: nullable(text),
-  custom_id: nullable(text),
-  tags,
+  id: uuid().optional(),
+  created_at: timestamp().optional(),
+  updated_at: timestamp().optional(),
+  username: nullable(text()),
+  custom_id: nullable(text()),
+  tags: tags(),
 }));
 
 export const consumerSchema = lazy(() =>

@@ -19,18 +19,20 @@ export function generateSecret(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
-const consumer = foreignRef("username").meta({ description: "The consumer this credential belongs to." });
+const consumer = lazy(() =>
+  foreignRef("username").meta({ description: "The consumer this credential belongs to." }),
+);
 
-const base = {
-  id: uuid.optional(),
-  created_at: timestamp.optional(),
-  consumer,
-  tags,
-};
+const base = () => ({
+  id: uuid().optional(),
+  created_at: timestamp().optional(),
+  consumer: consumer(),
+  tags: tags(),
+});
 
 export const keyAuthCredentialFields = lazy(() => ({
-  ...base,
-  key: text
+  ...base(),
+  key: text()
     .default(generateSecret)
     .meta({ description: "The API key; generated (32 hex characters) when absent." }),
   /** Seconds the key stays valid after its creation (rendered as stored, not counting down). */
@@ -45,10 +47,10 @@ export const keyAuthCredentialSchema = lazy(() =>
 );
 
 export const basicAuthCredentialFields = lazy(() => ({
-  ...base,
-  username: text,
+  ...base(),
+  username: text(),
   /** Stored as a Bun.password hash; the clear text never reaches the database. */
-  password: text.meta({
+  password: text().meta({
     description: "Written in clear text; stored, and shown (as REST shows it), only as its argon2id hash.",
   }),
 }));
@@ -71,14 +73,14 @@ export const JWT_ALGORITHMS = [
 const ASYMMETRIC = new Set(["RS256", "RS384", "RS512", "ES256", "ES384"]);
 
 export const jwtSecretFields = lazy(() => ({
-  ...base,
-  key: text.default(generateSecret).meta({
+  ...base(),
+  key: text().default(generateSecret).meta({
     description: "Matched against the token's key claim (`iss` by default); generated when absent.",
   }),
-  secret: text
+  secret: text()
     .default(generateSecret)
     .meta({ description: "The HMAC secret (HS* algorithms); generated when absent." }),
-  rsa_public_key: nullable(text).meta({
+  rsa_public_key: nullable(text()).meta({
     description: "The PEM public key: required for the RS* and ES* algorithms.",
   }),
   algorithm: requiredWithDefault(
@@ -117,8 +119,8 @@ function isPublicKey(pem: string): boolean {
 }
 
 export const aclFields = lazy(() => ({
-  ...base,
-  group: text,
+  ...base(),
+  group: text(),
 }));
 export const aclSchema = lazy(() => z.strictObject(aclFields(), { error: "expected a record" }));
 

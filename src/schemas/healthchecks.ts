@@ -14,29 +14,30 @@ function number(min: number, max: number) {
 }
 
 const seconds = (value: number) => defaulted(number(0, 65535), value);
-const counter = defaulted(integer(0, 255), 0);
+const counter = lazy(() => defaulted(integer(0, 255), 0));
 
 const httpStatuses = (value: number[]) =>
   defaulted(z.array(integer(100, 999), { error: typeError("expected an array") }), value);
 
 export const CHECK_TYPES = ["tcp", "http", "https", "grpc", "grpcs"] as const;
-const checkType = defaulted(
-  z.enum(CHECK_TYPES, { error: typeError(`expected one of: ${CHECK_TYPES.join(", ")}`) }),
-  "http",
+const checkType = lazy(() =>
+  defaulted(z.enum(CHECK_TYPES, { error: typeError(`expected one of: ${CHECK_TYPES.join(", ")}`) }), "http"),
 );
 
-const headers = z
-  .record(
-    z.string(),
-    z.array(z.string({ error: typeError("expected a string") }), { error: typeError("expected an array") }),
-    { error: typeError("expected a map") },
-  )
-  .superRefine((map, ctx) => {
-    // A bad name is the map's error, as Kong reports a map key.
-    for (const name of Object.keys(map)) refineWith(validateHeaderName)(name, ctx);
-  })
-  .nullable()
-  .default(null);
+const headers = lazy(() =>
+  z
+    .record(
+      z.string(),
+      z.array(z.string({ error: typeError("expected a string") }), { error: typeError("expected an array") }),
+      { error: typeError("expected a map") },
+    )
+    .superRefine((map, ctx) => {
+      // A bad name is the map's error, as Kong reports a map key.
+      for (const name of Object.keys(map)) refineWith(validateHeaderName)(name, ctx);
+    })
+    .nullable()
+    .default(null),
+);
 
 /** A nested record: absent or null takes every default, a partial one fills in the rest. */
 function record<S extends z.core.$ZodLooseShape>(shape: S) {
@@ -57,10 +58,10 @@ export const DEFAULT_PASSIVE_UNHEALTHY_STATUSES = [429, 500, 503];
 export const healthchecksSchema = lazy(() =>
   record({
     active: record({
-      type: checkType,
+      type: checkType(),
       timeout: seconds(1),
       concurrency: defaulted(integer(1, 2 ** 31), 10),
-      http_path: defaulted(path, "/"),
+      http_path: defaulted(path(), "/"),
       https_sni: nullable(
         z.string({ error: typeError("expected a string") }).superRefine(refineWith(validateSni)),
       ),
@@ -68,31 +69,31 @@ export const healthchecksSchema = lazy(() =>
         z.boolean({ error: typeError("expected a boolean") }),
         true,
       ),
-      headers,
+      headers: headers(),
       healthy: record({
         interval: seconds(0),
         http_statuses: httpStatuses(DEFAULT_ACTIVE_HEALTHY_STATUSES),
-        successes: counter,
+        successes: counter(),
       }),
       unhealthy: record({
         interval: seconds(0),
         http_statuses: httpStatuses(DEFAULT_ACTIVE_UNHEALTHY_STATUSES),
-        tcp_failures: counter,
-        timeouts: counter,
-        http_failures: counter,
+        tcp_failures: counter(),
+        timeouts: counter(),
+        http_failures: counter(),
       }),
     }),
     passive: record({
-      type: checkType,
+      type: checkType(),
       healthy: record({
         http_statuses: httpStatuses(DEFAULT_PASSIVE_HEALTHY_STATUSES),
-        successes: counter,
+        successes: counter(),
       }),
       unhealthy: record({
         http_statuses: httpStatuses(DEFAULT_PASSIVE_UNHEALTHY_STATUSES),
-        tcp_failures: counter,
-        timeouts: counter,
-        http_failures: counter,
+        tcp_failures: counter(),
+        timeouts: counter(),
+        http_failures: counter(),
       }),
     }),
     threshold: defaulted(number(0, 100), 0),

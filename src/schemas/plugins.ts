@@ -20,11 +20,11 @@ import {
 import { lazy } from "./lazy.ts";
 
 export const pluginFields = lazy(() => ({
-  id: uuid.optional(),
-  created_at: timestamp.optional(),
-  updated_at: timestamp.optional(),
-  name: text.meta({ description: "Which plugin (see `enabledPlugins`)." }),
-  instance_name: nullable(name),
+  id: uuid().optional(),
+  created_at: timestamp().optional(),
+  updated_at: timestamp().optional(),
+  name: text().meta({ description: "Which plugin (see `enabledPlugins`)." }),
+  instance_name: nullable(name()),
   route: nullable(foreignRef()),
   service: nullable(foreignRef()),
   consumer: nullable(foreignRef("username")),
@@ -38,11 +38,11 @@ export const pluginFields = lazy(() => ({
         "take their defaults, and an update changes only the settings it gives.",
     }),
   protocols: requiredWithDefault(
-    set(protocol).refine((p) => p.length > 0, { error: "length must be at least 1" }),
+    set(protocol()).refine((p) => p.length > 0, { error: "length must be at least 1" }),
     [...PROTOCOLS],
   ),
-  enabled: requiredWithDefault(boolean, true),
-  tags,
+  enabled: requiredWithDefault(boolean(), true),
+  tags: tags(),
 }));
 
 /**

@@ -66,9 +66,11 @@ export function validateRoutePath(value: string): string | null {
   return null;
 }
 
-const METHOD = z
-  .string({ error: typeError("expected a string") })
-  .superRefine(check((m) => (/^[A-Z]+$/.test(m) ? null : `invalid value: ${m}`)));
+const METHOD = lazy(() =>
+  z
+    .string({ error: typeError("expected a string") })
+    .superRefine(check((m) => (/^[A-Z]+$/.test(m) ? null : `invalid value: ${m}`))),
+);
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -78,61 +80,65 @@ export function validateHeaderValue(value: string): string | null {
   return value.startsWith("~*") ? regexError(compileHeaderRegex, value.slice(2)) : null;
 }
 
-const headers = z
-  .record(
-    z.string(),
-    z
-      .array(z.string({ error: typeError("expected a string") }).superRefine(check(validateHeaderValue)), {
-        error: typeError("expected an array"),
-      })
-      .min(1, "length must be at least 1"),
-    { error: typeError("expected a map") },
-  )
-  .superRefine((map, ctx) => {
-    // Header names are case-insensitive: two spellings of one name would be ambiguous.
-    const seen = new Set<string>();
-    for (const key of Object.keys(map)) {
-      const lower = key.toLowerCase();
-      let message: string | null = null;
-      if (lower === "host") message = "cannot contain 'host' header";
-      else if (!HEADER_NAME.test(key)) message = `invalid header name: ${key}`;
-      else if (seen.has(lower)) message = `duplicate header name: ${key}`;
-      if (message) ctx.addIssue({ code: "custom", message });
-      seen.add(lower);
-    }
-  })
-  .meta({
-    graphql: "Header",
-    description: "A request header a route matches: any of `values` (a `~*` prefix makes a value a regex).",
-  });
+const headers = lazy(() =>
+  z
+    .record(
+      z.string(),
+      z
+        .array(z.string({ error: typeError("expected a string") }).superRefine(check(validateHeaderValue)), {
+          error: typeError("expected an array"),
+        })
+        .min(1, "length must be at least 1"),
+      { error: typeError("expected a map") },
+    )
+    .superRefine((map, ctx) => {
+      // Header names are case-insensitive: two spellings of one name would be ambiguous.
+      const seen = new Set<string>();
+      for (const key of Object.keys(map)) {
+        const lower = key.toLowerCase();
+        let message: string | null = null;
+        if (lower === "host") message = "cannot contain 'host' header";
+        else if (!HEADER_NAME.test(key)) message = `invalid header name: ${key}`;
+        else if (seen.has(lower)) message = `duplicate header name: ${key}`;
+        if (message) ctx.addIssue({ code: "custom", message });
+        seen.add(lower);
+      }
+    })
+    .meta({
+      graphql: "Header",
+      description: "A request header a route matches: any of `values` (a `~*` prefix makes a value a regex).",
+    }),
+);
 
 /** A stream route's source or destination: an address (or CIDR range) and a port. */
-const endpointRecord = z
-  .strictObject(
-    {
-      ip: z.string({ error: typeError("expected a string") }).optional(),
-      port: integer(0, 65535).optional(),
-    },
-    { error: typeError("expected a record") },
-  )
-  .meta({
-    graphql: "StreamEndpoint",
-    description:
-      "A stream route's source or destination (always null on Portico's http(s) routes, as Kong's).",
-  });
+const endpointRecord = lazy(() =>
+  z
+    .strictObject(
+      {
+        ip: z.string({ error: typeError("expected a string") }).optional(),
+        port: integer(0, 65535).optional(),
+      },
+      { error: typeError("expected a record") },
+    )
+    .meta({
+      graphql: "StreamEndpoint",
+      description:
+        "A stream route's source or destination (always null on Portico's http(s) routes, as Kong's).",
+    }),
+);
 
 export const REDIRECT_STATUS_CODES = [426, 301, 302, 307, 308] as const;
 
 export const routeFields = lazy(() => ({
-  id: uuid.optional(),
-  created_at: timestamp.optional(),
-  updated_at: timestamp.optional(),
-  name: nullable(name),
+  id: uuid().optional(),
+  created_at: timestamp().optional(),
+  updated_at: timestamp().optional(),
+  name: nullable(name()),
   protocols: requiredWithDefault(
-    set(protocol).refine((p) => p.length > 0, { error: "length must be at least 1" }),
+    set(protocol()).refine((p) => p.length > 0, { error: "length must be at least 1" }),
     [...PROTOCOLS],
   ),
-  methods: nullable(set(METHOD)),
+  methods: nullable(set(METHOD())),
   hosts: nullable(
     z.array(z.string({ error: typeError("expected a string") }).superRefine(check(validateRouteHost)), {
       error: typeError("expected an array"),
@@ -143,7 +149,7 @@ export const routeFields = lazy(() => ({
       error: typeError("expected an array"),
     }),
   ),
-  headers: nullable(headers),
+  headers: nullable(headers()),
   snis: nullable(
     set(z.string({ error: typeError("expected a string") }).min(1, "length must be at least 1")),
   ),
@@ -157,7 +163,7 @@ export const routeFields = lazy(() => ({
     426,
   ),
   regex_priority: defaulted(integer(-2147483648, 2147483647), 0),
-  strip_path: requiredWithDefault(boolean, true),
+  strip_path: requiredWithDefault(boolean(), true),
   path_handling: requiredWithDefault(
     z.enum(["v0", "v1"], { error: typeError("expected one of: v0, v1") }).meta({
       graphql: "PathHandling",
@@ -165,13 +171,13 @@ export const routeFields = lazy(() => ({
     }),
     "v0",
   ),
-  preserve_host: requiredWithDefault(boolean, false),
-  request_buffering: requiredWithDefault(boolean, true),
-  response_buffering: requiredWithDefault(boolean, true),
-  tags,
+  preserve_host: requiredWithDefault(boolean(), false),
+  request_buffering: requiredWithDefault(boolean(), true),
+  response_buffering: requiredWithDefault(boolean(), true),
+  tags: tags(),
   /** Stream routes only (tcp/tls/udp): always null or empty on Portico's http(s) routes, as Kong's. */
-  sources: nullable(z.array(endpointRecord, { error: typeError("expected a set") })),
-  destinations: nullable(z.array(endpointRecord, { error: typeError("expected a set") })),
+  sources: nullable(z.array(endpointRecord(), { error: typeError("expected a set") })),
+  destinations: nullable(z.array(endpointRecord(), { error: typeError("expected a set") })),
   service: nullable(foreignRef()),
 }));
 

@@ -18,36 +18,36 @@ import {
 import { lazy } from "./lazy.ts";
 import { expandUrlShorthand } from "./url-shorthand.ts";
 
-const timeout = defaulted(integer(1, 2147483646), 60000).meta({ description: "Milliseconds." });
+const timeout = lazy(() => defaulted(integer(1, 2147483646), 60000).meta({ description: "Milliseconds." }));
 
 /** Protocols that can carry TLS settings. */
 const TLS_PROTOCOLS = new Set(["https"]);
 
 export const serviceFields = lazy(() => ({
-  id: uuid.optional(),
-  created_at: timestamp.optional(),
-  updated_at: timestamp.optional(),
-  name: nullable(name),
+  id: uuid().optional(),
+  created_at: timestamp().optional(),
+  updated_at: timestamp().optional(),
+  name: nullable(name()),
   retries: defaulted(integer(0, 32767), 5),
-  protocol: requiredWithDefault(protocol, "http"),
-  host: host,
+  protocol: requiredWithDefault(protocol(), "http"),
+  host: host(),
   port: requiredWithDefault(integer(0, 65535), 80),
-  path: nullable(path),
-  connect_timeout: timeout,
-  write_timeout: timeout,
-  read_timeout: timeout,
-  tags,
+  path: nullable(path()),
+  connect_timeout: timeout(),
+  write_timeout: timeout(),
+  read_timeout: timeout(),
+  tags: tags(),
   client_certificate: nullable(
     z
-      .strictObject({ id: uuid }, { error: "expected a record" })
+      .strictObject({ id: uuid() }, { error: "expected a record" })
       .meta({ graphql: "CertificateReference", description: "A certificate, by id." }),
   ),
-  tls_verify: nullable(boolean),
+  tls_verify: nullable(boolean()),
   tls_verify_depth: nullable(integer(0, 64)),
-  ca_certificates: nullable(z.array(uuid, { error: "expected an array" })),
-  enabled: requiredWithDefault(boolean, true),
+  ca_certificates: nullable(z.array(uuid(), { error: "expected an array" })),
+  enabled: requiredWithDefault(boolean(), true),
   /** Write-only shorthand; only survives expansion when it is invalid, so it can be reported. */
-  url: text.optional().meta({
+  url: text().optional().meta({
     description:
       "Shorthand for protocol, host, port and path (`https://example.com:8443/v1`); overrides them.",
   }),

@@ -27,12 +27,12 @@ export function splitTarget(target: string): HostPort & { port: number } {
   return { ...parsed, port: parsed.port ?? DEFAULT_TARGET_PORT };
 }
 
-const milliseconds = z.number({ error: typeError("expected a number") });
+const milliseconds = lazy(() => z.number({ error: typeError("expected a number") }));
 
 export const targetFields = lazy(() => ({
-  id: uuid.optional(),
-  created_at: milliseconds.optional(),
-  updated_at: milliseconds.optional(),
+  id: uuid().optional(),
+  created_at: milliseconds().optional(),
+  updated_at: milliseconds().optional(),
   upstream: foreignRef(),
   target: z.string({ error: typeError("expected a string") }).transform((value, ctx) => {
     const normalized = normalizeTarget(value);
@@ -43,7 +43,7 @@ export const targetFields = lazy(() => ({
     return normalized;
   }),
   weight: defaulted(integer(0, 65535), 100),
-  tags,
+  tags: tags(),
 }));
 
 export const targetSchema = lazy(() => z.strictObject(targetFields(), { error: "expected a record" }));

@@ -53,9 +53,9 @@ function validateHostWithOptionalPort(value: string): string | null {
 }
 
 export const upstreamFields = lazy(() => ({
-  id: uuid.optional(),
-  created_at: timestamp.optional(),
-  updated_at: timestamp.optional(),
+  id: uuid().optional(),
+  created_at: timestamp().optional(),
+  updated_at: timestamp().optional(),
   name: string().superRefine(refineWith(validateUpstreamName)),
   algorithm: defaulted(
     z.enum(ALGORITHMS, { error: typeError(`expected one of: ${ALGORITHMS.join(", ")}`) }),
@@ -67,17 +67,17 @@ export const upstreamFields = lazy(() => ({
   hash_on_header: nullable(string().superRefine(refineWith(validateHeaderName))),
   hash_fallback_header: nullable(string().superRefine(refineWith(validateHeaderName))),
   hash_on_cookie: nullable(string().superRefine(refineWith(validateCookieName))),
-  hash_on_cookie_path: defaulted(path, "/"),
-  hash_on_query_arg: nullable(text),
-  hash_fallback_query_arg: nullable(text),
-  hash_on_uri_capture: nullable(text),
-  hash_fallback_uri_capture: nullable(text),
+  hash_on_cookie_path: defaulted(path(), "/"),
+  hash_on_query_arg: nullable(text()),
+  hash_fallback_query_arg: nullable(text()),
+  hash_on_uri_capture: nullable(text()),
+  hash_fallback_uri_capture: nullable(text()),
   slots: defaulted(integer(10, 65536), 10000),
   healthchecks: healthchecksSchema(),
-  tags,
+  tags: tags(),
   host_header: nullable(string().superRefine(refineWith(validateHostWithOptionalPort))),
-  client_certificate: nullable(z.strictObject({ id: uuid }, { error: "expected a record" })),
-  use_srv_name: defaulted(boolean, false),
+  client_certificate: nullable(z.strictObject({ id: uuid() }, { error: "expected a record" })),
+  use_srv_name: defaulted(boolean(), false),
 }));
 
 /** hash_fallback may not repeat hash_on (cookie and none allow no fallback at all), in Kong's listed order. */

@@ -22,7 +22,7 @@ import { serviceFields } from "../../src/schemas/services.ts";
 
 describe("values", () => {
   test("strings: a UUID (a regex check under a lower-casing transform) is told apart", () => {
-    expect(walkValue(uuid)).toEqual({ type: "string", uuid: true });
+    expect(walkValue(uuid())).toEqual({ type: "string", uuid: true });
     expect(walkValue(z.string().min(2).max(5))).toEqual({
       type: "string",
       uuid: false,
@@ -35,11 +35,11 @@ describe("values", () => {
   test("numbers: integers and their bounds", () => {
     expect(walkValue(integer(0, 65535))).toEqual({ type: "number", integer: true, min: 0, max: 65535 });
     expect(walkValue(z.number())).toEqual({ type: "number", integer: false });
-    expect(walkValue(timestamp)).toEqual({ type: "number", integer: true });
+    expect(walkValue(timestamp())).toEqual({ type: "number", integer: true });
   });
 
   test("sets are arrays that collapse duplicates; enums keep their values and their shared name", () => {
-    expect(walkValue(set(protocol))).toEqual({
+    expect(walkValue(set(protocol()))).toEqual({
       type: "array",
       set: true,
       item: {
@@ -82,18 +82,18 @@ describe("fields", () => {
       optional: true,
       default: null,
     });
-    expect(walkField(tags)).toMatchObject({ nullable: true, optional: true });
+    expect(walkField(tags())).toMatchObject({ nullable: true, optional: true });
     expect(walkField(defaulted(integer(0, 10), 5))).toMatchObject({
       nullable: false,
       optional: true,
       default: 5,
     });
-    expect(walkField(requiredWithDefault(protocol, "http"))).toMatchObject({
+    expect(walkField(requiredWithDefault(protocol(), "http"))).toMatchObject({
       nullable: false,
       optional: true,
       default: "http",
     });
-    expect(walkField(uuid.optional())).toMatchObject({ nullable: false, optional: true });
+    expect(walkField(uuid().optional())).toMatchObject({ nullable: false, optional: true });
     const bounded = integer(0, 1);
     expect(walkField(bounded)).toEqual({
       node: { type: "number", integer: true, min: 0, max: 1 },
@@ -104,10 +104,10 @@ describe("fields", () => {
   });
 
   test("a field's description is its own, never the description of the named type it uses", () => {
-    expect(walkField(timestamp.optional()).description).toBe("Unix time, seconds.");
+    expect(walkField(timestamp().optional()).description).toBe("Unix time, seconds.");
     expect(walkField(serviceFields().connect_timeout).description).toBe("Milliseconds.");
     expect(walkField(serviceFields().protocol).description).toBeUndefined();
-    const described = requiredWithDefault(protocol, "http").meta({ description: "Where to." });
+    const described = requiredWithDefault(protocol(), "http").meta({ description: "Where to." });
     expect(walkField(described).description).toBe("Where to.");
     expect(walkField(described).node.description).toBe(
       "A service's or route's protocol (wire values, as in REST).",

@@ -28,7 +28,7 @@ const redisSchema = lazy(() =>
   z
     .strictObject(
       {
-        host: host.nullable().default(null),
+        host: host().nullable().default(null),
         port: integer(0, 65535).default(6379),
         timeout: integer(0, 2147483646).default(2000),
         username: z
@@ -164,7 +164,7 @@ const rateLimitingFields = lazy(() =>
     year: limit,
     limit_by: oneOf(["consumer", "credential", "ip", "service", "header", "path"], "consumer"),
     header_name: headerName.nullable().default(null),
-    path: path.nullable().default(null),
+    path: path().nullable().default(null),
     policy: oneOf(["local", "cluster", "redis"], "local"),
     fault_tolerant: configBoolean(true),
     redis: redisSchema(),
