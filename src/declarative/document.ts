@@ -19,6 +19,8 @@ export type ParsedDocument = {
   /** `_info.defaults` by singular entity type (`service`, `route`). */
   defaults: Record<string, Record<string, unknown>>;
   body: Record<string, unknown>;
+  /** The values `${{ env "PORTICO_X" }}` put into the file: secrets, as far as a diff is concerned. */
+  substituted: string[];
 };
 
 function fail(source: string | null, location: Location, message: string): InvalidConfig {
@@ -31,12 +33,14 @@ export function substituteEnv(
   text: string,
   variables: Readonly<Record<string, string | undefined>>,
   source: string | null,
+  used: string[] = [],
 ): string {
   return text.replace(ENV_PATTERN, (_match, name: string) => {
     if (!name.startsWith(ENV_PREFIX))
       throw fail(source, [], `environment variable '${name}' cannot be used: only ${ENV_PREFIX}* variables`);
     const value = variables[name];
     if (value === undefined) throw fail(source, [], `environment variable '${name}' is not set`);
+    used.push(value);
     return value;
   });
 }
@@ -91,7 +95,7 @@ export function readDocument(body: Record<string, unknown>, source: string | nul
     }
   }
   if (problems.length > 0) throw new InvalidConfig(problems.flatMap((p) => p.problems));
-  return { source, transform: transform as boolean, selectTags, defaults, body };
+  return { source, transform: transform as boolean, selectTags, defaults, body, substituted: [] };
 }
 
 /** Text of one file → a checked document. */
@@ -100,7 +104,12 @@ export function loadText(
   source: string | null,
   variables: Readonly<Record<string, string | undefined>> = {},
 ): ParsedDocument {
-  return readDocument(parseText(substituteEnv(text, variables, source), source), source);
+  const substituted: string[] = [];
+  const document = readDocument(
+    parseText(substituteEnv(text, variables, source, substituted), source),
+    source,
+  );
+  return { ...document, substituted };
 }
 
 /** The select tags several files agree on (decK: every file of a sync has the same). */

@@ -275,19 +275,53 @@ async function verifies(clear: string, hash: string): Promise<boolean> {
   }
 }
 
-/** decK's text: one line per change, the changed fields under an update, then the summary line. */
-export function renderPlan(plan: Pick<Plan, "changes" | "summary">): string {
+/**
+ * decK's text: one line per change, the changed fields under an update, then the summary line. Values the
+ * files took from the environment (`substituted`) are shown as `[masked]`, as decK's --mask-secrets does for
+ * its DECK_ variables: a string equal to one, or containing one of 8 characters or more (shorter ones would
+ * mask ports and names by accident).
+ */
+export function renderPlan(
+  plan: Pick<Plan, "changes" | "summary">,
+  substituted: readonly string[] = [],
+): string {
   const lines: string[] = [];
   const verb = { create: "creating", update: "updating", delete: "deleting" } as const;
+  const secrets = [...new Set(substituted)].filter((s) => s !== "").sort((a, b) => b.length - a.length);
+  const mask = (value: unknown) => (secrets.length === 0 ? value : maskSubstituted(value, secrets));
   for (const change of plan.changes) {
     lines.push(`${verb[change.action]} ${change.entity} ${change.name}`);
-    for (const f of change.fields) lines.push(`  ${f.field}: ${show(f.from)} -> ${show(f.to)}`);
+    for (const f of change.fields) {
+      const to = mask(f.to);
+      // The stored value of a field that now comes from the environment was likely a secret too (the
+      // previous token): it is not shown either.
+      const from = show(to) !== show(f.to) && f.from !== null ? MASKED : mask(f.from);
+      lines.push(`  ${f.field}: ${show(from)} -> ${show(to)}`);
+    }
   }
   const { created, updated, deleted } = plan.summary;
   lines.push(`Summary: Created ${created}, Updated ${updated}, Deleted ${deleted}`);
   return `${lines.join("\n")}\n`;
 }
 
+const MASKED = "[masked]";
+const MIN_MASKED_SUBSTRING = 8;
+
+function maskSubstituted(value: unknown, secrets: readonly string[]): unknown {
+  if (typeof value === "string") {
+    if (value === REDACTED) return value;
+    let out = value;
+    for (const secret of secrets)
+      if (out === secret) return MASKED;
+      else if (secret.length >= MIN_MASKED_SUBSTRING) out = out.replaceAll(secret, MASKED);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((item) => maskSubstituted(item, secrets));
+  if (isRecord(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSubstituted(v, secrets)]));
+  return value;
+}
+
 function show(value: unknown): string {
-  return value === REDACTED ? value : JSON.stringify(value);
+  return value === REDACTED || value === MASKED ? value : JSON.stringify(value);
 }

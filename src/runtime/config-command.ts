@@ -125,7 +125,12 @@ async function runSync(command: ConfigCommand, config: BootConfig): Promise<numb
       await store.close();
     }
   }
-  process.stdout.write(renderPlan(plan));
+  process.stdout.write(
+    renderPlan(
+      plan,
+      documents.flatMap((d) => d.substituted),
+    ),
+  );
   if (command.action === "diff") return plan.changes.length > 0 ? EXIT_DRIFT : 0;
   if (dryRun && plan.changes.length > 0) console.log("dry run: nothing was changed");
   return 0;

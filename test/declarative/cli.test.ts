@@ -551,15 +551,23 @@ plugins:
       headers:
         X-Api-Key: tok-${n}-EEEE
         X-Team: ${n}
+  - name: request-transformer
+    config:
+      add:
+        headers: ["X-Token:\${{ env "PORTICO_UPSTREAM_TOKEN" }}", "X-Env:\${{ env "PORTICO_STAGE" }}"]
 `;
     const one = file("secrets-one.yaml", secrets("one"));
     const two = file("secrets-two.yaml", secrets("two"));
     const applied = await portico(["config", "apply", one, "--database", db], {
       PORTICO_REDIS_PASSWORD: "redis-one-FFFF",
+      PORTICO_UPSTREAM_TOKEN: "upstream-one-HHHH",
+      PORTICO_STAGE: "prod",
     });
     expect(applied.stderr).toBe("");
     const diff = await portico(["config", "diff", two, "--database", db], {
       PORTICO_REDIS_PASSWORD: "redis-two-GGGG",
+      PORTICO_UPSTREAM_TOKEN: "upstream-two-IIII",
+      PORTICO_STAGE: "staging",
     });
     const keyauth = (
       Bun.YAML.parse((await portico(["config", "export", "--database", db])).stdout) as Exported
@@ -579,17 +587,21 @@ plugins:
         "  config.http_endpoint: <redacted> -> <redacted>",
         "  config.headers.X-Api-Key: <redacted> -> <redacted>",
         "  config.headers.X-Team: <redacted> -> <redacted>",
+        // Values from the environment are masked as decK's --mask-secrets does (a short one only where it is
+        // the whole value), and so is the stored value they replace (the previous token).
+        "updating plugin request-transformer ID",
+        '  config.add.headers: [masked] -> ["X-Token:[masked]","X-Env:staging"]',
         "creating keyauth_credential ID",
         "updating basicauth_credential dave",
         "  password: <redacted> -> <redacted>",
         "updating jwt_secret dave-issuer",
         "  secret: <redacted> -> <redacted>",
         `deleting keyauth_credential ${keyauth.id}`,
-        "Summary: Created 1, Updated 4, Deleted 1",
+        "Summary: Created 1, Updated 5, Deleted 1",
         "",
       ].join("\n"),
     );
-    for (const secret of ["AAAA", "BBBB", "CCCC", "DDDD", "EEEE", "FFFF", "GGGG"]) {
+    for (const secret of ["AAAA", "BBBB", "CCCC", "DDDD", "EEEE", "FFFF", "GGGG", "HHHH", "IIII"]) {
       expect(diff.stdout).not.toContain(secret);
       expect(diff.stderr).not.toContain(secret);
     }
