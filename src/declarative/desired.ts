@@ -61,7 +61,7 @@ export async function desiredState(
   /** Which current entities the documents own (their select tags, or none: all of them). */
   scopeTags: readonly string[] = selectTags,
 ): Promise<DesiredState> {
-  const problems: EntityProblem[] = [];
+  const problems: EntityProblem[] = documents.flatMap((d) => d.problems);
   const pending = new Map<EntityName, Pending[]>();
 
   const collect = (

@@ -2,7 +2,7 @@
 // then the top-level keys (`_format_version` required, `_transform`, `_info` with select_tags and defaults,
 // one collection per entity). Entities themselves are checked later, against the store's schemas.
 import { isRecord } from "../store/entity-def.ts";
-import { InvalidConfig, type Location } from "./invalid.ts";
+import { type EntityProblem, InvalidConfig, type Location } from "./invalid.ts";
 import { isEntityName } from "./model.ts";
 
 export const FORMAT_VERSIONS = ["1.1", "2.1", "3.0"] as const;
@@ -21,6 +21,11 @@ export type ParsedDocument = {
   body: Record<string, unknown>;
   /** The values `${{ env "PORTICO_X" }}` put into the file: secrets, as far as a diff is concerned. */
   substituted: string[];
+  /**
+   * What is wrong with the document's own keys (`_format_version`, an unknown collection): reported together
+   * with its entities' errors, as Kong checks the whole file at once.
+   */
+  problems: EntityProblem[];
 };
 
 function fail(source: string | null, location: Location, message: string): InvalidConfig {
@@ -58,7 +63,10 @@ export function parseText(text: string, source: string | null): Record<string, u
   return value;
 }
 
-/** Checks the top-level keys and reads the metadata. */
+/**
+ * Checks the top-level keys and reads the metadata. Problems are kept in the document, not thrown, so that the
+ * entities are checked too (what cannot be read is left out: a collection that is not a list, bad `_info`).
+ */
 export function readDocument(body: Record<string, unknown>, source: string | null): ParsedDocument {
   const problems: InvalidConfig[] = [];
   const version = body._format_version;
@@ -94,8 +102,15 @@ export function readDocument(body: Record<string, unknown>, source: string | nul
       else defaults = info.defaults as Record<string, Record<string, unknown>>;
     }
   }
-  if (problems.length > 0) throw new InvalidConfig(problems.flatMap((p) => p.problems));
-  return { source, transform: transform as boolean, selectTags, defaults, body, substituted: [] };
+  return {
+    source,
+    transform: transform === false ? false : true,
+    selectTags,
+    defaults,
+    body,
+    substituted: [],
+    problems: problems.flatMap((p) => p.problems),
+  };
 }
 
 /** Text of one file → a checked document. */

@@ -204,6 +204,17 @@ services:
     });
     expect(topLevel.body).toMatchObject({ code: 14, fields: { abnormal_extra_field: "unknown field" } });
     expect(topLevel.body.flattened_errors).toEqual([]);
+    // As Kong checks the whole file at once, the document's errors and its entities' come together
+    // (Kong's "drains errors from the top-level fields object").
+    const both = `_format_version: "3.0"\nabnormal_extra_field: 123\nservices:\n  - name: nope\n    host: h\n    protocol: nope\n`;
+    const together = await call(tg, "/config", { method: "POST", body: { config: both } });
+    expect(together.body.fields).toEqual({
+      abnormal_extra_field: "unknown field",
+      services: [{ protocol: expect.stringMatching(/^expected one of: /) }],
+    });
+    const drained = await call(tg, "/config?flatten_errors=1", { method: "POST", body: { config: both } });
+    expect(drained.body.fields).toEqual({ abnormal_extra_field: "unknown field" });
+    expect(drained.body.flattened_errors).toMatchObject([{ entity_type: "service", entity_name: "nope" }]);
     const garbage = await call(tg, "/config?flatten_errors=on", {
       method: "POST",
       body: { config: "[nope" },
