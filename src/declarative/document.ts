@@ -104,7 +104,8 @@ export function readDocument(body: Record<string, unknown>, source: string | nul
   }
   return {
     source,
-    transform: transform === false ? false : true,
+    // A `_transform` that is not a boolean is reported above; the entities are checked as with the default.
+    transform: transform !== false,
     selectTags,
     defaults,
     body,
