@@ -1,5 +1,5 @@
 // The one place where zod failures become Kong's schema-violation error (code 2).
-import type { z } from "zod";
+import { z } from "zod";
 import { type ErrorFields, type GatewayError, schemaViolation } from "../errors.ts";
 
 type Slot = ErrorFields | unknown[];
@@ -55,4 +55,36 @@ export function zodFieldErrors(error: z.ZodError): ErrorFields {
 
 export function fromZod(error: z.ZodError): GatewayError {
   return schemaViolation(zodFieldErrors(error));
+}
+
+/** Paths of every own `__proto__` key in client input (JSON.parse makes them ordinary own keys). */
+function protoKeyPaths(value: unknown, path: PropertyKey[], out: PropertyKey[][]): PropertyKey[][] {
+  if (typeof value !== "object" || value === null) return out;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      protoKeyPaths(item, [...path, i], out);
+    });
+    return out;
+  }
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__") out.push([...path, key]);
+    protoKeyPaths((value as Record<string, unknown>)[key], [...path, key], out);
+  }
+  return out;
+}
+
+/**
+ * Parses client input with an entity schema; failures are Kong's schema violation. zod's records (header
+ * maps, a plugin's config before its own schema sees it) drop a `__proto__` key without a word, which
+ * would store a route without the header matcher it was given: such a key is an unknown field wherever
+ * it appears.
+ */
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
+  const result = schema.safeParse(input);
+  const protoPaths = protoKeyPaths(input, [], []);
+  if (result.success && protoPaths.length === 0) return result.data;
+  const issues: z.core.$ZodIssue[] = result.success ? [] : [...result.error.issues];
+  for (const path of protoPaths)
+    issues.push({ code: "custom", path, message: "unknown field", input: undefined });
+  throw fromZod(new z.ZodError(issues));
 }

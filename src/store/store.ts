@@ -3,7 +3,7 @@
 // configuration version bumped in the same transaction as every write. Change events are published only
 // after the commit. Async preparation (password hashing) runs before the transaction.
 import { GatewayError } from "../errors.ts";
-import { fromZod } from "../schemas/from-zod.ts";
+import { parseInput } from "../schemas/from-zod.ts";
 import { ChangeFeed } from "./change-feed.ts";
 import type {
   BatchStep,
@@ -527,9 +527,7 @@ class Rules {
   }
 
   async #validate(def: EntityDefinition, input: unknown): Promise<Row> {
-    const result = def.schema.safeParse(input);
-    if (!result.success) throw fromZod(result.error);
-    const parsed = result.data as Row;
+    const parsed = parseInput(def.schema, input) as Row;
     for (const fk of def.foreignKeys) parsed[fk.field] = await this.#resolveForeign(fk, parsed[fk.field]);
     for (const ref of def.references ?? []) {
       const value = parsed[ref.field];

@@ -187,6 +187,37 @@ describe("field names that Object.prototype also has", () => {
     );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  test("a __proto__ key inside a map (route headers, plugin config) is refused, never silently dropped", async () => {
+    const headers = { "content-type": "application/json" };
+    const route = await call(tg, "/routes", {
+      headers,
+      method: "POST",
+      body: '{"paths":["/proto-h"],"headers":{"__proto__":["x"],"x-a":["1"]}}',
+    });
+    expect(route.status).toBe(400);
+    expect(route.body).toEqual(
+      schemaViolation(JSON.parse('{"headers":{"__proto__":"unknown field"}}'), [
+        "headers.__proto__: unknown field",
+      ]),
+    );
+    const plugin = await call(tg, "/plugins", {
+      headers,
+      method: "POST",
+      body: '{"name":"rate-limiting","config":{"minute":5,"__proto__":{"second":1}}}',
+    });
+    expect(plugin.status).toBe(400);
+    expect(plugin.body).toEqual(
+      schemaViolation(JSON.parse('{"config":{"__proto__":"unknown field"}}'), [
+        "config.__proto__: unknown field",
+      ]),
+    );
+    expect(
+      (await call(tg, "/routes?size=1000")).body.data.some(
+        (r: { paths: string[] | null }) => r.paths?.[0] === "/proto-h",
+      ),
+    ).toBe(false);
+  });
 });
 
 describe("multipart/form-data", () => {
