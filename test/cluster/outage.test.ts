@@ -79,8 +79,8 @@ describe.skipIf(!(await requirePostgres("database outage on PostgreSQL")))(
       const status = await admin(a, "GET", "/status");
       // One object, so a failure shows every part of the outage at once.
       expect({
-        read: [read.status, read.body?.code, read.body?.name, read.ms < 1000],
-        write: [write.status, write.body?.code, write.ms < 1000],
+        read: [read.status, read.body?.code, read.body?.name, read.ms < 2000],
+        write: [write.status, write.body?.code, write.ms < 2000],
         status: [status.status, status.body?.database],
       }).toEqual({
         read: [503, 8, "database error", true],
