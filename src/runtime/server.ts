@@ -19,6 +19,7 @@ import type { CertificatePair, Store } from "../store/contract.ts";
 import { openStore } from "../store/open.ts";
 import { readOnlyStore } from "../store/read-only.ts";
 import { withAdminAccessLog } from "./admin-access-log.ts";
+import { clusterWideProxyCache } from "./cluster-cache-purge.ts";
 import type { BootConfig, Listen } from "./config.ts";
 import { DeclarativeFileError, loadDeclarativeFile } from "./declarative-file.ts";
 import { defaultCertificate } from "./default-certificate.ts";
@@ -306,7 +307,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       set: (upstream, target, address, healthy) => checker.setManual(upstream, target, address, healthy),
       subscribe: (listener) => checker.subscribe((_changes, detail) => listener(detail)),
     },
-    proxyCache: (command) => plane.proxyCache(command),
+    proxyCache: clusterWideProxyCache(store, (command) => plane.proxyCache(command), log),
     metrics: nodeMetrics({
       nodeId,
       version: VERSION,

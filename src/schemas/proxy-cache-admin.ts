@@ -1,5 +1,7 @@
 // What the admin API asks of proxy-cache's memory stores (Kong's /proxy-cache endpoints) and what each proxy
 // worker answers. Plain data: it crosses from the main thread to every worker thread by postMessage.
+import { z } from "zod";
+import { lazy } from "./lazy.ts";
 
 /** A command on the named dictionaries (each proxy-cache plugin's `memory.dictionary_name`) of one worker. */
 export type CacheCommand =
@@ -29,3 +31,14 @@ export type CacheEntryView = {
 
 /** One worker's answer: the entry (fetch), or whether any dictionary held the key (purge; flush: false). */
 export type CacheReply = { entry: CacheEntryView | null; found: boolean };
+
+/**
+ * A purge or flush one node sends the others (Kong's "proxy-cache:purge" cluster event), checked when read:
+ * it comes from the database, written by another node.
+ */
+export const cachePurgeSchema = lazy(() =>
+  z.discriminatedUnion("op", [
+    z.strictObject({ op: z.literal("purge"), dictionaries: z.array(z.string()), key: z.string() }),
+    z.strictObject({ op: z.literal("flush"), dictionaries: z.array(z.string()) }),
+  ]),
+);

@@ -15,6 +15,17 @@ export type ChangeEvent = {
   version: number;
 };
 
+/** A message for every other node that is not configuration (Kong's cluster_events). */
+export type ClusterEvent = {
+  id: number;
+  channel: string;
+  data: string;
+  /** The store that sent it. */
+  origin: string;
+  /** Unix milliseconds. */
+  at: number;
+};
+
 export type TagFilter = { mode: "and" | "or"; tags: string[] };
 
 export type PageQuery = {
@@ -117,6 +128,13 @@ export interface Store {
   subscribe(listener: (event: ChangeEvent) => void): () => void;
   /** Reads the changes committed since the last one delivered and delivers them (cheap when there are none). */
   sync(): Promise<void>;
+  /**
+   * Sends a message to every other node (and process) using this database: their `onBroadcast` listeners get
+   * it on their next `sync`, which on PostgreSQL a notification makes immediate. Not to this store itself.
+   */
+  broadcast(channel: string, data: string): Promise<void>;
+  /** Receives the other nodes' broadcasts, in the order they were stored. */
+  onBroadcast(listener: (channel: string, data: string) => void): () => void;
   /** Calls `listener` when another connection may have committed (PostgreSQL NOTIFY, SQLite data_version). */
   watch(listener: () => void): () => void;
   readonly nodes: NodeRegistry;

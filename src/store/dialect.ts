@@ -3,6 +3,7 @@
 import type {
   CertificatePair,
   ChangeEvent,
+  ClusterEvent,
   NodeRecord,
   StoredRateCounters,
   StoreInfo,
@@ -57,6 +58,11 @@ export interface Dialect {
   configVersion(): Promise<number>;
   /** Recorded changes after `version`, in order, at most `limit`. */
   eventsSince(version: number, limit: number): Promise<ChangeEvent[]>;
+  /** Stores a message for the other nodes and wakes their watchers. */
+  broadcast(event: Omit<ClusterEvent, "id">): Promise<void>;
+  /** Stored messages after `id`, in order, at most `limit`. */
+  clusterEventsSince(id: number, limit: number): Promise<ClusterEvent[]>;
+  lastClusterEventId(): Promise<number>;
   /** Calls `listener` when another connection may have committed; returns a function that stops it. */
   watch(listener: () => void): () => void;
   upsertNode(node: NodeRecord): Promise<void>;

@@ -2,7 +2,7 @@
 // builders take the same calls, so the dialects differ only in their tables and in how tags are searched.
 import { and, asc, count, eq, gt, isNull, lt, type SQL, sql } from "drizzle-orm";
 import { deleteMany, insertMany, type RawSql, selectAll } from "./bulk-sql.ts";
-import type { CertificatePair, ChangeEvent, NodeRecord, TagFilter } from "./contract.ts";
+import type { CertificatePair, ChangeEvent, ClusterEvent, NodeRecord, TagFilter } from "./contract.ts";
 import type { Filter, ListQuery, TableAccess, WriteAccess } from "./dialect.ts";
 import type { EntityName, Row } from "./entity-def.ts";
 
@@ -20,6 +20,7 @@ export type DrizzleTables = Readonly<
   Record<EntityName, AnyTable> & {
     config_state: AnyTable;
     config_events: AnyTable;
+    cluster_events: AnyTable;
     cluster_nodes: AnyTable;
     default_certificates: AnyTable;
   }
@@ -150,6 +151,43 @@ export async function readEvents(db: AnyDb, tables: DrizzleTables, after: number
       version: Number(row.version),
     }),
   );
+}
+
+/** How long a cluster event is kept for nodes that were slow to read it. */
+const CLUSTER_EVENT_RETENTION_MS = 3600_000;
+
+/** Stores a message for the other nodes, forgetting those older than the retention. */
+export async function insertClusterEvent(
+  db: AnyDb,
+  tables: DrizzleTables,
+  event: Omit<ClusterEvent, "id">,
+): Promise<void> {
+  const events = tables.cluster_events;
+  await db.insert(events).values(event);
+  await db.delete(events).where(lt(column(events, "at"), event.at - CLUSTER_EVENT_RETENTION_MS));
+}
+
+export async function readClusterEvents(
+  db: AnyDb,
+  tables: DrizzleTables,
+  after: number,
+  limit: number,
+): Promise<ClusterEvent[]> {
+  const events = tables.cluster_events;
+  const rows: ClusterEvent[] = await db
+    .select()
+    .from(events)
+    .where(gt(column(events, "id"), after))
+    .orderBy(asc(column(events, "id")))
+    .limit(limit);
+  return rows.map((row) => ({ ...row, id: Number(row.id), at: Number(row.at) }));
+}
+
+/** The newest cluster event's id (0 when there is none): a starting node reads only what comes after it. */
+export async function lastClusterEventId(db: AnyDb, tables: DrizzleTables): Promise<number> {
+  const events = tables.cluster_events;
+  const rows: { id: unknown }[] = await db.select({ id: sql`max(${column(events, "id")})` }).from(events);
+  return Number(rows[0]?.id ?? 0);
 }
 
 export async function upsertNode(db: AnyDb, tables: DrizzleTables, node: NodeRecord): Promise<void> {

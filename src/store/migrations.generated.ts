@@ -9,6 +9,7 @@ import sqlite4 from "../../drizzle/sqlite/0004_cluster_events_nodes.sql" with { 
 import sqlite5 from "../../drizzle/sqlite/0005_ratelimiting_metrics.sql" with { type: "text" };
 import sqlite6 from "../../drizzle/sqlite/0006_default_certificates.sql" with { type: "text" };
 import sqlite7 from "../../drizzle/sqlite/0007_certificates_snis_ca_certificates.sql" with { type: "text" };
+import sqlite8 from "../../drizzle/sqlite/0008_cluster_events.sql" with { type: "text" };
 import postgresJournal from "../../drizzle/postgres/meta/_journal.json" with { type: "json" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_upstreams_targets.sql" with { type: "text" };
@@ -16,6 +17,7 @@ import postgres2 from "../../drizzle/postgres/0002_cluster_events_nodes.sql" wit
 import postgres3 from "../../drizzle/postgres/0003_ratelimiting_metrics.sql" with { type: "text" };
 import postgres4 from "../../drizzle/postgres/0004_default_certificates.sql" with { type: "text" };
 import postgres5 from "../../drizzle/postgres/0005_certificates_snis_ca_certificates.sql" with { type: "text" };
+import postgres6 from "../../drizzle/postgres/0006_cluster_events.sql" with { type: "text" };
 
 export const sqliteMigrations = {
   journal: sqliteJournal,
@@ -28,6 +30,7 @@ export const sqliteMigrations = {
     "0005_ratelimiting_metrics": sqlite5,
     "0006_default_certificates": sqlite6,
     "0007_certificates_snis_ca_certificates": sqlite7,
+    "0008_cluster_events": sqlite8,
   } as Record<string, string>,
 };
 
@@ -40,5 +43,6 @@ export const postgresMigrations = {
     "0003_ratelimiting_metrics": postgres3,
     "0004_default_certificates": postgres4,
     "0005_certificates_snis_ca_certificates": postgres5,
+    "0006_cluster_events": postgres6,
   } as Record<string, string>,
 };

@@ -76,6 +76,11 @@ class KongStore implements Store {
   #failedAt = Number.NEGATIVE_INFINITY;
   /** The last version delivered to subscribers. */
   #delivered = 0;
+  /** This store's name on the cluster events it sends (it skips them when reading). */
+  readonly #origin = crypto.randomUUID();
+  readonly #broadcastListeners = new Set<(channel: string, data: string) => void>();
+  /** The last cluster event read. */
+  #clusterSeen = 0;
   #prunedAt = 0;
 
   constructor(dialect: Dialect, options: StoreOptions) {
@@ -96,6 +101,7 @@ class KongStore implements Store {
 
   async start(): Promise<void> {
     this.#delivered = await this.#dialect.configVersion();
+    this.#clusterSeen = await this.#dialect.lastClusterEventId();
   }
 
   entity<N extends EntityName>(name: N): EntityRepository<EntityMap[N]> {
@@ -243,7 +249,41 @@ class KongStore implements Store {
   }
 
   sync(): Promise<void> {
-    return this.#delivery.run(() => this.#guard(() => this.#readAndPublish()));
+    return this.#delivery.run(() =>
+      this.#guard(async () => {
+        await this.#readAndPublish();
+        await this.#readBroadcasts();
+      }),
+    );
+  }
+
+  broadcast(channel: string, data: string): Promise<void> {
+    return this.#guard(() =>
+      this.#dialect.broadcast({ channel, data, origin: this.#origin, at: Date.now() }),
+    );
+  }
+
+  onBroadcast(listener: (channel: string, data: string) => void): () => void {
+    this.#broadcastListeners.add(listener);
+    return () => this.#broadcastListeners.delete(listener);
+  }
+
+  async #readBroadcasts(): Promise<void> {
+    for (;;) {
+      const events = await this.#dialect.clusterEventsSince(this.#clusterSeen, SYNC_PAGE);
+      for (const event of events) {
+        this.#clusterSeen = event.id;
+        if (event.origin === this.#origin) continue;
+        for (const listener of this.#broadcastListeners) {
+          try {
+            listener(event.channel, event.data);
+          } catch (error) {
+            console.error("cluster event listener failed:", error);
+          }
+        }
+      }
+      if (events.length < SYNC_PAGE) return;
+    }
   }
 
   watch(listener: () => void): () => void {

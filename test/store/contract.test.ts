@@ -362,12 +362,14 @@ for (const dialect of dialects)
     let a: Store;
     let b: Store;
     let cleanup: () => Promise<void>;
+    let location: string;
     const seenByB: ChangeEvent[] = [];
 
     beforeAll(async () => {
       const opened = await dialect.open();
       a = opened.store;
       cleanup = opened.cleanup;
+      location = opened.location;
       b = await openStore(opened.location);
       b.subscribe((event) => seenByB.push(event));
     });
@@ -403,6 +405,30 @@ for (const dialect of dialects)
       expect(seenByB.map((e) => e.version)).toEqual([3, 4]);
       await b.sync();
       expect(seenByB.map((e) => e.version)).toEqual([3, 4]);
+    });
+
+    test("a broadcast reaches the other store on its next sync, once, in order; never the sender", async () => {
+      const seen = { a: [] as string[], b: [] as string[] };
+      const stopA = a.onBroadcast((channel, data) => seen.a.push(`${channel} ${data}`));
+      const stopB = b.onBroadcast((channel, data) => seen.b.push(`${channel} ${data}`));
+      await a.broadcast("proxy-cache:purge", "first");
+      await a.broadcast("other", "second");
+      await Promise.all([a.sync(), b.sync()]);
+      await b.sync();
+      // A store opened now starts after what is stored: a new node has nothing to purge.
+      const late = await openStore(location);
+      const seenLate: string[] = [];
+      late.onBroadcast((_channel, data) => seenLate.push(data));
+      await b.broadcast("proxy-cache:purge", "third");
+      await Promise.all([a.sync(), b.sync(), late.sync()]);
+      stopA();
+      stopB();
+      await late.close();
+      expect({ ...seen, late: seenLate }).toEqual({
+        a: ["proxy-cache:purge third"],
+        b: ["proxy-cache:purge first", "other second"],
+        late: ["third"],
+      });
     });
 
     test("nodes: heartbeats upsert, pages list them by id, purge forgets the silent ones", async () => {

@@ -12,8 +12,11 @@ import type { Dialect } from "../dialect.ts";
 import {
   type DrizzleTables,
   deleteNodesBefore,
+  insertClusterEvent,
   keepDefaultCertificate,
+  lastClusterEventId,
   listNodes,
+  readClusterEvents,
   readEvents,
   readVersion,
   type TagCondition,
@@ -88,6 +91,12 @@ export async function openPostgres(url: string): Promise<Dialect> {
       }),
     configVersion: () => readVersion(db, tables),
     eventsSince: (version, limit) => readEvents(db, tables, version, limit),
+    async broadcast(event) {
+      await insertClusterEvent(db, tables, event);
+      await db.execute(sql`SELECT pg_notify(${CHANNEL}, '')`);
+    },
+    clusterEventsSince: (id, limit) => readClusterEvents(db, tables, id, limit),
+    lastClusterEventId: () => lastClusterEventId(db, tables),
     watch(listener) {
       // Bun.SQL keeps one dedicated LISTEN connection and re-subscribes after a reconnect; the store's periodic
       // sync covers notifications lost while it was down.

@@ -5,6 +5,7 @@
 import type { InferSelectModel, Table } from "drizzle-orm";
 import {
   bigint,
+  bigserial,
   boolean,
   customType,
   doublePrecision,
@@ -277,6 +278,19 @@ export const configEvents = pgTable("config_events", {
   at: bigint("at", { mode: "number" }).notNull(),
 });
 
+/**
+ * Messages for every node that are not configuration (Kong's cluster_events: a proxy-cache purge), read by the
+ * other nodes on their next sync (NOTIFY makes that at once); kept for an hour.
+ */
+export const clusterEvents = pgTable("cluster_events", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  channel: text("channel").notNull(),
+  data: text("data").notNull(),
+  /** The store (process) that sent it: it does not read its own. */
+  origin: text("origin").notNull(),
+  at: bigint("at", { mode: "number" }).notNull(),
+});
+
 /** The nodes serving this configuration, each refreshing its row (Kong's clustering_data_planes). */
 export const clusterNodes = pgTable("cluster_nodes", {
   id: text("id").primaryKey(),
@@ -334,6 +348,7 @@ export const postgresTables = {
   ca_certificates: caCertificates,
   config_state: configState,
   config_events: configEvents,
+  cluster_events: clusterEvents,
   cluster_nodes: clusterNodes,
   default_certificates: defaultCertificates,
   ratelimiting_metrics: ratelimitingMetrics,
@@ -341,6 +356,7 @@ export const postgresTables = {
   | EntityName
   | "config_state"
   | "config_events"
+  | "cluster_events"
   | "cluster_nodes"
   | "default_certificates"
   | "ratelimiting_metrics",

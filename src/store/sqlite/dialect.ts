@@ -11,8 +11,11 @@ import type { Dialect, TableAccess, WriteAccess } from "../dialect.ts";
 import {
   type DrizzleTables,
   deleteNodesBefore,
+  insertClusterEvent,
   keepDefaultCertificate,
+  lastClusterEventId,
   listNodes,
+  readClusterEvents,
   readEvents,
   readVersion,
   type TagCondition,
@@ -91,6 +94,9 @@ export function openSqlite(location: string): Dialect {
       }),
     configVersion: () => serial.run(() => readVersion(db, tables)),
     eventsSince: (version, limit) => serial.run(() => readEvents(db, tables, version, limit)),
+    broadcast: (event) => serial.run(() => insertClusterEvent(db, tables, event)),
+    clusterEventsSince: (id, limit) => serial.run(() => readClusterEvents(db, tables, id, limit)),
+    lastClusterEventId: () => serial.run(() => lastClusterEventId(db, tables)),
     watch(listener) {
       // data_version moves when another connection (another process on this file) commits; our own commits
       // are delivered by the store directly. Reading it touches no page, so polling it often is cheap.

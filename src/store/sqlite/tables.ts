@@ -254,6 +254,19 @@ export const configEvents = sqliteTable("config_events", {
   at: integer("at").notNull(),
 });
 
+/**
+ * Messages for every node that are not configuration (Kong's cluster_events: a proxy-cache purge), read by the
+ * other nodes, and processes sharing a SQLite file, on their next sync; kept for an hour.
+ */
+export const clusterEvents = sqliteTable("cluster_events", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  channel: text("channel").notNull(),
+  data: text("data").notNull(),
+  /** The store (process) that sent it: it does not read its own. */
+  origin: text("origin").notNull(),
+  at: integer("at").notNull(),
+});
+
 /** The nodes serving this configuration, each refreshing its row (Kong's clustering_data_planes). */
 export const clusterNodes = sqliteTable("cluster_nodes", {
   id: text("id").primaryKey(),
@@ -314,6 +327,7 @@ export const sqliteTables = {
   ca_certificates: caCertificates,
   config_state: configState,
   config_events: configEvents,
+  cluster_events: clusterEvents,
   cluster_nodes: clusterNodes,
   default_certificates: defaultCertificates,
   ratelimiting_metrics: ratelimitingMetrics,
@@ -321,6 +335,7 @@ export const sqliteTables = {
   | EntityName
   | "config_state"
   | "config_events"
+  | "cluster_events"
   | "cluster_nodes"
   | "default_certificates"
   | "ratelimiting_metrics",
