@@ -92,6 +92,7 @@ describe("portico CLI", () => {
       "basicauth_credentials",
       "ca_certificates",
       "certificates",
+      "cluster_events",
       "cluster_nodes",
       "config_events",
       "config_state",
@@ -104,6 +105,8 @@ describe("portico CLI", () => {
       "routes",
       "services",
       "snis",
+      // cluster_events' AUTOINCREMENT: an id is never given twice, even once every event is pruned.
+      "sqlite_sequence",
       "targets",
       "upstreams",
     ]);
