@@ -38,6 +38,10 @@ export class SharedCounters implements RateCounters {
   readonly #capacity: number;
   readonly #now: () => number;
   readonly #hashes = new WeakMap<RateWindow, readonly number[]>();
+  /** What the last #find saw (see there). */
+  #foundSlot = -1;
+  #foundFree = -1;
+  #probes = 0;
 
   /** A new, empty table's memory (to share with worker threads). */
   static allocate(slots = DEFAULT_COUNTER_SLOTS): SharedArrayBuffer {
@@ -55,9 +59,11 @@ export class SharedCounters implements RateCounters {
 
   take(windows: readonly RateWindow[]): RateUsage {
     const nowSeconds = Math.floor(this.#now() / 1000);
+    const only = windows.length === 1 ? windows[0]! : undefined;
+    if (only !== undefined && only.previous === undefined) return this.#takeOne(only, nowSeconds);
     const current: number[] = [];
     const previous: number[] = [];
-    const hashes = windows.length === 1 ? this.#hashesOf(windows[0]!) : windows.flatMap(this.#hashesOf);
+    const hashes = windows.flatMap(this.#hashesOf);
     this.#acquire();
     try {
       let h = 0;
@@ -73,11 +79,34 @@ export class SharedCounters implements RateCounters {
       if (result.admitted) {
         h = 0;
         for (const window of windows) {
+          this.#find(hashes[h]!, hashes[h + 1]!, nowSeconds);
           this.#increment(hashes[h]!, hashes[h + 1]!, nowSeconds, window.ttl);
           h += window.previous ? 4 : 2;
         }
       }
       return result;
+    } finally {
+      this.#release();
+    }
+  }
+
+  /**
+   * One fixed window (rate-limiting with one period, the usual case): the key is looked up once, read, and
+   * counted in the slot found — the same decision as `decide`, without its lists.
+   */
+  #takeOne(window: RateWindow, nowSeconds: number): RateUsage {
+    const hashes = this.#hashesOf(window);
+    const h1 = hashes[0]!;
+    const h2 = hashes[1]!;
+    this.#acquire();
+    try {
+      this.#find(h1, h2, nowSeconds);
+      const slot = this.#foundSlot;
+      const base = slot * WORDS;
+      const used = slot >= 0 && this.#slots[base + 3]! > nowSeconds ? this.#slots[base + 2]! : 0;
+      if (used >= window.limit) return { admitted: false, usage: [used] };
+      this.#increment(h1, h2, nowSeconds, window.ttl);
+      return { admitted: true, usage: [used] };
     } finally {
       this.#release();
     }
@@ -98,38 +127,49 @@ export class SharedCounters implements RateCounters {
     return hashes;
   };
 
-  /** The slot holding the key, or the slot where it would go (-1: no room). */
-  #find(h1: number, h2: number, nowSeconds: number): { slot: number; free: number; probes: number } {
+  /**
+   * Looks the key up: #foundSlot is the slot holding it (-1: absent), #foundFree where it would go (-1: no
+   * room), #probes the slots passed. Fields rather than a returned object: no allocation per lookup (every
+   * caller holds the lock and reads them at once).
+   */
+  #find(h1: number, h2: number, nowSeconds: number): void {
     const slots = this.#slots;
     let index = ((h1 ^ (h2 >>> 7)) >>> 0) % this.#capacity;
     let free = -1;
     for (let probes = 0; probes < this.#capacity; probes++) {
       const base = index * WORDS;
       const expires = slots[base + 3]!;
-      if (expires === 0) return { slot: -1, free: free >= 0 ? free : index, probes };
-      if (slots[base] === h1 && slots[base + 1] === h2) return { slot: index, free, probes };
+      if (expires === 0) return this.#found(-1, free >= 0 ? free : index, probes);
+      if (slots[base] === h1 && slots[base + 1] === h2) return this.#found(index, free, probes);
       if (free < 0 && expires <= nowSeconds) free = index;
       index = index + 1 === this.#capacity ? 0 : index + 1;
     }
-    return { slot: -1, free, probes: this.#capacity };
+    this.#found(-1, free, this.#capacity);
+  }
+
+  #found(slot: number, free: number, probes: number): void {
+    this.#foundSlot = slot;
+    this.#foundFree = free;
+    this.#probes = probes;
   }
 
   #read(h1: number, h2: number, nowSeconds: number): number {
-    const { slot } = this.#find(h1, h2, nowSeconds);
+    this.#find(h1, h2, nowSeconds);
+    const slot = this.#foundSlot;
     if (slot < 0) return 0;
     const base = slot * WORDS;
     return this.#slots[base + 3]! > nowSeconds ? this.#slots[base + 2]! : 0;
   }
 
+  /** Counts one hit of the key that #find has just looked up (compacting first if its probe was long). */
   #increment(h1: number, h2: number, nowSeconds: number, ttl: number): void {
-    let found = this.#find(h1, h2, nowSeconds);
-    if (found.probes > LONG_PROBE && this.#meta[1] !== nowSeconds) {
+    if (this.#probes > LONG_PROBE && this.#meta[1] !== nowSeconds) {
       this.#compact(nowSeconds);
-      found = this.#find(h1, h2, nowSeconds);
+      this.#find(h1, h2, nowSeconds);
     }
     const slots = this.#slots;
-    if (found.slot >= 0) {
-      const base = found.slot * WORDS;
+    if (this.#foundSlot >= 0) {
+      const base = this.#foundSlot * WORDS;
       if (slots[base + 3]! > nowSeconds) slots[base + 2]!++;
       else {
         // Its lifetime is over: Kong's counter would have expired and started again.
@@ -138,9 +178,9 @@ export class SharedCounters implements RateCounters {
       }
       return;
     }
-    if (found.free < 0)
+    if (this.#foundFree < 0)
       throw new CountersFull(`the node's rate-limit counters are full (${this.#capacity} slots)`);
-    const base = found.free * WORDS;
+    const base = this.#foundFree * WORDS;
     slots[base] = h1;
     slots[base + 1] = h2;
     slots[base + 2] = 1;
@@ -158,8 +198,8 @@ export class SharedCounters implements RateCounters {
     }
     slots.fill(0);
     for (let i = 0; i < live.length; i += WORDS) {
-      const { free } = this.#find(live[i]!, live[i + 1]!, nowSeconds);
-      slots.set(live.slice(i, i + WORDS), free * WORDS);
+      this.#find(live[i]!, live[i + 1]!, nowSeconds);
+      slots.set(live.slice(i, i + WORDS), this.#foundFree * WORDS);
     }
     this.#meta[1] = nowSeconds;
   }

@@ -24,8 +24,11 @@ export class ProxyPluginContext implements PluginContext {
   receivedBody: Uint8Array<ArrayBuffer> | undefined;
   /** The status a body over `streamLimit` gets (a plugin's limit may ask for 417). */
   tooLargeStatus = 413;
-  /** Headers for whatever response goes out (setResponseHeader), in the order they were set. */
-  responseHeaders: [string, string][] | null = null;
+  /**
+   * Headers for whatever response goes out (setResponseHeader), in the order they were set: name, value,
+   * name, value… (one flat list: rate-limiting sets five per request).
+   */
+  responseHeaders: string[] | null = null;
   /** Fields plugins added to the log serializer record (setSerializeValue). */
   serializeValues: Record<string, unknown> | null = null;
   #decoded: string | undefined;
@@ -141,8 +144,8 @@ export class ProxyPluginContext implements PluginContext {
   }
 
   setResponseHeader(name: string, value: string): void {
-    this.responseHeaders ??= [];
-    this.responseHeaders.push([name, value]);
+    if (this.responseHeaders === null) this.responseHeaders = [name, value];
+    else this.responseHeaders.push(name, value);
   }
 
   setSerializeValue(key: string, value: unknown): void {
@@ -152,8 +155,9 @@ export class ProxyPluginContext implements PluginContext {
 
   /** Adds the headers plugins asked for to the response that goes out. */
   applyResponseHeaders(headers: Headers): void {
-    if (this.responseHeaders === null) return;
-    for (const [name, value] of this.responseHeaders) headers.set(name, value);
+    const list = this.responseHeaders;
+    if (list === null) return;
+    for (let i = 0; i < list.length; i += 2) headers.set(list[i]!, list[i + 1]!);
   }
 
   exit(
