@@ -7,7 +7,7 @@
 // entry runs, after the plugins before it (higher priority) may have identified the consumer.
 import type { Plugin } from "../schemas/plugins.ts";
 import { PLUGIN_CATALOG, type PluginCatalog } from "./catalog.ts";
-import type { LogEntry, PluginContext, PluginInstance, ResponseSource } from "./contract.ts";
+import type { LogEntry, LogReads, PluginContext, PluginInstance, ResponseSource } from "./contract.ts";
 
 /** A configuration that applies to a route, with its precedence and the instance compiled from it. */
 type Ranked = { rank: number; config: unknown; instance: PluginInstance };
@@ -29,6 +29,11 @@ export type PluginChain = {
   logEntries: readonly ChainEntry[];
   hasResponse: boolean;
   hasLog: boolean;
+  /**
+   * The most any log hook of the chain reads (null: no log hook): whichever instance a request ends up
+   * running (a consumer's or the route's), its log record has what it reads.
+   */
+  logReads: LogReads | null;
   /** A plugin that answers CORS preflights applies (see PluginDescriptor.handlesPreflight). */
   handlesPreflight: boolean;
 };
@@ -114,6 +119,10 @@ export function pluginChain(entries: readonly ChainEntry[], handlesPreflight: bo
     Object.freeze(entries.filter((e) => instancesOf(e).some((i) => i[hook] !== undefined)));
   const responseEntries = having("response");
   const logEntries = having("log");
+  const logReads = logEntries
+    .flatMap(instancesOf)
+    .filter((i) => i.log !== undefined)
+    .reduce<LogReads | null>((most, i) => wider(most, i.logReads ?? "record"), null);
   return Object.freeze({
     entries: Object.freeze([...entries]),
     accessEntries: having("access"),
@@ -121,8 +130,15 @@ export function pluginChain(entries: readonly ChainEntry[], handlesPreflight: bo
     logEntries,
     hasResponse: responseEntries.length > 0,
     hasLog: logEntries.length > 0,
+    logReads,
     handlesPreflight,
   });
+}
+
+const LOG_READS_ORDER: readonly LogReads[] = ["facts", "sizes", "record"];
+
+function wider(a: LogReads | null, b: LogReads): LogReads {
+  return a === null || LOG_READS_ORDER.indexOf(b) > LOG_READS_ORDER.indexOf(a) ? b : a;
 }
 
 /** The instance an entry runs with for this request, or undefined when none applies. */

@@ -108,8 +108,20 @@ export type PluginHooks = {
   log?(ctx: PluginContext, entry: LogEntry): void;
 };
 
+/**
+ * What a log hook reads from its LogEntry: "facts" (status, source, latencies, route, service, consumer),
+ * "sizes" (those and requestSize / responseSize, which need the request's headers as received), or "record"
+ * (serialize(): everything, the request's headers included).
+ */
+export type LogReads = "facts" | "sizes" | "record";
+
 /** A compiled configuration: its hooks, and what to release when no snapshot uses it any more. */
 export type PluginInstance = PluginHooks & {
+  /**
+   * What the log hook reads (see LogReads); a hook that does not say gets the whole record. Declared at
+   * compile time so a request's log record keeps only what some log hook of its chain will read.
+   */
+  logReads?: LogReads;
   /** Releases clients, timers and caches the instance holds; runs once, after the last request using it. */
   cleanup?(): void | Promise<void>;
 };

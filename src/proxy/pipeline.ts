@@ -3,7 +3,7 @@
 // only forwarding awaits. Reads nothing but the snapshot it was given.
 import type { Server } from "bun";
 import { type PluginChain, runAccess, runResponse } from "../plugins/chain.ts";
-import type { ResponseSource } from "../plugins/contract.ts";
+import type { LogReads, ResponseSource } from "../plugins/contract.ts";
 import type { ErrorLogger } from "../plugins/log-levels.ts";
 import { normalizeRequestPath } from "../schemas/normalize-path.ts";
 import { BalancedRequest, NO_PEER } from "./balanced.ts";
@@ -16,7 +16,7 @@ import { relay } from "./relay.ts";
 import { gatewayResponse, MESSAGES, NAME_RESOLUTION_FAILED, redirectResponse } from "./responses.ts";
 import type { RequestFacts, RouteMatch, Router } from "./router.ts";
 import type { RouteTarget, Snapshot, UpstreamTarget } from "./snapshot.ts";
-import { Transaction } from "./transaction.ts";
+import { type KeptHeaders, Transaction } from "./transaction.ts";
 import { realClientIp, type TrustedIps } from "./trusted-ips.ts";
 import { upgradeWebSocket } from "./websocket.ts";
 
@@ -216,10 +216,11 @@ export function handle(
     requestId,
     start,
   };
-  // Only a request something logs (the access log, a plugin's log hook) gets a log record.
-  const pluginsLog = route.plugins?.hasLog === true;
+  // Only a request something logs (the access log, a plugin's log hook) gets a log record, and it keeps only
+  // the request headers that its readers read.
+  const logReads = route.plugins?.logReads ?? null;
   const tx =
-    env.logsEveryRequest || pluginsLog ? newTransaction(state, pluginsLog || env.accessLogReadsAll) : null;
+    env.logsEveryRequest || logReads !== null ? newTransaction(state, keptHeaders(env, logReads)) : null;
   if (route.plugins !== null) return runPlugins(state, route.plugins, snapshot, tx);
   if (tx === null) return forwardMatched(state, null, null);
   return finish(tx, forwardMatched(state, null, tx), env.logPhase);
@@ -249,7 +250,7 @@ function unmatchedTransaction(
     clientIp,
     listener.https ? "https" : "http",
     listener.port || String(server.port),
-    env.accessLogReadsAll,
+    env.accessLogReadsAll ? "all" : "combined",
   );
   if (route !== undefined) tx.route = route;
   return tx;
@@ -394,7 +395,13 @@ function accessFailed(run: PluginRun, error: unknown): Response | Promise<Respon
   );
 }
 
-function newTransaction(state: Matched, allHeaders: boolean): Transaction {
+/** The request headers a log record keeps for the access log (if on) and the chain's log hooks. */
+function keptHeaders(env: PipelineEnv, logReads: LogReads | null): KeptHeaders {
+  if (env.accessLogReadsAll || logReads === "sizes" || logReads === "record") return "all";
+  return env.logsEveryRequest ? "combined" : "none";
+}
+
+function newTransaction(state: Matched, kept: KeptHeaders): Transaction {
   const tx = new Transaction(
     state.request,
     state.requestId,
@@ -404,7 +411,7 @@ function newTransaction(state: Matched, allHeaders: boolean): Transaction {
     state.clientIp,
     state.scheme,
     state.port,
-    allHeaders,
+    kept,
   );
   tx.route = state.route;
   tx.upstream = state.upstream;

@@ -7,6 +7,11 @@ import { parseQuery } from "../plugins/kong-request.ts";
 import type { ProxyPluginContext } from "./plugin-context.ts";
 import type { RouteTarget, UpstreamTarget } from "./snapshot.ts";
 
+/** Which request headers a log record keeps (see the Transaction constructor). */
+export type KeptHeaders = "all" | "combined" | "none";
+
+const NO_HEADERS: Record<string, string> = Object.freeze({});
+
 /** `HTTP/1.1 200 OK\r\n` plus `\r\n` after the headers, roughly: what nginx counts besides the headers. */
 const STATUS_LINE_BYTES = 17;
 
@@ -50,15 +55,19 @@ export class Transaction implements LogEntry {
     readonly scheme: string,
     readonly port: string,
     /**
-     * false: only the headers the combined access log prints are kept (a request nothing else logs), which
-     * saves copying them all; `serialize()`, `requestSize` and `requestHeaders` are then incomplete.
+     * Which of the request's headers are kept: all, or only what its readers need — the three the combined
+     * access log prints, or none (its log hooks read only the facts) — which saves copying them;
+     * `serialize()`, `requestSize` and `requestHeaders` are then incomplete.
      */
-    allHeaders = true,
+    kept: KeptHeaders = "all",
   ) {
-    const headers = request.headers;
-    this.requestHeaders = allHeaders ? headers.toJSON() : combinedHeaders(headers);
-    const length = this.requestHeaders["content-length"];
-    if (length !== undefined) this.requestBodySize = Number(length) || 0;
+    if (kept === "none") this.requestHeaders = NO_HEADERS;
+    else {
+      const headers = request.headers;
+      this.requestHeaders = kept === "all" ? headers.toJSON() : combinedHeaders(headers);
+      const length = this.requestHeaders["content-length"];
+      if (length !== undefined) this.requestBodySize = Number(length) || 0;
+    }
   }
 
   get service(): LogEntry["service"] {

@@ -184,3 +184,41 @@ describe("response hooks", () => {
     expect(runResponse(chain, ctx, original, "service")).toBe(original);
   });
 });
+
+describe("what a chain's log hooks read (the log record keeps only that)", () => {
+  const entry = (name: string, base: PluginInstance | null, consumer?: PluginInstance): ChainEntry => ({
+    name,
+    priority: 10,
+    base: base && { rank: 6, config: {}, instance: base },
+    byConsumer: consumer ? new Map([[CONSUMER, { rank: 2, config: {}, instance: consumer }]]) : null,
+  });
+  const log = () => {};
+
+  test("no log hook: nothing; hooks that declare: the widest; a hook that does not say: the whole record", () => {
+    expect(pluginChain([entry("a", { access: () => undefined })], false).logReads).toBeNull();
+    expect(pluginChain([entry("a", { log, logReads: "facts" })], false).logReads).toBe("facts");
+    expect(
+      pluginChain([entry("a", { log, logReads: "facts" }), entry("b", { log, logReads: "sizes" })], false)
+        .logReads,
+    ).toBe("sizes");
+    expect(pluginChain([entry("a", { log, logReads: "facts" }), entry("b", { log })], false).logReads).toBe(
+      "record",
+    );
+  });
+
+  test("a consumer's instance counts as much as the route's: whichever runs finds what it reads", () => {
+    const chain = pluginChain(
+      [entry("a", { log, logReads: "facts" }), entry("b", null, { log, logReads: "record" })],
+      false,
+    );
+    expect(chain.logReads).toBe("record");
+  });
+
+  test("prometheus: the facts, or the sizes once bandwidth is counted", () => {
+    const compiled = (config: object) =>
+      chainCompiler([plugin("prometheus", { route: ROUTE }, config)])(ROUTE, SERVICE)?.logReads ?? null;
+    expect(compiled({ status_code_metrics: true })).toBe("facts");
+    expect(compiled({ status_code_metrics: true, bandwidth_metrics: true })).toBe("sizes");
+    expect(compiled({})).toBeNull();
+  });
+});

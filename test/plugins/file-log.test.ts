@@ -80,6 +80,48 @@ describe("file-log", () => {
     }
   });
 
+  test("the record keeps the request's headers when only a consumer's log plugin reads them", async () => {
+    // The service's own log hook (prometheus without bandwidth) needs no request headers; the consumer's
+    // file-log, chosen only once key-auth has identified the consumer, needs them all.
+    const path = join(dir, "consumer.log");
+    await w.service("mixed-log", ["/mixed-log"]);
+    const consumer = await w.consumer({ username: "mixed-logger" });
+    await admin(w.tg, "POST", `/consumers/${consumer.id}/key-auth`, { key: "mixed-log-key" });
+    await admin(w.tg, "POST", "/services/mixed-log/plugins", { name: "key-auth" });
+    await admin(w.tg, "POST", "/services/mixed-log/plugins", {
+      name: "prometheus",
+      config: { status_code_metrics: true, latency_metrics: true },
+    });
+    await admin(w.tg, "POST", "/services/mixed-log/plugins", {
+      name: "file-log",
+      consumer: { id: consumer.id },
+      config: { path },
+    });
+    await w.synced();
+    const refused = await w.call("/mixed-log/y", { headers: { "x-marker": "refused" } });
+    expect(refused.status).toBe(401);
+    const answer = await w.call("/mixed-log/x", {
+      headers: { apikey: "mixed-log-key", "x-marker": "kept", "user-agent": "mixed-log-test" },
+    });
+    expect(answer.status).toBe(200);
+    const id = answer.headers.get("x-portico-request-id")!;
+    const lines = await linesWith(path, id);
+    // The refused request had no consumer: the consumer's file-log did not run for it.
+    expect(lines).toHaveLength(1);
+    const record = JSON.parse(lines[0]!);
+    expect(record.consumer.username).toBe("mixed-logger");
+    expect(record.request.headers).toMatchObject({
+      apikey: "mixed-log-key",
+      "x-marker": "kept",
+      "user-agent": "mixed-log-test",
+    });
+    // Request line, every header as received and the blank line.
+    expect(record.request.size).toBeGreaterThan(
+      "GET /mixed-log/x HTTP/1.1\r\napikey: mixed-log-key\r\nx-marker: kept\r\nuser-agent: mixed-log-test\r\n\r\n"
+        .length,
+    );
+  });
+
   test("a file that cannot be opened: requests still pass, the error log says why", async () => {
     const path = join(dir, "no-such-dir", "x.log");
     await w.service("unopened", ["/unopened"]);

@@ -110,6 +110,8 @@ export const prometheus: PluginDescriptor<PrometheusConfig> = {
       return counter;
     };
     return {
+      // Bandwidth needs the sizes (the request's headers as received); the rest reads only the facts.
+      logReads: config.bandwidth_metrics ? "sizes" : "facts",
       log(_ctx, entry) {
         // As Kong: only requests that matched a route are counted.
         const route = entry.route;
