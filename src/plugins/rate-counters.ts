@@ -139,8 +139,14 @@ export class SharedCounters implements RateCounters {
     for (let probes = 0; probes < this.#capacity; probes++) {
       const base = index * WORDS;
       const expires = slots[base + 3]!;
-      if (expires === 0) return this.#found(-1, free >= 0 ? free : index, probes);
-      if (slots[base] === h1 && slots[base + 1] === h2) return this.#found(index, free, probes);
+      if (expires === 0) {
+        this.#found(-1, free >= 0 ? free : index, probes);
+        return;
+      }
+      if (slots[base] === h1 && slots[base + 1] === h2) {
+        this.#found(index, free, probes);
+        return;
+      }
       if (free < 0 && expires <= nowSeconds) free = index;
       index = index + 1 === this.#capacity ? 0 : index + 1;
     }

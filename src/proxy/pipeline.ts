@@ -220,7 +220,9 @@ export function handle(
   // the request headers that its readers read.
   const logReads = route.plugins?.logReads ?? null;
   const tx =
-    env.logsEveryRequest || logReads !== null ? newTransaction(state, keptHeaders(env, logReads)) : null;
+    env.logsEveryRequest || logReads !== null
+      ? newTransaction(state, keptHeaders(env, logReads), logReads)
+      : null;
   if (route.plugins !== null) return runPlugins(state, route.plugins, snapshot, tx);
   if (tx === null) return forwardMatched(state, null, null);
   return finish(tx, forwardMatched(state, null, tx), env.logPhase);
@@ -401,7 +403,7 @@ function keptHeaders(env: PipelineEnv, logReads: LogReads | null): KeptHeaders {
   return env.logsEveryRequest ? "combined" : "none";
 }
 
-function newTransaction(state: Matched, kept: KeptHeaders): Transaction {
+function newTransaction(state: Matched, kept: KeptHeaders, logReads: LogReads | null): Transaction {
   const tx = new Transaction(
     state.request,
     state.requestId,
@@ -415,6 +417,8 @@ function newTransaction(state: Matched, kept: KeptHeaders): Transaction {
   );
   tx.route = state.route;
   tx.upstream = state.upstream;
+  // The upstream tries are recorded only for a reader of the whole record (the log serializer's `tries`).
+  if (logReads === "record") tx.tries = [];
   return tx;
 }
 
@@ -600,10 +604,7 @@ async function proxyHttp(
   const sent = performance.now();
   const proxyMs = Math.round(sent - ctx.start);
   const tx = ctx.tx;
-  if (tx !== null) {
-    tx.sentAt = sent;
-    tx.tries = [];
-  }
+  if (tx !== null) tx.sentAt = sent;
   try {
     // A body a plugin read goes upstream from its buffer: as the plugin rewrote it, or as the bytes received.
     const bufferedBody =

@@ -16,7 +16,6 @@ const NO_HEADERS: Record<string, string> = Object.freeze({});
 const STATUS_LINE_BYTES = 17;
 
 export class Transaction implements LogEntry {
-  readonly startedAt = Date.now();
   /** The client's headers as received (plugins and forwarding rewrite the live ones in place). */
   readonly requestHeaders: Record<string, string>;
   route: RouteTarget | null = null;
@@ -42,6 +41,7 @@ export class Transaction implements LogEntry {
   /** Runs once the log hooks are done (releases the snapshot's plugin instances). */
   onLogged: (() => void) | null = null;
   #latencies: LogLatencies | null = null;
+  #startedAt = -1;
 
   constructor(
     readonly request: Request,
@@ -68,6 +68,15 @@ export class Transaction implements LogEntry {
       const length = this.requestHeaders["content-length"];
       if (length !== undefined) this.requestBodySize = Number(length) || 0;
     }
+  }
+
+  /**
+   * Epoch milliseconds when the request arrived: the wall clock less the time elapsed since, read once and
+   * only by a reader that wants it (the request path reads no wall clock for it).
+   */
+  get startedAt(): number {
+    if (this.#startedAt < 0) this.#startedAt = Math.round(Date.now() - (performance.now() - this.start));
+    return this.#startedAt;
   }
 
   get service(): LogEntry["service"] {
