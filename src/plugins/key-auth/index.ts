@@ -3,9 +3,6 @@ import { failOrAnonymous, satisfiedByAnotherPlugin, setConsumer } from "../authe
 import { definePlugin, type PluginContext } from "../contract.ts";
 import { type KeyAuthConfig, keyAuthConfig } from "./schema.ts";
 
-/** The key the request carries and the name (header, query parameter or body field) it came under. */
-type Found = { key: string; name: string };
-
 /** What replaces the body upstream once a key field is taken out of it. */
 type Rewritten = { body: string | Uint8Array<ArrayBuffer>; contentType?: string };
 
@@ -107,24 +104,26 @@ export const keyAuth = definePlugin<KeyAuthConfig>({
   },
 });
 
+/** A refusal (or the anonymous consumer): built only on failure, so a valid key allocates as little as possible. */
+function fail(ctx: PluginContext, config: KeyAuthConfig, message: string): Response | undefined {
+  return failOrAnonymous(ctx, config.anonymous, {
+    status: 401,
+    message,
+    headers: { "www-authenticate": config.realm ? `Key realm="${config.realm}"` : "Key" },
+  });
+}
+
 /** The key-auth check proper, given the request body when key_in_body is on (null otherwise). */
 function authenticate(
   ctx: PluginContext,
   config: KeyAuthConfig,
   body: Body | null,
 ): Response | undefined | Promise<undefined> {
-  // Built only on failure: a request with a valid key allocates as little as possible.
-  const fail = (message: string) =>
-    failOrAnonymous(ctx, config.anonymous, {
-      status: 401,
-      message,
-      headers: { "www-authenticate": config.realm ? `Key realm="${config.realm}"` : "Key" },
-    });
-
   // Kong's order: for each key name in turn, the header, then the query string, then the body; the first
   // name present decides. A name given twice (`?apikey=a&apikey=b`) is refused rather than guessed at.
   let query: URLSearchParams | undefined;
-  let found: Found | null = null;
+  let key: string | null = null;
+  let keyName = "";
   for (const name of config.key_names) {
     let value: unknown = null;
     if (config.key_in_header) value = ctx.request.headers.get(name);
@@ -134,30 +133,31 @@ function authenticate(
       if (all.length > 0) value = all.length > 1 ? all : all[0]!;
     }
     if ((value === null || value === undefined) && config.key_in_body) value = body?.get(name) ?? null;
-    if (Array.isArray(value)) return fail("Duplicate API key found");
+    if (Array.isArray(value)) return fail(ctx, config, "Duplicate API key found");
     if (typeof value === "string") {
-      found = { key: value, name };
+      key = value;
+      keyName = name;
       break;
     }
   }
-  if (!found || found.key === "") return fail("No API key found in request");
+  if (key === null || key === "") return fail(ctx, config, "No API key found in request");
 
-  const entry = ctx.credentials.key(found.key);
+  const entry = ctx.credentials.key(key);
   const consumer = entry ? ctx.credentials.consumer(entry.consumerId) : undefined;
-  if (!entry || !consumer) return fail("Invalid authentication credentials");
+  if (!entry || !consumer) return fail(ctx, config, "Invalid authentication credentials");
 
   if (config.hide_credentials) {
     // As Kong: the name is cleared from the header, the query string and the body alike, wherever the key
     // was found, so a copy of it cannot reach the upstream another way.
-    ctx.upstreamHeaders.delete(found.name);
+    ctx.upstreamHeaders.delete(keyName);
     if (ctx.query.length > 1) {
-      const query = withoutQueryParam(ctx.query, found.name);
+      const query = withoutQueryParam(ctx.query, keyName);
       if (query !== ctx.query) ctx.setUpstreamQuery(query);
     }
   }
   setConsumer(ctx, consumer, entry.credential, false);
-  if (!config.hide_credentials || !body || body.get(found.name) === undefined) return undefined;
-  const rewritten = body.without(found.name);
+  if (!config.hide_credentials || !body || body.get(keyName) === undefined) return undefined;
+  const rewritten = body.without(keyName);
   const apply = ({ body, contentType }: Rewritten) => {
     ctx.setUpstreamBody(body, contentType);
     return undefined;
