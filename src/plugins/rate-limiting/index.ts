@@ -152,6 +152,7 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
     ): Response | undefined => {
       if (config.hide_client_headers)
         return result.admitted ? undefined : ctx.respond(config.error_code, config.error_message);
+      if (single !== null) return concludeOne(ctx, single, windows[0]!, result, now);
       let chosen = -1;
       let chosenRemaining = 0;
       let chosenRemainingText = "";
@@ -198,6 +199,32 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
       ctx.setResponseHeader("RateLimit-Reset", show(reset));
       if (result.admitted) return undefined;
       ctx.setResponseHeader("Retry-After", show(reset));
+      return ctx.respond(config.error_code, config.error_message);
+    };
+
+    /** One fixed period (the usual configuration): its limit is the tightest, and its text is known. */
+    const single = limits.length === 1 && !sliding ? limits[0]! : null;
+
+    /**
+     * Kong's headers for one fixed period: the request counts in the window whether it was admitted or refused
+     * by this very window (the only one), so remaining is limit − usage − 1, clamped at 0.
+     */
+    const concludeOne = (
+      ctx: PluginContext,
+      limit: NonNullable<typeof single>,
+      window: RateWindow,
+      result: RateUsage,
+      now: number,
+    ): Response | undefined => {
+      const remaining = show(Math.max(0, window.limit - result.usage[0]! - 1));
+      const reset = show(fixedReset(window.period, window.start, now));
+      ctx.setResponseHeader(limit.limitHeader, limit.limitText);
+      ctx.setResponseHeader(limit.remainingHeader, remaining);
+      ctx.setResponseHeader("RateLimit-Limit", limit.limitText);
+      ctx.setResponseHeader("RateLimit-Remaining", remaining);
+      ctx.setResponseHeader("RateLimit-Reset", reset);
+      if (result.admitted) return undefined;
+      ctx.setResponseHeader("Retry-After", reset);
       return ctx.respond(config.error_code, config.error_message);
     };
 
