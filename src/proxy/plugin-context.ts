@@ -171,6 +171,15 @@ export class ProxyPluginContext implements PluginContext {
     all.set("x-portico-response-latency", String(Math.round(performance.now() - this.start)));
     return new Response(body, { status, headers: all });
   }
+
+  exitWithList(status: number, body: Blob | null, headers: [string, string][]): Response {
+    headers.push(
+      ["server", this.serverToken],
+      ["x-portico-request-id", this.requestId],
+      ["x-portico-response-latency", String(Math.round(performance.now() - this.start))],
+    );
+    return new Response(body, { status, headers });
+  }
 }
 
 /** Thrown by readBodyText when a body of unannounced length grows past the limit; the proxy answers 413. */

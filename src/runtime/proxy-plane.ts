@@ -152,7 +152,7 @@ export function startLocalPlane(
       return { active: counters[1], total: counters[0]! };
     },
     metrics: async () => [{ series: registry.snapshot(), heapUsed: process.memoryUsage().heapUsed }],
-    proxyCache: async (command) => [answerCacheCommand(command)],
+    proxyCache: async (command) => [await answerCacheCommand(command)],
     reopenLogs() {},
     applyHealth: (changes) => balancers.applyHealth(changes),
     async stop() {

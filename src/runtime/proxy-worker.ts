@@ -126,8 +126,9 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       return;
     }
     case "proxy-cache":
-      // The thread's stores exist whether or not its plane has started: answer at once, in message order.
-      send({ type: "proxy-cache", id: message.id, reply: answerCacheCommand(message.command) });
+      // The thread's stores exist whether or not its plane has started: each command acts at once, in
+      // message order (only reading a shown entry's body waits).
+      send({ type: "proxy-cache", id: message.id, reply: await answerCacheCommand(message.command) });
       return;
     case "reopen-logs":
       logs?.reopen();

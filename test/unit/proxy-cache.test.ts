@@ -12,6 +12,7 @@ import {
 } from "../../src/plugins/proxy-cache/rules.ts";
 import {
   type CachedResponse,
+  cachedResponse,
   dictionary,
   existingDictionary,
   MemoryStore,
@@ -82,15 +83,15 @@ describe("cache key", () => {
 });
 
 describe("memory store", () => {
-  const entry = (size: number, expiresAt = Number.MAX_SAFE_INTEGER): CachedResponse => ({
-    status: 200,
-    headers: [],
-    body: new Uint8Array(size),
-    timestamp: 0,
-    ttl: 1,
-    expiresAt,
-    size,
-  });
+  const entry = (size: number, expiresAt = Number.MAX_SAFE_INTEGER): CachedResponse =>
+    cachedResponse({
+      status: 200,
+      headers: [],
+      body: new Blob([new Uint8Array(size)]),
+      timestamp: 0,
+      ttl: 1,
+      expiresAt,
+    });
   test("least recently used entries go first; the byte count stays under the limit", () => {
     const store = new MemoryStore(100);
     store.store("a", entry(40));
@@ -122,18 +123,18 @@ describe("memory store", () => {
 });
 
 describe("admin commands on this thread's dictionaries", () => {
-  const stored = (headers: [string, string][], expiresAt: number): CachedResponse => ({
-    status: 200,
-    headers,
-    body: new TextEncoder().encode("héllo"),
-    timestamp: 1_700_000_000,
-    ttl: 300,
-    expiresAt,
-    size: 10,
-  });
+  const stored = (headers: [string, string][], expiresAt: number): CachedResponse =>
+    cachedResponse({
+      status: 200,
+      headers,
+      body: new Blob(["héllo"]),
+      timestamp: 1_700_000_000,
+      ttl: 300,
+      expiresAt,
+    });
   const later = Date.now() + 60_000;
 
-  test("fetch renders Kong's stored object: names capitalised, repeated headers as a list, body as text", () => {
+  test("fetch renders Kong's stored object: names capitalised, repeated headers as a list, body as text", async () => {
     const dict = dictionary("unit-fetch");
     dict.store(
       "k",
@@ -147,7 +148,9 @@ describe("admin commands on this thread's dictionaries", () => {
       ),
     );
     // A dictionary no plugin ever used is not created by looking.
-    expect(answerCacheCommand({ op: "fetch", dictionaries: ["unit-none", "unit-fetch"], key: "k" })).toEqual({
+    expect(
+      await answerCacheCommand({ op: "fetch", dictionaries: ["unit-none", "unit-fetch"], key: "k" }),
+    ).toEqual({
       found: true,
       entry: {
         status: 200,
@@ -160,22 +163,28 @@ describe("admin commands on this thread's dictionaries", () => {
       },
     });
     expect(existingDictionary("unit-none")).toBeUndefined();
-    expect(answerCacheCommand({ op: "fetch", dictionaries: ["unit-fetch"], key: "other" })).toEqual({
+    expect(await answerCacheCommand({ op: "fetch", dictionaries: ["unit-fetch"], key: "other" })).toEqual({
       found: false,
       entry: null,
     });
   });
 
-  test("an expired entry is not found, not even by purge (which still drops it); flush empties", () => {
+  test("an expired entry is not found, not even by purge (which still drops it); flush empties", async () => {
     const dict = dictionary("unit-purge");
     dict.store("gone", stored([], Date.now() - 1));
-    expect(answerCacheCommand({ op: "fetch", dictionaries: ["unit-purge"], key: "gone" }).found).toBe(false);
-    expect(answerCacheCommand({ op: "purge", dictionaries: ["unit-purge"], key: "gone" }).found).toBe(false);
+    expect((await answerCacheCommand({ op: "fetch", dictionaries: ["unit-purge"], key: "gone" })).found).toBe(
+      false,
+    );
+    expect((await answerCacheCommand({ op: "purge", dictionaries: ["unit-purge"], key: "gone" })).found).toBe(
+      false,
+    );
     expect(dict.count).toBe(0);
     dict.store("live", stored([], later));
-    expect(answerCacheCommand({ op: "purge", dictionaries: ["unit-purge"], key: "live" }).found).toBe(true);
+    expect((await answerCacheCommand({ op: "purge", dictionaries: ["unit-purge"], key: "live" })).found).toBe(
+      true,
+    );
     dict.store("live", stored([], later));
-    answerCacheCommand({ op: "flush", dictionaries: ["unit-purge"] });
+    await answerCacheCommand({ op: "flush", dictionaries: ["unit-purge"] });
     expect(dict.count).toBe(0);
   });
 });

@@ -6,13 +6,14 @@ import { type CachedResponse, existingDictionary } from "./store.ts";
 /** Kong's CACHE_VERSION, stored with every entry. */
 const CACHE_VERSION = 1;
 
-export function answerCacheCommand(command: CacheCommand): CacheReply {
+/** Asynchronous because a stored body is a Blob (read only when the admin API shows an entry). */
+export async function answerCacheCommand(command: CacheCommand): Promise<CacheReply> {
   const stores = command.dictionaries.map(existingDictionary).filter((s) => s !== undefined);
   switch (command.op) {
     case "fetch":
       for (const store of stores) {
         const entry = store.peek(command.key);
-        if (entry !== undefined) return { entry: entryView(entry), found: true };
+        if (entry !== undefined) return { entry: await entryView(entry), found: true };
       }
       return { entry: null, found: false };
     case "purge": {
@@ -38,7 +39,7 @@ const spelled = (name: string) =>
   name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 
 /** Kong's stored object: headers by name (a repeated one as a list), the body as text. */
-function entryView(entry: CachedResponse): CacheEntryView {
+async function entryView(entry: CachedResponse): Promise<CacheEntryView> {
   const headers: Record<string, string | string[]> = {};
   for (const [lower, value] of entry.headers) {
     const name = spelled(lower);
@@ -50,8 +51,8 @@ function entryView(entry: CachedResponse): CacheEntryView {
   return {
     status: entry.status,
     headers,
-    body: new TextDecoder().decode(entry.body),
-    body_len: entry.body.byteLength,
+    body: await entry.body.text(),
+    body_len: entry.body.size,
     timestamp: entry.timestamp,
     ttl: entry.ttl,
     version: CACHE_VERSION,

@@ -16,7 +16,7 @@ import {
   seconds,
 } from "./rules.ts";
 import { type ProxyCacheConfig, proxyCacheConfig } from "./schema.ts";
-import { type CachedResponse, dictionary, MAX_ENTRY_BYTES } from "./store.ts";
+import { type CachedResponse, cachedResponse, dictionary, MAX_ENTRY_BYTES } from "./store.ts";
 
 /**
  * Headers never stored (hop-by-hop, the length, this request's own gateway headers). Age and the X-Cache
@@ -40,14 +40,16 @@ const NOT_STORED = new Set([
   "x-portico-response-latency",
 ]);
 
-const REPLACED_ON_HIT = ["age", "x-cache-status", "x-cache-key"];
-
 const storable = (name: string) => !NOT_STORED.has(name) && !name.includes("ratelimit-remaining");
 
 /** What access decided, for the response hook: store the response under this key. */
 type Pending = { key: string };
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+const EMPTY = new Blob([]);
+/** The parsed query of a request without one (never changed: cacheKey only reads it). */
+const NO_QUERY: Record<string, never> = Object.freeze(Object.create(null));
 
 export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
   name: "proxy-cache",
@@ -71,7 +73,11 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
     const status = (ctx: PluginContext, value: string) => {
       if (show(ctx, "X-Cache-Status")) ctx.setResponseHeader("X-Cache-Status", value);
     };
-    const miss = (ctx: PluginContext, key: string, value: "Miss" | "Refresh" | "Bypass") => {
+    const showKey = (ctx: PluginContext, key: string) => {
+      if (show(ctx, "X-Cache-Key")) ctx.setResponseHeader("X-Cache-Key", key);
+    };
+    const miss = (ctx: PluginContext, key: string, value: "Miss" | "Refresh") => {
+      showKey(ctx, key);
       pending.set(ctx, { key });
       status(ctx, value);
       return undefined;
@@ -79,12 +85,14 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
 
     return {
       access(ctx) {
-        const cc = parseDirectives(ctx.request.headers.get("cache-control"));
+        const requestHeaders = ctx.request.headers;
+        const cc = parseDirectives(requestHeaders.get("cache-control"));
         if (!cacheableRequest(ctx, config, methods, cc)) {
           status(ctx, "Bypass");
           return undefined;
         }
-        let path = ctx.request.url.slice(ctx.request.url.indexOf("/", ctx.request.url.indexOf("//") + 2));
+        const url = ctx.request.url;
+        let path = url.charCodeAt(0) === 47 ? url : url.slice(url.indexOf("/", url.indexOf("//") + 2));
         const q = path.indexOf("?");
         // Kong hashes nginx's request line with its query cut off (`GET /p`, or `GET /p HTTP/1.1` without one).
         path = q < 0 ? `${ctx.method} ${path} HTTP/1.1` : `${ctx.method} ${path.slice(0, q)}`;
@@ -93,16 +101,18 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
           routeId: ctx.route.id,
           method: ctx.method,
           uri: config.ignore_uri_case ? path.toLowerCase() : path,
-          query: parseQuery(ctx.query.slice(1)),
-          headers: ctx.request.headers,
+          query: ctx.query === "" ? NO_QUERY : parseQuery(ctx.query.slice(1)),
+          headers: requestHeaders,
           varyQueryParams: config.vary_query_params,
           varyHeaders: config.vary_headers,
         });
-        if (show(ctx, "X-Cache-Key")) ctx.setResponseHeader("X-Cache-Key", key);
         const entry = store.fetch(key);
         if (entry === undefined) {
           // RFC 7234 §5.2.1.7: the client wants a cached answer or none.
-          if (config.cache_control && cc.has("only-if-cached")) return ctx.exit(504);
+          if (config.cache_control && cc.has("only-if-cached")) {
+            showKey(ctx, key);
+            return ctx.exit(504);
+          }
           return miss(ctx, key, "Miss");
         }
         const age = nowSeconds() - entry.timestamp;
@@ -134,17 +144,17 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
         const storageTtl = config.storage_ttl ?? ttl;
         const headers: [string, string][] = [];
         for (const [name, value] of response.headers) if (storable(name)) headers.push([name, value]);
-        const entry = (body: Uint8Array<ArrayBuffer>): CachedResponse => ({
-          status: response.status,
-          headers,
-          body,
-          timestamp: nowSeconds(),
-          ttl,
-          expiresAt: Date.now() + storageTtl * 1000,
-          size: body.byteLength + headers.reduce((n, [k, v]) => n + k.length + v.length, 0),
-        });
+        const entry = (body: Blob) =>
+          cachedResponse({
+            status: response.status,
+            headers,
+            body,
+            timestamp: nowSeconds(),
+            ttl,
+            expiresAt: Date.now() + storageTtl * 1000,
+          });
         if (response.body === null) {
-          store.store(waiting.key, entry(new Uint8Array(0)));
+          store.store(waiting.key, entry(EMPTY));
           return undefined;
         }
         const announced = response.headers.get("content-length");
@@ -196,7 +206,11 @@ function cacheableResponse(
   return !(config.cache_control && ttl <= 0);
 }
 
-/** A stored response as the answer: its status, headers and body, with Age and the diagnostic headers. */
+/**
+ * A stored response as the answer: its status, headers and body, with Age and the diagnostic headers (Kong's
+ * reset_res_header: what the miss carried is never replayed). Built from the entry's precomputed header list
+ * and its Blob (shared, not copied), with no Headers object in between.
+ */
 function hit(
   ctx: PluginContext,
   entry: CachedResponse,
@@ -204,26 +218,24 @@ function hit(
   age: number,
   show: (ctx: PluginContext, name: "age" | "X-Cache-Status" | "X-Cache-Key") => boolean,
 ): Response {
-  const headers = new Headers(entry.headers);
-  // Kong's reset_res_header: what the miss carried is never replayed.
-  for (const name of REPLACED_ON_HIT) headers.delete(name);
-  if (show(ctx, "age")) headers.set("age", String(age));
-  if (show(ctx, "X-Cache-Status")) headers.set("X-Cache-Status", "Hit");
-  if (show(ctx, "X-Cache-Key")) headers.set("X-Cache-Key", key);
-  return ctx.exit(entry.status, entry.body.byteLength === 0 ? null : entry.body, headers);
+  const headers: [string, string][] = entry.hitHeaders.slice() as [string, string][];
+  if (show(ctx, "age")) headers.push(["age", String(age)]);
+  if (show(ctx, "X-Cache-Status")) headers.push(["X-Cache-Status", "Hit"]);
+  if (show(ctx, "X-Cache-Key")) headers.push(["X-Cache-Key", key]);
+  const size = entry.body.size;
+  // Bun sends the same length; declared here, the log phase knows the size without reading the body.
+  if (size > 0) headers.push(["content-length", String(size)]);
+  return ctx.exitWithList(entry.status, size === 0 ? null : entry.body, headers);
 }
 
 /** Reads a body to its end; null when it outgrows `limit` (then it is not stored, and no longer read). */
-async function collect(
-  body: ReadableStream<Uint8Array>,
-  limit: number,
-): Promise<Uint8Array<ArrayBuffer> | null> {
+async function collect(body: ReadableStream<Uint8Array<ArrayBuffer>>, limit: number): Promise<Blob | null> {
   const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks);
+    if (done) return new Blob(chunks);
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();

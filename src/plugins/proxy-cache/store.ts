@@ -6,8 +6,12 @@
 /** A cached response (Kong's cache object: status, headers, body, when it was stored, its TTL). */
 export type CachedResponse = {
   status: number;
-  headers: [string, string][];
-  body: Uint8Array<ArrayBuffer>;
+  /** The headers as stored (the admin API shows them; Age and the X-Cache headers as the miss had them). */
+  headers: readonly (readonly [string, string])[];
+  /** The headers a hit starts from: the stored ones without those every hit sets anew (precomputed once). */
+  hitHeaders: readonly (readonly [string, string])[];
+  /** The body: a Blob, so every hit's Response shares its bytes instead of copying them. */
+  body: Blob;
   /** Epoch seconds when it was stored. */
   timestamp: number;
   /** The resource's TTL in seconds (cache_ttl, or from Cache-Control). */
@@ -17,6 +21,19 @@ export type CachedResponse = {
   /** Bytes it is counted for. */
   size: number;
 };
+
+/** Stored headers a hit never replays: Kong's reset_res_header sets them anew on every hit. */
+const REPLACED_ON_HIT = new Set(["age", "x-cache-status", "x-cache-key"]);
+
+/** An entry, with what its hits need computed once: their header list, the body as a Blob, its size. */
+export function cachedResponse(fields: Omit<CachedResponse, "hitHeaders" | "size">): CachedResponse {
+  const headers = fields.headers;
+  return {
+    ...fields,
+    hitHeaders: headers.filter(([name]) => !REPLACED_ON_HIT.has(name)),
+    size: fields.body.size + headers.reduce((n, [k, v]) => n + k.length + v.length, 0),
+  };
+}
 
 /** Bytes one worker keeps per dictionary. */
 export const MAX_DICTIONARY_BYTES = 64 * 1024 * 1024;
