@@ -72,11 +72,11 @@ export interface PluginContext {
    */
   exit(status: number, body?: string | Uint8Array<ArrayBuffer> | null, headers?: HeadersInit): Response;
   /**
-   * `exit` for a hot path: `headers` is a list built for this answer alone that names none of the gateway's
-   * own headers (Server, request id, latency); they are appended to it, and no Headers object is built in
-   * between. The body may be a Blob, whose bytes the Response shares.
+   * `exit` for a hot path: `headers` (which must name none of the gateway's own: Server, request id, latency)
+   * are copied natively into the answer, then the gateway's are added. The body may be a Blob, whose bytes the
+   * Response shares.
    */
-  exitWithList(status: number, body: Blob | null, headers: [string, string][]): Response;
+  exitWithHeaders(status: number, body: Blob | null, headers: Headers): Response;
   /**
    * Refuses a request body over `limit` bytes with `status` and "Request size limit exceeded": at once when its
    * length is announced or it was already read; otherwise while it streams — the upstream call is cut off the

@@ -172,13 +172,13 @@ export class ProxyPluginContext implements PluginContext {
     return new Response(body, { status, headers: all });
   }
 
-  exitWithList(status: number, body: Blob | null, headers: [string, string][]): Response {
-    headers.push(
-      ["server", this.serverToken],
-      ["x-portico-request-id", this.requestId],
-      ["x-portico-response-latency", String(Math.round(performance.now() - this.start))],
-    );
-    return new Response(body, { status, headers });
+  exitWithHeaders(status: number, body: Blob | null, headers: Headers): Response {
+    const response = new Response(body, { status, headers });
+    const own = response.headers;
+    own.set("server", this.serverToken);
+    own.set("x-portico-request-id", this.requestId);
+    own.set("x-portico-response-latency", String(Math.round(performance.now() - this.start)));
+    return response;
   }
 }
 

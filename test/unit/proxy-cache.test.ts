@@ -84,7 +84,7 @@ describe("cache key", () => {
 
 describe("memory store", () => {
   const entry = (size: number, expiresAt = Number.MAX_SAFE_INTEGER): CachedResponse =>
-    cachedResponse({
+    cachedResponse("k", {
       status: 200,
       headers: [],
       body: new Blob([new Uint8Array(size)]),
@@ -124,7 +124,7 @@ describe("memory store", () => {
 
 describe("admin commands on this thread's dictionaries", () => {
   const stored = (headers: [string, string][], expiresAt: number): CachedResponse =>
-    cachedResponse({
+    cachedResponse("k", {
       status: 200,
       headers,
       body: new Blob(["héllo"]),

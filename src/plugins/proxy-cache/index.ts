@@ -127,7 +127,7 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
           )
             return miss(ctx, key, "Refresh");
         } else if (age > cacheTtl) return miss(ctx, key, "Refresh");
-        return hit(ctx, entry, key, age, show);
+        return hit(ctx, entry, age, show);
       },
 
       response(ctx, response, source) {
@@ -145,7 +145,7 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
         const headers: [string, string][] = [];
         for (const [name, value] of response.headers) if (storable(name)) headers.push([name, value]);
         const entry = (body: Blob) =>
-          cachedResponse({
+          cachedResponse(waiting.key, {
             status: response.status,
             headers,
             body,
@@ -208,24 +208,23 @@ function cacheableResponse(
 
 /**
  * A stored response as the answer: its status, headers and body, with Age and the diagnostic headers (Kong's
- * reset_res_header: what the miss carried is never replayed). Built from the entry's precomputed header list
- * and its Blob (shared, not copied), with no Headers object in between.
+ * reset_res_header: what the miss carried is never replayed). The entry's headers are copied as built when it
+ * was stored, and its Blob body is shared, not copied.
  */
 function hit(
   ctx: PluginContext,
   entry: CachedResponse,
-  key: string,
   age: number,
   show: (ctx: PluginContext, name: "age" | "X-Cache-Status" | "X-Cache-Key") => boolean,
 ): Response {
-  const headers: [string, string][] = entry.hitHeaders.slice() as [string, string][];
-  if (show(ctx, "age")) headers.push(["age", String(age)]);
-  if (show(ctx, "X-Cache-Status")) headers.push(["X-Cache-Status", "Hit"]);
-  if (show(ctx, "X-Cache-Key")) headers.push(["X-Cache-Key", key]);
-  const size = entry.body.size;
-  // Bun sends the same length; declared here, the log phase knows the size without reading the body.
-  if (size > 0) headers.push(["content-length", String(size)]);
-  return ctx.exitWithList(entry.status, size === 0 ? null : entry.body, headers);
+  const body = entry.body;
+  const response = ctx.exitWithHeaders(entry.status, body.size === 0 ? null : body, entry.hitHeaders);
+  const headers = response.headers;
+  if (show(ctx, "age")) headers.set("age", String(age));
+  else headers.delete("age");
+  if (!show(ctx, "X-Cache-Status")) headers.delete("X-Cache-Status");
+  if (!show(ctx, "X-Cache-Key")) headers.delete("X-Cache-Key");
+  return response;
 }
 
 /** Reads a body to its end; null when it outgrows `limit` (then it is not stored, and no longer read). */
