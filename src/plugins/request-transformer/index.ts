@@ -8,10 +8,11 @@ import { renderTemplate, type TemplateEnv } from "../template.ts";
 import { compileValue, splitEntry, type Value } from "./entries.ts";
 import { type RequestTransformerConfig, requestTransformerConfig } from "./schema.ts";
 import {
+  applyHeaderPlan,
   type Entry,
+  headerPlan,
   type Operations,
   transformArgs,
-  transformHeaders,
   transformJsonBody,
   transformMultipart,
 } from "./transform.ts";
@@ -127,6 +128,22 @@ export const requestTransformer: PluginDescriptor<RequestTransformerConfig> = {
       querystring: !isEmpty(parts.querystring),
       body: !isEmpty(parts.body),
     };
+    const fixedHeaders = fixed === null ? null : headerPlan(fixed.headers);
+    const setHeaders = (ctx: PluginContext, env: TemplateEnv | null) => {
+      const host = applyHeaderPlan(
+        ctx.upstreamHeaders,
+        fixedHeaders ?? headerPlan(render(parts.headers, env)),
+      );
+      if (host !== null) ctx.setUpstreamHost(host);
+    };
+    // The most common configuration, fixed header operations alone: one synchronous pass over the plan.
+    if (fixedHeaders !== null && uri === null && method === null && !has.querystring && !has.body)
+      return {
+        access(ctx) {
+          setHeaders(ctx, null);
+          return undefined;
+        },
+      };
 
     return {
       // Synchronous unless a body has to be read: an awaited hook costs every request a turn of the loop.
@@ -148,8 +165,7 @@ export const requestTransformer: PluginDescriptor<RequestTransformerConfig> = {
           (method === "GET" || method === "HEAD" || method === "TRACE") &&
           mediaType(contentType) === "application/x-www-form-urlencoded";
         const headersAndQuery = (query: Record<string, QueryValue> | null, body?: () => Promise<void>) => {
-          if (has.headers)
-            transformHeaders(ctx.upstreamHeaders, ops("headers"), (host) => ctx.setUpstreamHost(host));
+          if (has.headers) setHeaders(ctx, env);
           const rest = () => {
             if (!has.querystring) return undefined;
             const { args } = transformArgs(query ?? parseQuery(ctx.query.slice(1)), ops("querystring"), {

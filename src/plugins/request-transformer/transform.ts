@@ -22,33 +22,64 @@ export function appendValue(current: unknown, value: unknown): unknown[] {
   return [value];
 }
 
+/** An entry that has its value. */
+type Valued = { name: string; value: string };
+
 /**
- * Header operations on the headers that go upstream. Host is never removed, renamed or added; replacing it
- * (or appending to it) sets the Host sent upstream, through `setHost`.
+ * Header operations made ready to apply: Host taken out of them (it is never removed, renamed or added;
+ * replacing or appending it sets the Host sent upstream — the last such value is `host`), entries without a
+ * value and case-only renames dropped. Prepared once when the values are fixed (no templates).
  */
-export function transformHeaders(headers: Headers, ops: Operations, setHost: (host: string) => void): void {
-  const isHost = (name: string) => name.toLowerCase() === "host";
-  for (const name of ops.remove) if (!isHost(name)) headers.delete(name);
-  for (const { name, value } of ops.rename) {
+export type HeaderPlan = {
+  remove: readonly string[];
+  rename: readonly Valued[];
+  replace: readonly Valued[];
+  add: readonly Valued[];
+  append: readonly Valued[];
+  host: string | null;
+};
+
+const isHost = (name: string) => name.toLowerCase() === "host";
+
+export function headerPlan(ops: Operations): HeaderPlan {
+  const valued = (list: readonly Entry[]) =>
+    list.filter((e): e is Valued => e.value !== null && !isHost(e.name));
+  let host: string | null = null;
+  for (const { name, value } of [...ops.replace, ...ops.append])
+    if (value !== null && isHost(name)) host = value;
+  return {
+    remove: ops.remove.filter((name) => !isHost(name)),
     // Headers are case-insensitive: a rename that only changes case changes nothing on the wire here.
-    if (value === null || isHost(name) || name.toLowerCase() === value.toLowerCase()) continue;
+    rename: valued(ops.rename).filter(({ name, value }) => name.toLowerCase() !== value.toLowerCase()),
+    replace: valued(ops.replace),
+    add: valued(ops.add),
+    append: valued(ops.append),
+    host,
+  };
+}
+
+/** Applies a plan to the headers that go upstream; returns the Host to send, or null to keep it. */
+export function applyHeaderPlan(headers: Headers, plan: HeaderPlan): string | null {
+  for (const name of plan.remove) headers.delete(name);
+  for (const { name, value } of plan.rename) {
     const current = headers.get(name);
     if (current === null) continue;
     headers.delete(name);
     headers.set(value, current);
   }
-  for (const { name, value } of ops.replace) {
-    if (value === null) continue;
-    if (isHost(name)) setHost(value);
-    else if (headers.has(name)) headers.set(name, value);
-  }
-  for (const { name, value } of ops.add)
-    if (value !== null && !isHost(name) && !headers.has(name)) headers.set(name, value);
-  for (const { name, value } of ops.append) {
-    if (value === null) continue;
-    if (isHost(name)) setHost(value);
-    else headers.append(name, value);
-  }
+  for (const { name, value } of plan.replace) if (headers.has(name)) headers.set(name, value);
+  for (const { name, value } of plan.add) if (!headers.has(name)) headers.set(name, value);
+  for (const { name, value } of plan.append) headers.append(name, value);
+  return plan.host;
+}
+
+/**
+ * Header operations on the headers that go upstream. Host is never removed, renamed or added; replacing it
+ * (or appending to it) sets the Host sent upstream, through `setHost`.
+ */
+export function transformHeaders(headers: Headers, ops: Operations, setHost: (host: string) => void): void {
+  const host = applyHeaderPlan(headers, headerPlan(ops));
+  if (host !== null) setHost(host);
 }
 
 /** Query string operations on Kong's query table (a copy is changed; null-prototype, so any name is data). */
