@@ -76,13 +76,14 @@ export function stripResponseHopByHop(headers: Headers): void {
 
 /** What the upstream is told about the original request (the pipeline's per-request state has these fields). */
 export type ForwardedFacts = {
-  /** The address of the connection's peer. */
-  readonly peerIp: string;
-  /** The client's address: the peer's, or the one a trusted proxy reported. */
-  readonly clientIp: string;
-  /** The peer is a trusted proxy: the X-Forwarded-* it sent are kept. */
-  readonly trusted: boolean;
-  readonly scheme: string;
+  /** The connection's peer, the client behind it and the scheme (peer.ts: read only when forwarding). */
+  readonly peer: {
+    readonly peerIp: string;
+    readonly clientIp: string;
+    /** The peer is a trusted proxy: the X-Forwarded-* it sent are kept. */
+    readonly trusted: boolean;
+    readonly scheme: string;
+  };
   /** Request host without port, lower-cased. */
   readonly host: string;
   /** The listener port. */
@@ -110,16 +111,17 @@ export function setForwardedHeaders(
   stripRequestHopByHop(headers);
   if (hostHeader !== null) headers.set("host", hostHeader);
   const xff = headers.get("x-forwarded-for");
-  headers.set("x-forwarded-for", xff === null ? f.clientIp : `${xff}, ${f.peerIp}`);
-  headers.set("x-real-ip", f.clientIp);
-  if (f.trusted) {
-    setIfMissing(headers, "x-forwarded-proto", f.scheme);
+  const peer = f.peer;
+  headers.set("x-forwarded-for", xff === null ? peer.clientIp : `${xff}, ${peer.peerIp}`);
+  headers.set("x-real-ip", peer.clientIp);
+  if (peer.trusted) {
+    setIfMissing(headers, "x-forwarded-proto", peer.scheme);
     setIfMissing(headers, "x-forwarded-host", f.host);
     setIfMissing(headers, "x-forwarded-port", f.port);
     setIfMissing(headers, "x-forwarded-path", f.rawPath);
     if (prefix !== "") setIfMissing(headers, "x-forwarded-prefix", prefix);
   } else {
-    headers.set("x-forwarded-proto", f.scheme);
+    headers.set("x-forwarded-proto", peer.scheme);
     headers.set("x-forwarded-host", f.host);
     headers.set("x-forwarded-port", f.port);
     headers.set("x-forwarded-path", f.rawPath);

@@ -11,13 +11,14 @@ import { attempt, type ForwardCall, type ForwardOutcome, retry } from "./forward
 import { isValidHost, setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
 import { finish, type LogPhase } from "./log-phase.ts";
 import { joinUpstreamPath } from "./path-join.ts";
+import { Peer } from "./peer.ts";
 import { BodyTooLarge, ProxyPluginContext } from "./plugin-context.ts";
 import { relay } from "./relay.ts";
 import { gatewayResponse, MESSAGES, NAME_RESOLUTION_FAILED, redirectResponse } from "./responses.ts";
 import type { RequestFacts, RouteMatch, Router } from "./router.ts";
 import type { RouteTarget, Snapshot, UpstreamTarget } from "./snapshot.ts";
 import { type KeptHeaders, Transaction } from "./transaction.ts";
-import { realClientIp, type TrustedIps } from "./trusted-ips.ts";
+import type { TrustedIps } from "./trusted-ips.ts";
 import { upgradeWebSocket } from "./websocket.ts";
 
 export type PipelineEnv = {
@@ -158,15 +159,8 @@ export function handle(
   if (match === null) return fail(404);
   const route: RouteTarget = match.value;
 
-  const peerIp = server.requestIP(request)?.address ?? "";
-  const trusted = env.trustedIps?.(peerIp) === true;
-  // Kong's forwarded_proto: a trusted load balancer that terminated TLS says so in X-Forwarded-Proto.
-  const scheme = listener.https
-    ? "https"
-    : trusted && headers.get("x-forwarded-proto")?.toLowerCase() === "https"
-      ? "https"
-      : "http";
-  if (!route.allowsHttp && scheme !== "https") {
+  const peer = new Peer(request, server, env, listener.https);
+  if (!route.allowsHttp && peer.scheme !== "https") {
     if (route.redirectStatus === 426) return fail(426, UPGRADE_TO_TLS, route);
     const redirect = redirectResponse(
       route.redirectStatus,
@@ -186,20 +180,17 @@ export function handle(
   if (upstream === null) {
     env.errorLog(
       "error",
-      `route ${route.name ?? route.id} has no service to proxy to, client: ${server.requestIP(request)?.address ?? ""}, request: "${method} ${rawPath}${query} HTTP/1.1", request_id: "${requestId}"`,
+      `route ${route.name ?? route.id} has no service to proxy to, client: ${peer.peerIp}, request: "${method} ${rawPath}${query} HTTP/1.1", request_id: "${requestId}"`,
     );
     return fail(503, undefined, route);
   }
 
   const state: Matched = {
     request,
-    peerIp,
-    trusted,
-    clientIp: trusted ? (realClientIp(headers, env.realIpHeader) ?? peerIp) : peerIp,
+    peer,
     websocket: isWebSocketHandshake(method, headers),
     server,
     env,
-    scheme,
     port: listener.port,
     route,
     upstream,
@@ -240,16 +231,13 @@ function unmatchedTransaction(
 ): Transaction {
   const url = request.url;
   const path = url.charCodeAt(0) === 47 ? url : url.slice(url.indexOf("/", url.indexOf("//") + 2));
-  const peerIp = server.requestIP(request)?.address ?? "";
-  const clientIp =
-    env.trustedIps?.(peerIp) === true ? (realClientIp(request.headers, env.realIpHeader) ?? peerIp) : peerIp;
   const tx = new Transaction(
     request,
     requestId,
     request.method,
     start,
     path || "/",
-    clientIp,
+    new Peer(request, server, env, listener.https).clientIp,
     listener.https ? "https" : "http",
     listener.port || String(server.port),
     env.accessLogReadsAll ? "all" : "combined",
@@ -274,18 +262,12 @@ function matchPreflight(router: Router<RouteTarget>, facts: RequestFacts): Route
 /** Everything known about a request once its route and upstream are found. */
 type Matched = {
   request: Request;
-  /** The peer address (one getpeername per request, so it is asked once). */
-  peerIp: string;
-  /** The peer is a trusted proxy. */
-  trusted: boolean;
-  /** The client's address: the peer's, or the one a trusted proxy reported. */
-  clientIp: string;
+  /** The peer, the client's address and the scheme, worked out only when something reads them. */
+  peer: Peer;
   /** A WebSocket upgrade (its handshake headers must reach the upstream intact). */
   websocket: boolean;
   server: Server<unknown>;
   env: PipelineEnv;
-  /** `https` when TLS ended here or at a trusted load balancer. */
-  scheme: "http" | "https";
   /** The listener's port. */
   port: string;
   route: RouteTarget;
@@ -327,7 +309,7 @@ function runPlugins(
     state.method,
     state.path,
     state.query,
-    state.clientIp,
+    state.peer,
     state.requestId,
     state.route.ref,
     state.captures,
@@ -410,8 +392,8 @@ function newTransaction(state: Matched, kept: KeptHeaders, logReads: LogReads | 
     state.method,
     state.start,
     state.rawPath + state.query,
-    state.clientIp,
-    state.scheme,
+    state.peer.clientIp,
+    state.peer.scheme,
     state.port,
     kept,
   );
@@ -485,7 +467,7 @@ function forwardMatched(
       balancer,
       {
         headers,
-        clientIp: state.clientIp,
+        clientIp: state.peer.clientIp,
         path: state.path,
         query: state.query,
         captures: state.captures,
@@ -499,7 +481,7 @@ function forwardMatched(
     if (balanced === null) {
       env.errorLog(
         "error",
-        `${NO_PEER} (upstream ${balancer.upstream.name} has no healthy target), client: ${state.clientIp}, request: "${state.method} ${state.rawPath}${state.query} HTTP/1.1", request_id: "${requestId}"`,
+        `${NO_PEER} (upstream ${balancer.upstream.name} has no healthy target), client: ${state.peer.clientIp}, request: "${state.method} ${state.rawPath}${state.query} HTTP/1.1", request_id: "${requestId}"`,
       );
       const failure = gatewayResponse(
         503,
@@ -563,7 +545,7 @@ function logFailure(ctx: Context, cause: string, url: string, status: number): v
   // A client that hung up is not the gateway's failure (nginx logs it at info).
   ctx.env.errorLog(
     status >= 500 ? "error" : "info",
-    `${cause}, client: ${state.clientIp}, server: portico, request: "${state.method} ${state.rawPath}${state.query} HTTP/1.1", upstream: "${url}", host: "${state.hostHeader ?? ""}", status: ${status}, request_id: "${state.requestId}"`,
+    `${cause}, client: ${state.peer.clientIp}, server: portico, request: "${state.method} ${state.rawPath}${state.query} HTTP/1.1", upstream: "${url}", host: "${state.hostHeader ?? ""}", status: ${status}, request_id: "${state.requestId}"`,
   );
 }
 

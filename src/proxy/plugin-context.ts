@@ -38,7 +38,8 @@ export class ProxyPluginContext implements PluginContext {
     readonly method: string,
     readonly path: string,
     readonly query: string,
-    readonly clientIp: string,
+    /** The client's address is read from it only when a plugin asks (a getpeername). */
+    private readonly peer: { readonly clientIp: string },
     readonly requestId: string,
     readonly route: { id: string; name: string | null },
     readonly uriCaptures: RegExpExecArray | null,
@@ -53,6 +54,10 @@ export class ProxyPluginContext implements PluginContext {
      */
     public streamLimit: number | null = null,
   ) {}
+
+  get clientIp(): string {
+    return this.peer.clientIp;
+  }
 
   setUpstreamQuery(query: string): void {
     this.replacedQuery = query;
