@@ -4,6 +4,9 @@
 // cache_ttl, the diagnostic headers switched off (and back on with Kong-Debug), a miss still streamed to the
 // client while it is stored, Kong's validation messages and defaults, scope precedence.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startUpstream, type Upstream } from "../proxy/helpers.ts";
 import { admin, expectPrecedence, type PluginWorld, refusedConfig, startWorld } from "./helpers.ts";
 
@@ -343,5 +346,82 @@ describe("proxy-cache", () => {
         return key !== null ? "service" : "none";
       },
     );
+  });
+});
+
+describe("proxy-cache among other plugins (Kong's phases around a hit)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "portico-proxy-cache-"));
+  const logFile = join(dir, "requests.log");
+  let routeId = "";
+  let consumerId = "";
+
+  beforeAll(async () => {
+    const svc = await admin(w.tg, "POST", "/services", { url: `${origin.url}/json/200` });
+    routeId = (await admin(w.tg, "POST", `/services/${svc.id}/routes`, { paths: ["/guarded"] })).id;
+    for (const plugin of [
+      { name: "key-auth" },
+      { name: "proxy-cache", config: { strategy: "memory" } },
+      { name: "response-transformer", config: { add: { headers: ["x-transformed:yes"] } } },
+      { name: "file-log", config: { path: logFile } },
+    ])
+      await admin(w.tg, "POST", `/routes/${routeId}/plugins`, plugin);
+    consumerId = (await admin(w.tg, "POST", "/consumers", { username: "cached-alice" })).id;
+    await admin(w.tg, "POST", "/consumers/cached-alice/key-auth", { key: "cached-key" });
+    await w.synced();
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The file-log record of a request, once written. */
+  async function logged(requestId: string) {
+    for (let i = 0; i < 400; i++) {
+      const lines = existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n") : [];
+      const line = lines.find((l) => l.includes(requestId));
+      if (line !== undefined) return JSON.parse(line);
+      await Bun.sleep(25);
+    }
+    throw new Error(`request ${requestId} was not logged`);
+  }
+
+  test("authentication runs before the cache: a cached answer is never given without credentials", async () => {
+    const key = { apikey: "cached-key" };
+    const miss = await get("/guarded", key);
+    const hit = await get("/guarded", key);
+    expect([miss.cache, hit.cache, hit.n]).toEqual(["Miss", "Hit", miss.n]);
+    // The consumer key-auth identified is part of Kong's key.
+    expect(hit.key).toBe(sha256(`${consumerId}:${routeId}|GET|GET /guarded HTTP/1.1||`));
+    const refused = await get("/guarded");
+    expect({ status: refused.status, cache: refused.cache, n: refused.n }).toEqual({
+      status: 401,
+      cache: null,
+      n: undefined,
+    });
+    const wrong = await get("/guarded", { apikey: "not-a-key" });
+    expect({ status: wrong.status, cache: wrong.cache }).toEqual({ status: 401, cache: null });
+  });
+
+  test("response plugins change a hit as they change a miss, and log plugins log the hit", async () => {
+    const key = { apikey: "cached-key" };
+    await get("/guarded?logged=1", key);
+    const hit = await get("/guarded?logged=1", key);
+    expect(hit.cache).toBe("Hit");
+    expect(hit.headers.get("x-transformed")).toBe("yes");
+    const requestId = hit.headers.get("x-portico-request-id")!;
+    const record = await logged(requestId);
+    expect({
+      status: record.response.status,
+      cache: record.response.headers["x-cache-status"],
+      transformed: record.response.headers["x-transformed"],
+      size: record.response.size > hit.text.length,
+      consumer: record.consumer?.id,
+      uri: record.request.uri,
+    }).toEqual({
+      status: 200,
+      cache: "Hit",
+      transformed: "yes",
+      size: true,
+      consumer: consumerId,
+      uri: "/guarded?logged=1",
+    });
   });
 });
