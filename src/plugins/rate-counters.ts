@@ -57,8 +57,8 @@ export class SharedCounters implements RateCounters {
     this.#now = now;
   }
 
-  take(windows: readonly RateWindow[]): RateUsage {
-    const nowSeconds = Math.floor(this.#now() / 1000);
+  take(windows: readonly RateWindow[], now = this.#now()): RateUsage {
+    const nowSeconds = Math.floor(now / 1000);
     const only = windows.length === 1 ? windows[0]! : undefined;
     if (only !== undefined && only.previous === undefined) return this.#takeOne(only, nowSeconds);
     const current: number[] = [];

@@ -37,7 +37,8 @@ export type RateUsage = {
 
 /** Counters that admit or refuse a request in one atomic step (no read-then-write race, Kong #5311). */
 export interface RateCounters {
-  take(windows: readonly RateWindow[]): RateUsage | Promise<RateUsage>;
+  /** `now`: the caller's reading of the clock (epoch ms) when it has one, so a request reads it once. */
+  take(windows: readonly RateWindow[], now?: number): RateUsage | Promise<RateUsage>;
 }
 
 /**

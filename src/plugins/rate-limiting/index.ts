@@ -244,7 +244,7 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
         const windows = sliding ? slidingWindows(identifier, now, nowMs) : fixed.get(identifier, now);
         let result: RateUsage | Promise<RateUsage>;
         try {
-          result = policy.counters.take(windows);
+          result = policy.counters.take(windows, nowMs);
         } catch (error) {
           return unavailable(ctx, error);
         }
