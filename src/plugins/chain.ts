@@ -7,7 +7,14 @@
 // entry runs, after the plugins before it (higher priority) may have identified the consumer.
 import type { Plugin } from "../schemas/plugins.ts";
 import { PLUGIN_CATALOG, type PluginCatalog } from "./catalog.ts";
-import type { LogEntry, LogReads, PluginContext, PluginInstance, ResponseSource } from "./contract.ts";
+import type {
+  LogEntry,
+  LogReads,
+  PluginContext,
+  PluginHooks,
+  PluginInstance,
+  ResponseSource,
+} from "./contract.ts";
 
 /** A configuration that applies to a route, with its precedence and the instance compiled from it. */
 type Ranked = { rank: number; config: unknown; instance: PluginInstance };
@@ -36,6 +43,8 @@ export type PluginChain = {
   logReads: LogReads | null;
   /** A plugin that answers CORS preflights applies (see PluginDescriptor.handlesPreflight). */
   handlesPreflight: boolean;
+  /** The first access plugin's shortcut, where it may answer before anything else runs (PluginHooks.shortcut). */
+  shortcut: NonNullable<PluginHooks["shortcut"]> | null;
 };
 
 /** Precedence rank of a plugin's scope (1 = most specific), or 0 when it does not apply to the route. */
@@ -119,19 +128,29 @@ export function pluginChain(entries: readonly ChainEntry[], handlesPreflight: bo
     Object.freeze(entries.filter((e) => instancesOf(e).some((i) => i[hook] !== undefined)));
   const responseEntries = having("response");
   const logEntries = having("log");
+  const accessEntries = having("access");
+  const first = accessEntries[0];
+  const shortcut =
+    first !== undefined &&
+    first.byConsumer === null &&
+    responseEntries.every((e) => e === first) &&
+    logEntries.length === 0
+      ? (first.base?.instance.shortcut ?? null)
+      : null;
   const logReads = logEntries
     .flatMap(instancesOf)
     .filter((i) => i.log !== undefined)
     .reduce<LogReads | null>((most, i) => wider(most, i.logReads ?? "record"), null);
   return Object.freeze({
     entries: Object.freeze([...entries]),
-    accessEntries: having("access"),
+    accessEntries,
     responseEntries,
     logEntries,
     hasResponse: responseEntries.length > 0,
     hasLog: logEntries.length > 0,
     logReads,
     handlesPreflight,
+    shortcut,
   });
 }
 

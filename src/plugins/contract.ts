@@ -92,6 +92,20 @@ export interface PluginContext {
  */
 export type ResponseSource = "service" | "exit" | "error";
 
+/** A request as a shortcut sees it: matched to its route, with what the gateway's own answer headers need. */
+export type ShortcutRequest = {
+  readonly request: Request;
+  readonly method: string;
+  /** Raw query string with its leading `?`, or "". */
+  readonly query: string;
+  readonly routeId: string;
+  readonly requestId: string;
+  /** `portico/<version>`. */
+  readonly serverToken: string;
+  /** performance.now() when the request arrived. */
+  readonly start: number;
+};
+
 /** What one configured plugin does for a request. Built once per configuration (`compile`), never per request. */
 export type PluginHooks = {
   /** May answer the request (a Response ends it) or change what goes upstream. */
@@ -107,6 +121,13 @@ export type PluginHooks = {
     response: Response,
     source: ResponseSource,
   ): Response | undefined | Promise<Response | undefined>;
+  /**
+   * Answers a request before any plugin context exists (proxy-cache's hit), or returns undefined to let it go
+   * the usual way through `access`. The chain calls it only where that changes nothing Kong does: this
+   * plugin's access hook comes first (no authentication, limit or rewrite before it), it is not configured
+   * per consumer, and no other plugin of the chain has a response or log hook that would have to see the answer.
+   */
+  shortcut?(request: ShortcutRequest): Response | undefined;
   /**
    * After the response was handed to the client (a streamed body: after its last byte); never delays it.
    * Runs for every plugin of the chain, also when an earlier plugin answered the request (as Kong).

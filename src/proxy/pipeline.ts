@@ -184,6 +184,21 @@ export function handle(
     );
     return fail(503, undefined, route);
   }
+  // A plugin that may answer before anything else runs (a proxy-cache hit): no plugin context, no request
+  // state for forwarding. A request the access log records goes the usual way (it needs its log record).
+  const shortcut = route.plugins?.shortcut ?? null;
+  if (shortcut !== null && !env.logsEveryRequest) {
+    const answer = shortcut({
+      request,
+      method,
+      query,
+      routeId: route.id,
+      requestId,
+      serverToken: env.serverToken,
+      start,
+    });
+    if (answer !== undefined) return answer;
+  }
 
   const state: Matched = {
     request,

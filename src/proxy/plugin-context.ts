@@ -178,13 +178,28 @@ export class ProxyPluginContext implements PluginContext {
   }
 
   exitWithHeaders(status: number, body: Blob | null, headers: Headers): Response {
-    const response = new Response(body, { status, headers });
-    const own = response.headers;
-    own.set("server", this.serverToken);
-    own.set("x-portico-request-id", this.requestId);
-    own.set("x-portico-response-latency", String(Math.round(performance.now() - this.start)));
-    return response;
+    return answerWithHeaders(status, body, headers, this.serverToken, this.requestId, this.start);
   }
+}
+
+/**
+ * A gateway answer with a copy of `headers` (which name none of the gateway's own) and the gateway's Server,
+ * request id and latency headers: PluginContext.exitWithHeaders, and a shortcut's answer (no context exists).
+ */
+export function answerWithHeaders(
+  status: number,
+  body: Blob | null,
+  headers: Headers,
+  serverToken: string,
+  requestId: string,
+  start: number,
+): Response {
+  const response = new Response(body, { status, headers });
+  const own = response.headers;
+  own.set("server", serverToken);
+  own.set("x-portico-request-id", requestId);
+  own.set("x-portico-response-latency", String(Math.round(performance.now() - start)));
+  return response;
 }
 
 /** Thrown by readBodyText when a body of unannounced length grows past the limit; the proxy answers 413. */

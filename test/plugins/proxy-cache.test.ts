@@ -365,6 +365,21 @@ describe("proxy-cache among other plugins (Kong's phases around a hit)", () => {
       { name: "file-log", config: { path: logFile } },
     ])
       await admin(w.tg, "POST", `/routes/${routeId}/plugins`, plugin);
+    // Without authentication in front: the cache's first, but a response or log plugin must still see hits.
+    for (const [path, plugin] of [
+      [
+        "/cached-transformed",
+        { name: "response-transformer", config: { add: { headers: ["x-transformed:yes"] } } },
+      ],
+      ["/cached-logged", { name: "file-log", config: { path: logFile } }],
+    ] as const) {
+      const route = await admin(w.tg, "POST", `/services/${svc.id}/routes`, { paths: [path] });
+      await admin(w.tg, "POST", `/routes/${route.id}/plugins`, {
+        name: "proxy-cache",
+        config: { strategy: "memory" },
+      });
+      await admin(w.tg, "POST", `/routes/${route.id}/plugins`, plugin);
+    }
     consumerId = (await admin(w.tg, "POST", "/consumers", { username: "cached-alice" })).id;
     await admin(w.tg, "POST", "/consumers/cached-alice/key-auth", { key: "cached-key" });
     await w.synced();
@@ -423,5 +438,20 @@ describe("proxy-cache among other plugins (Kong's phases around a hit)", () => {
       consumer: consumerId,
       uri: "/guarded?logged=1",
     });
+  });
+
+  test("a hit with only a response or a log plugin beside the cache is still seen by it", async () => {
+    await get("/cached-transformed");
+    const transformed = await get("/cached-transformed");
+    expect([transformed.cache, transformed.headers.get("x-transformed")]).toEqual(["Hit", "yes"]);
+    await get("/cached-logged");
+    const hit = await get("/cached-logged");
+    expect(hit.cache).toBe("Hit");
+    const record = await logged(hit.headers.get("x-portico-request-id")!);
+    expect([record.response.status, record.response.headers["x-cache-status"], record.request.uri]).toEqual([
+      200,
+      "Hit",
+      "/cached-logged",
+    ]);
   });
 });

@@ -4,6 +4,8 @@
 // stored — while it streams to the client, never delaying it — when its status, content type and (with
 // cache_control) its Cache-Control allow. Anything else is marked Bypass. Each proxy worker keeps its own
 // bounded store (store.ts).
+
+import { answerWithHeaders } from "../../proxy/plugin-context.ts";
 import type { PluginContext, PluginDescriptor } from "../contract.ts";
 import { parseQuery } from "../kong-request.ts";
 import {
@@ -42,6 +44,14 @@ const NOT_STORED = new Set([
 
 const storable = (name: string) => !NOT_STORED.has(name) && !name.includes("ratelimit-remaining");
 
+/** What the cache holds for a request (Kong's access phase decision). */
+type Lookup =
+  | { kind: "bypass" }
+  | { kind: "miss" | "refresh" | "only-if-cached"; key: string }
+  | { kind: "hit"; key: string; entry: CachedResponse; age: number };
+
+const BYPASS: Lookup = { kind: "bypass" };
+
 /** What access decided, for the response hook: store the response under this key. */
 type Pending = { key: string };
 
@@ -68,13 +78,13 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
     const pending = new WeakMap<PluginContext, Pending>();
     const shown = config.response_headers;
     /** Kong's set_header: the diagnostic headers that are switched on, all of them when Kong-Debug is sent. */
-    const show = (ctx: PluginContext, name: keyof typeof shown) =>
-      shown[name] || ctx.request.headers.has("kong-debug");
+    const show = (request: Request, name: keyof typeof shown) =>
+      shown[name] || request.headers.has("kong-debug");
     const status = (ctx: PluginContext, value: string) => {
-      if (show(ctx, "X-Cache-Status")) ctx.setResponseHeader("X-Cache-Status", value);
+      if (show(ctx.request, "X-Cache-Status")) ctx.setResponseHeader("X-Cache-Status", value);
     };
     const showKey = (ctx: PluginContext, key: string) => {
-      if (show(ctx, "X-Cache-Key")) ctx.setResponseHeader("X-Cache-Key", key);
+      if (show(ctx.request, "X-Cache-Key")) ctx.setResponseHeader("X-Cache-Key", key);
     };
     const miss = (ctx: PluginContext, key: string, value: "Miss" | "Refresh") => {
       showKey(ctx, key);
@@ -83,51 +93,97 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
       return undefined;
     };
 
+    /** Kong's access phase up to its decision: what the cache holds for this request. */
+    const lookup = (
+      request: Request,
+      method: string,
+      query: string,
+      consumerId: string | null,
+      routeId: string,
+    ): Lookup => {
+      const requestHeaders = request.headers;
+      const cc = parseDirectives(requestHeaders.get("cache-control"));
+      if (!cacheableRequest(request, method, config, methods, cc)) return BYPASS;
+      const url = request.url;
+      let path = url.charCodeAt(0) === 47 ? url : url.slice(url.indexOf("/", url.indexOf("//") + 2));
+      const q = path.indexOf("?");
+      // Kong hashes nginx's request line with its query cut off (`GET /p`, or `GET /p HTTP/1.1` without one).
+      path = q < 0 ? `${method} ${path} HTTP/1.1` : `${method} ${path.slice(0, q)}`;
+      const key = cacheKey({
+        consumerId,
+        routeId,
+        method,
+        uri: config.ignore_uri_case ? path.toLowerCase() : path,
+        query: query === "" ? NO_QUERY : parseQuery(query.slice(1)),
+        headers: requestHeaders,
+        varyQueryParams: config.vary_query_params,
+        varyHeaders: config.vary_headers,
+      });
+      const entry = store.fetch(key);
+      if (entry === undefined)
+        // RFC 7234 §5.2.1.7: the client wants a cached answer or none.
+        return { kind: config.cache_control && cc.has("only-if-cached") ? "only-if-cached" : "miss", key };
+      const age = nowSeconds() - entry.timestamp;
+      if (config.cache_control) {
+        const maxAge = seconds(cc, "max-age");
+        const maxStale = seconds(cc, "max-stale");
+        const minFresh = seconds(cc, "min-fresh");
+        if (
+          (maxAge !== undefined && age > maxAge) ||
+          (maxStale !== undefined && age - entry.ttl > maxStale) ||
+          (minFresh !== undefined && entry.ttl - age < minFresh)
+        )
+          return { kind: "refresh", key };
+      } else if (age > cacheTtl) return { kind: "refresh", key };
+      return { kind: "hit", key, entry, age };
+    };
+
+    /**
+     * A stored response as the answer: its status, headers and body, with Age and the diagnostic headers
+     * (Kong's reset_res_header: what the miss carried is never replayed). The entry's headers are copied as
+     * built when it was stored, and its Blob body is shared, not copied.
+     */
+    const hit = (
+      request: Request,
+      { entry, age }: Lookup & { kind: "hit" },
+      answer: (status: number, body: Blob | null, headers: Headers) => Response,
+    ): Response => {
+      const body = entry.body;
+      const response = answer(entry.status, body.size === 0 ? null : body, entry.hitHeaders);
+      const headers = response.headers;
+      if (show(request, "age")) headers.set("age", String(age));
+      else headers.delete("age");
+      if (!show(request, "X-Cache-Status")) headers.delete("X-Cache-Status");
+      if (!show(request, "X-Cache-Key")) headers.delete("X-Cache-Key");
+      return response;
+    };
+
     return {
       access(ctx) {
-        const requestHeaders = ctx.request.headers;
-        const cc = parseDirectives(requestHeaders.get("cache-control"));
-        if (!cacheableRequest(ctx, config, methods, cc)) {
-          status(ctx, "Bypass");
-          return undefined;
-        }
-        const url = ctx.request.url;
-        let path = url.charCodeAt(0) === 47 ? url : url.slice(url.indexOf("/", url.indexOf("//") + 2));
-        const q = path.indexOf("?");
-        // Kong hashes nginx's request line with its query cut off (`GET /p`, or `GET /p HTTP/1.1` without one).
-        path = q < 0 ? `${ctx.method} ${path} HTTP/1.1` : `${ctx.method} ${path.slice(0, q)}`;
-        const key = cacheKey({
-          consumerId: ctx.consumer?.id ?? null,
-          routeId: ctx.route.id,
-          method: ctx.method,
-          uri: config.ignore_uri_case ? path.toLowerCase() : path,
-          query: ctx.query === "" ? NO_QUERY : parseQuery(ctx.query.slice(1)),
-          headers: requestHeaders,
-          varyQueryParams: config.vary_query_params,
-          varyHeaders: config.vary_headers,
-        });
-        const entry = store.fetch(key);
-        if (entry === undefined) {
-          // RFC 7234 §5.2.1.7: the client wants a cached answer or none.
-          if (config.cache_control && cc.has("only-if-cached")) {
-            showKey(ctx, key);
+        const found = lookup(ctx.request, ctx.method, ctx.query, ctx.consumer?.id ?? null, ctx.route.id);
+        switch (found.kind) {
+          case "bypass":
+            status(ctx, "Bypass");
+            return undefined;
+          case "only-if-cached":
+            showKey(ctx, found.key);
             return ctx.exit(504);
-          }
-          return miss(ctx, key, "Miss");
+          case "miss":
+            return miss(ctx, found.key, "Miss");
+          case "refresh":
+            return miss(ctx, found.key, "Refresh");
+          case "hit":
+            return hit(ctx.request, found, (code, body, headers) => ctx.exitWithHeaders(code, body, headers));
         }
-        const age = nowSeconds() - entry.timestamp;
-        if (config.cache_control) {
-          const maxAge = seconds(cc, "max-age");
-          const maxStale = seconds(cc, "max-stale");
-          const minFresh = seconds(cc, "min-fresh");
-          if (
-            (maxAge !== undefined && age > maxAge) ||
-            (maxStale !== undefined && age - entry.ttl > maxStale) ||
-            (minFresh !== undefined && entry.ttl - age < minFresh)
-          )
-            return miss(ctx, key, "Refresh");
-        } else if (age > cacheTtl) return miss(ctx, key, "Refresh");
-        return hit(ctx, entry, age, show);
+      },
+
+      // A hit answered before the request has a plugin context; anything else goes the usual way.
+      shortcut(facts) {
+        const found = lookup(facts.request, facts.method, facts.query, null, facts.routeId);
+        if (found.kind !== "hit") return undefined;
+        return hit(facts.request, found, (code, body, headers) =>
+          answerWithHeaders(code, body, headers, facts.serverToken, facts.requestId, facts.start),
+        );
       },
 
       response(ctx, response, source) {
@@ -138,7 +194,7 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
         const ttl = config.cache_control ? resourceTtl(cc, response.headers.get("expires")) : cacheTtl;
         // Only the upstream's answers are stored (Kong would also store another plugin's cacheable answer).
         if (source !== "service" || !cacheableResponse(response, config, codes, types, cc, ttl)) {
-          if (show(ctx, "X-Cache-Status")) response.headers.set("X-Cache-Status", "Bypass");
+          if (show(ctx.request, "X-Cache-Status")) response.headers.set("X-Cache-Status", "Bypass");
           return undefined;
         }
         const storageTtl = config.storage_ttl ?? ttl;
@@ -179,15 +235,16 @@ export const proxyCache: PluginDescriptor<ProxyCacheConfig> = {
 
 /** Kong's cacheable_request: a configured method, and with cache_control no no-store / no-cache / Authorization. */
 function cacheableRequest(
-  ctx: PluginContext,
+  request: Request,
+  method: string,
   config: ProxyCacheConfig,
   methods: ReadonlySet<string>,
   cc: Directives,
 ): boolean {
-  if (!methods.has(ctx.method)) return false;
+  if (!methods.has(method)) return false;
   return !(
     config.cache_control &&
-    (cc.has("no-store") || cc.has("no-cache") || ctx.request.headers.has("authorization"))
+    (cc.has("no-store") || cc.has("no-cache") || request.headers.has("authorization"))
   );
 }
 
@@ -204,27 +261,6 @@ function cacheableResponse(
   if (!contentTypeMatches(response.headers.get("content-type"), types)) return false;
   if (config.cache_control && (cc.has("private") || cc.has("no-store") || cc.has("no-cache"))) return false;
   return !(config.cache_control && ttl <= 0);
-}
-
-/**
- * A stored response as the answer: its status, headers and body, with Age and the diagnostic headers (Kong's
- * reset_res_header: what the miss carried is never replayed). The entry's headers are copied as built when it
- * was stored, and its Blob body is shared, not copied.
- */
-function hit(
-  ctx: PluginContext,
-  entry: CachedResponse,
-  age: number,
-  show: (ctx: PluginContext, name: "age" | "X-Cache-Status" | "X-Cache-Key") => boolean,
-): Response {
-  const body = entry.body;
-  const response = ctx.exitWithHeaders(entry.status, body.size === 0 ? null : body, entry.hitHeaders);
-  const headers = response.headers;
-  if (show(ctx, "age")) headers.set("age", String(age));
-  else headers.delete("age");
-  if (!show(ctx, "X-Cache-Status")) headers.delete("X-Cache-Status");
-  if (!show(ctx, "X-Cache-Key")) headers.delete("X-Cache-Key");
-  return response;
 }
 
 /** Reads a body to its end; null when it outgrows `limit` (then it is not stored, and no longer read). */
