@@ -2,9 +2,8 @@
 // defaults follow Kong (proxy 0.0.0.0:8000, admin 127.0.0.1:8001). Dynamic config lives in the store.
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { z } from "zod";
 import { LOG_LEVELS, type LogLevel } from "../plugins/log-levels.ts";
-import { compileTrustedIps, type TrustedIps, TrustedIpsError } from "../proxy/index.ts";
+import { compileTrustedIps, type TrustedIps, TrustedIpsError } from "../proxy/trusted-ips.ts";
 
 /** A listener as Kong's `proxy_listen` entries: `HOST:PORT [ssl] [http2] [http3]`. */
 export type Listen = { host: string; port: number; ssl: boolean; http2: boolean; http3: boolean };
@@ -83,17 +82,18 @@ export const DEFAULTS = {
   logBuffer: "4m",
 } as const;
 
-function parseListen(entry: string, ctx: z.RefinementCtx): Listen | null {
+// Each flag's value is checked by a plain function rather than a zod schema: they are all strings turned
+// into values with messages of their own, and building zod schemas at every start cost more than the checks.
+
+/** A flag's value that does not fit: the message follows the flag's name (`--workers: expected …`). */
+class InvalidValue extends Error {}
+
+function parseListen(entry: string): Listen {
   const [address = "", ...flags] = entry.trim().split(/\s+/);
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(address);
   const port = match ? Number(match[2]) : Number.NaN;
-  if (!match || port > 65535) {
-    ctx.addIssue({
-      code: "custom",
-      message: `expected HOST:PORT [ssl] [http2] [http3], got '${entry.trim()}'`,
-    });
-    return null;
-  }
+  if (!match || port > 65535)
+    throw new InvalidValue(`expected HOST:PORT [ssl] [http2] [http3], got '${entry.trim()}'`);
   const listen: Listen = {
     host: match[1]!.startsWith("[") ? match[1]!.slice(1, -1) : match[1]!,
     port,
@@ -102,100 +102,83 @@ function parseListen(entry: string, ctx: z.RefinementCtx): Listen | null {
     http3: false,
   };
   for (const flag of flags) {
-    if (!(LISTEN_FLAGS as readonly string[]).includes(flag)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `unknown flag '${flag}' in '${entry.trim()}' (expected ${LISTEN_FLAGS.join(", ")})`,
-      });
-      return null;
-    }
+    if (!(LISTEN_FLAGS as readonly string[]).includes(flag))
+      throw new InvalidValue(
+        `unknown flag '${flag}' in '${entry.trim()}' (expected ${LISTEN_FLAGS.join(", ")})`,
+      );
     listen[flag as (typeof LISTEN_FLAGS)[number]] = true;
   }
   // HTTP/3 runs over QUIC, which is always TLS.
-  if (listen.http3 && !listen.ssl) {
-    ctx.addIssue({ code: "custom", message: `http3 needs ssl in '${entry.trim()}'` });
-    return null;
-  }
+  if (listen.http3 && !listen.ssl) throw new InvalidValue(`http3 needs ssl in '${entry.trim()}'`);
   return listen;
 }
 
 /** A comma-separated list of listeners, as Kong's proxy_listen. */
-const listenListSchema = z.string().transform((value, ctx): Listen[] => {
+function listenList(value: string): Listen[] {
   const entries = value.split(",").filter((e) => e.trim() !== "");
-  if (entries.length === 0) {
-    ctx.addIssue({ code: "custom", message: "expected HOST:PORT [ssl] [http2] [http3]" });
-    return z.NEVER;
-  }
-  const listens: Listen[] = [];
-  for (const entry of entries) {
-    const listen = parseListen(entry, ctx);
-    if (listen === null) return z.NEVER;
-    listens.push(listen);
-  }
-  return listens;
-});
+  if (entries.length === 0) throw new InvalidValue("expected HOST:PORT [ssl] [http2] [http3]");
+  return entries.map(parseListen);
+}
 
 /** Exactly one listener (the admin and status APIs). */
-const listenSchema = z.string().transform((value, ctx): Listen => {
-  if (value.includes(",")) {
-    ctx.addIssue({ code: "custom", message: `expected one HOST:PORT [ssl] [http2], got '${value}'` });
-    return z.NEVER;
-  }
-  return parseListen(value, ctx) ?? z.NEVER;
-});
+function oneListen(value: string): Listen {
+  if (value.includes(","))
+    throw new InvalidValue(`expected one HOST:PORT [ssl] [http2], got '${value}'`);
+  return parseListen(value);
+}
 
-const switchSchema = z
-  .string()
-  .toLowerCase()
-  .pipe(z.enum(["on", "off", "true", "false", "1", "0"], { error: "expected on or off" }))
-  .transform((v) => v === "on" || v === "true" || v === "1");
+function onOff(value: string): boolean {
+  const word = value.toLowerCase();
+  if (!["on", "off", "true", "false", "1", "0"].includes(word)) throw new InvalidValue("expected on or off");
+  return word === "on" || word === "true" || word === "1";
+}
 
-const byteSizeSchema = z.string().transform((value, ctx) => {
+function byteSize(value: string): number {
   const match = /^(\d+)\s*([kmg]?)i?b?$/i.exec(value.trim());
-  if (!match) {
-    ctx.addIssue({ code: "custom", message: `expected a size such as 128m, got '${value}'` });
-    return z.NEVER;
-  }
+  if (!match) throw new InvalidValue(`expected a size such as 128m, got '${value}'`);
   const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2]!.toLowerCase()] ?? 1;
   return Number(match[1]) * unit;
-});
+}
 
-const trustedIpsSchema = z.string().transform((value, ctx) => {
+function trustedIpList(value: string): TrustedIps | null {
   try {
     return compileTrustedIps(value);
   } catch (error) {
     if (!(error instanceof TrustedIpsError)) throw error;
-    ctx.addIssue({ code: "custom", message: error.message });
-    return z.NEVER;
+    throw new InvalidValue(error.message);
   }
-});
+}
 
-const headerNameSchema = z
-  .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: (issue) => `'${issue.input}' is not a header name` });
+function headerName(value: string): string {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) throw new InvalidValue(`'${value}' is not a header name`);
+  return value;
+}
 
 /** `auto` (one per core) or a count from 1 to 64. */
-const workersSchema = z.string().transform((value, ctx) => {
+function workerCount(value: string): number {
   if (value.toLowerCase() === "auto") return availableParallelism();
   const count = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(count) || count < 1 || count > 64) {
-    ctx.addIssue({ code: "custom", message: `expected auto or a number from 1 to 64, got '${value}'` });
-    return z.NEVER;
-  }
+  if (!Number.isInteger(count) || count < 1 || count > 64)
+    throw new InvalidValue(`expected auto or a number from 1 to 64, got '${value}'`);
   return count;
-});
+}
 
 /** `off`, `stdout`, `stderr` or a file path; `off` → null. */
-const logPathSchema = z
-  .string()
-  .refine((value) => value.trim() === value && value !== "", {
-    error: "expected off, stdout, stderr or a path",
-  })
-  .transform((value) => (value === "off" ? null : value));
+function logPath(value: string): string | null {
+  if (value.trim() !== value || value === "") throw new InvalidValue("expected off, stdout, stderr or a path");
+  return value === "off" ? null : value;
+}
 
-const accessLogFormatSchema = z.enum(["combined", "json"], { error: "expected combined or json" });
+function oneOf<T extends string>(choices: readonly T[], message: string): (value: string) => T {
+  return (value) => {
+    if (!(choices as readonly string[]).includes(value)) throw new InvalidValue(message);
+    return value as T;
+  };
+}
 
-const logLevelSchema = z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` });
+const accessLogFormatOf = oneOf(["combined", "json"] as const, "expected combined or json");
+
+const logLevelOf = oneOf(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(", ")}`);
 
 const COMMANDS = ["start", "migrate", "help", "version", "config"] as const;
 const CONFIG_ACTIONS = ["export", "diff", "apply", "validate"] as const;
@@ -262,11 +245,13 @@ Options (each also as an environment variable):
   -v, --version                same as the version command
 `;
 
-function parse<T>(schema: z.ZodType<T>, value: string, source: string): T {
-  const result = schema.safeParse(value);
-  if (!result.success)
-    throw new ConfigError(`${source}: ${result.error.issues[0]?.message ?? "invalid value"}`);
-  return result.data;
+function parse<T>(check: (value: string) => T, value: string, source: string): T {
+  try {
+    return check(value);
+  } catch (error) {
+    if (error instanceof InvalidValue) throw new ConfigError(`${source}: ${error.message}`);
+    throw error;
+  }
 }
 
 export function loadConfig(argv: readonly string[], env: Record<string, string | undefined>): BootConfig {
@@ -336,36 +321,36 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   let serviceManagement = true;
   if (values["no-service-management"]) serviceManagement = false;
   else if (env.PORTICO_SERVICE_MANAGEMENT !== undefined && env.PORTICO_SERVICE_MANAGEMENT !== "")
-    serviceManagement = parse(switchSchema, env.PORTICO_SERVICE_MANAGEMENT, "PORTICO_SERVICE_MANAGEMENT");
+    serviceManagement = parse(onOff, env.PORTICO_SERVICE_MANAGEMENT, "PORTICO_SERVICE_MANAGEMENT");
 
   return Object.freeze({
     command,
     configCommand: command === "config" ? configCommand(positionals.slice(1), values) : null,
     declarativeConfig: declarative.value === "" ? null : declarative.value,
     substitutions: Object.freeze(substitutions),
-    proxyListen: parse(listenListSchema, proxy.value, proxy.source),
-    adminListen: parse(listenSchema, admin.value, admin.source),
-    statusListen: status.value === "off" ? null : parse(listenSchema, status.value, status.source),
+    proxyListen: parse(listenList, proxy.value, proxy.source),
+    adminListen: parse(oneListen, admin.value, admin.source),
+    statusListen: status.value === "off" ? null : parse(oneListen, status.value, status.source),
     database: database.value,
     serviceManagement,
-    proxyBodyLimit: parse(byteSizeSchema, bodyLimit.value, bodyLimit.source),
-    trustedIps: parse(trustedIpsSchema, trustedIps.value, trustedIps.source),
+    proxyBodyLimit: parse(byteSize, bodyLimit.value, bodyLimit.source),
+    trustedIps: parse(trustedIpList, trustedIps.value, trustedIps.source),
     trustedIpsSpec: trustedIps.value,
-    workers: parse(workersSchema, workers.value, workers.source),
-    realIpHeader: parse(headerNameSchema, realIpHeader.value, realIpHeader.source),
-    accessLog: parse(logPathSchema, accessLog.value, accessLog.source),
-    accessLogFormat: parse(accessLogFormatSchema, accessLogFormat.value, accessLogFormat.source),
-    adminAccessLog: parse(logPathSchema, adminAccessLog.value, adminAccessLog.source),
+    workers: parse(workerCount, workers.value, workers.source),
+    realIpHeader: parse(headerName, realIpHeader.value, realIpHeader.source),
+    accessLog: parse(logPath, accessLog.value, accessLog.source),
+    accessLogFormat: parse(accessLogFormatOf, accessLogFormat.value, accessLogFormat.source),
+    adminAccessLog: parse(logPath, adminAccessLog.value, adminAccessLog.source),
     errorLog: parseErrorLog(errorLog.value, errorLog.source),
-    logLevel: parse(logLevelSchema, logLevel.value.toLowerCase(), logLevel.source),
-    logBuffer: parse(byteSizeSchema, logBuffer.value, logBuffer.source),
+    logLevel: parse(logLevelOf, logLevel.value.toLowerCase(), logLevel.source),
+    logBuffer: parse(byteSize, logBuffer.value, logBuffer.source),
     sslCert: sslCert.value === "" ? null : { cert: sslCert.value, key: sslCertKey.value },
   });
 }
 
 /** The error log cannot be turned off (failures must leave a trace). */
 function parseErrorLog(value: string, source: string): string {
-  const path = parse(logPathSchema, value, source);
+  const path = parse(logPath, value, source);
   if (path === null)
     throw new ConfigError(`${source}: the error log cannot be off (use a path, stdout or stderr)`);
   return path;

@@ -7,7 +7,19 @@
 // proxy worker. Kong's router (Rust's regex crate) matches in linear time. A pattern that could backtrack
 // badly therefore runs on RE2 (re2js, linear time, same semantics for what routes use); the simple ones
 // (at most one level of repetition, few repeats) keep the native engine, which is several times faster.
-import { RE2JS } from "re2js";
+// re2js is 250 KB of JavaScript (Unicode tables, classes) that every start would evaluate; only a risky
+// pattern needs it, so it is required on first use: in the compiled bundle `require` runs the module's
+// initialiser then, synchronously (an `import()` would make compiling a route asynchronous).
+import type { RE2JS } from "re2js";
+
+let re2: typeof RE2JS | undefined;
+function re2js(): typeof RE2JS {
+  re2 ??= (require("re2js") as typeof import("re2js")).RE2JS;
+  return re2;
+}
+
+/** RE2JS.CASE_INSENSITIVE (re2js's flag value), without loading re2js to read it. */
+const CASE_INSENSITIVE = 1;
 
 /** What the router needs of a compiled matcher: RegExp itself, or the linear-time stand-in. */
 export type RouteRegex = {
@@ -26,7 +38,7 @@ export function compilePathRegex(pattern: string): RouteRegex {
 export function compileHeaderRegex(pattern: string): RouteRegex {
   const source = pattern.replaceAll("(?P<", "(?<");
   const native = new RegExp(source, "i");
-  return backtracksBadly(pattern, 1) ? (linear(source, RE2JS.CASE_INSENSITIVE) ?? native) : native;
+  return backtracksBadly(pattern, 1) ? (linear(source, CASE_INSENSITIVE) ?? native) : native;
 }
 
 /** Why `compile(pattern)` fails, or null when it compiles. */
@@ -118,7 +130,7 @@ export function backtracksBadly(pattern: string, maxRepeats: number): boolean {
 function linear(source: string, flags: number): RouteRegex | null {
   let re: RE2JS;
   try {
-    re = RE2JS.compile(source, flags);
+    re = re2js().compile(source, flags);
   } catch {
     return null;
   }

@@ -12,7 +12,9 @@ import type { AdminRouter, Handler } from "./router.ts";
 
 type TagRow = { entity_name: string; entity_id: string; tag: string };
 
-const TAGGED = ENTITY_NAMES.filter((name) => "tags" in ENTITIES[name].shape);
+/** The entities with a `tags` field; read on the first request (each entity's shape is built on first use). */
+let tagged: readonly (typeof ENTITY_NAMES)[number][] | undefined;
+const taggedEntities = () => (tagged ??= ENTITY_NAMES.filter((name) => "tags" in ENTITIES[name].shape));
 
 /** Rows in a stable order: by tag, then entity, then id; the offset names the last row of a page. */
 const sortKey = (row: TagRow) => `${row.tag}\u0000${row.entity_name}\u0000${row.entity_id}`;
@@ -28,7 +30,7 @@ function decodeTagOffset(offset: string): string {
 
 async function tagRows(store: Store, only: string | null): Promise<TagRow[]> {
   const rows: TagRow[] = [];
-  for (const name of TAGGED) {
+  for (const name of taggedEntities()) {
     const repo = store.entity(name) as unknown as EntityRepository<{ id: string; tags?: string[] | null }>;
     for (const entity of await repo.all())
       for (const tag of entity.tags ?? [])
