@@ -122,8 +122,7 @@ function listenList(value: string): Listen[] {
 
 /** Exactly one listener (the admin and status APIs). */
 function oneListen(value: string): Listen {
-  if (value.includes(","))
-    throw new InvalidValue(`expected one HOST:PORT [ssl] [http2], got '${value}'`);
+  if (value.includes(",")) throw new InvalidValue(`expected one HOST:PORT [ssl] [http2], got '${value}'`);
   return parseListen(value);
 }
 
@@ -165,7 +164,8 @@ function workerCount(value: string): number {
 
 /** `off`, `stdout`, `stderr` or a file path; `off` → null. */
 function logPath(value: string): string | null {
-  if (value.trim() !== value || value === "") throw new InvalidValue("expected off, stdout, stderr or a path");
+  if (value.trim() !== value || value === "")
+    throw new InvalidValue("expected off, stdout, stderr or a path");
   return value === "off" ? null : value;
 }
 

@@ -3,13 +3,13 @@ import { z } from "zod";
 import { lazy } from "../../schemas/lazy.ts";
 import { configBoolean, configString } from "../config-fields.ts";
 
-const groups = z.array(configString, { error: "expected an array" }).nullable().default(null);
+const groups = lazy(() => z.array(configString(), { error: "expected an array" }).nullable().default(null));
 
 export const aclConfig = lazy(() =>
   z
     .strictObject({
-      allow: groups,
-      deny: groups,
+      allow: groups(),
+      deny: groups(),
       hide_groups_header: configBoolean(false),
       always_use_authenticated_groups: configBoolean(false),
     })

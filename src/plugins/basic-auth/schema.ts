@@ -5,9 +5,9 @@ import { anonymous, configBoolean, configString } from "../config-fields.ts";
 
 export const basicAuthConfig = lazy(() =>
   z.strictObject({
-    anonymous,
+    anonymous: anonymous(),
     hide_credentials: configBoolean(false),
-    realm: configString.default("service"),
+    realm: configString().default("service"),
   }),
 );
 

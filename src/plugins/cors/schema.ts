@@ -7,17 +7,19 @@ import { configBoolean, configString } from "../config-fields.ts";
 export const CORS_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE", "CONNECT"];
 
 /** An origin entry: `*` or something that compiles as a regex (a plain origin does too). */
-const origin = configString.refine(
-  (value) => {
-    if (value === "*") return true;
-    try {
-      new RegExp(value);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: (issue) => `'${issue.input}' is not a valid regex` },
+const origin = lazy(() =>
+  configString().refine(
+    (value) => {
+      if (value === "*") return true;
+      try {
+        new RegExp(value);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: (issue) => `'${issue.input}' is not a valid regex` },
+  ),
 );
 
 const strings = (item: z.ZodType<string>) =>
@@ -28,9 +30,9 @@ const strings = (item: z.ZodType<string>) =>
 
 export const corsConfig = lazy(() =>
   z.strictObject({
-    origins: strings(origin),
-    headers: strings(configString),
-    exposed_headers: strings(configString),
+    origins: strings(origin()),
+    headers: strings(configString()),
+    exposed_headers: strings(configString()),
     methods: z
       .array(z.enum(CORS_METHODS, { error: `expected one of: ${CORS_METHODS.join(", ")}` }), {
         error: typeError("expected an array"),

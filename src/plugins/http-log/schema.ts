@@ -50,21 +50,23 @@ export const queueSchema = lazy(() =>
 export type QueueConfig = z.output<ReturnType<typeof queueSchema>>;
 
 /** Kong's url typedef: something with a scheme and a host (and, to be sent to, http or https). */
-const endpoint = z.string({ error: typeError("expected a string") }).superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({
-      code: "custom",
-      message: /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? "missing host in url" : "missing scheme in url",
-    });
-    return;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    ctx.addIssue({ code: "custom", message: "unsupported scheme in url: expected http or https" });
-  else if (url.hostname === "") ctx.addIssue({ code: "custom", message: "missing host in url" });
-});
+const endpoint = lazy(() =>
+  z.string({ error: typeError("expected a string") }).superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        message: /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? "missing host in url" : "missing scheme in url",
+      });
+      return;
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      ctx.addIssue({ code: "custom", message: "unsupported scheme in url: expected http or https" });
+    else if (url.hostname === "") ctx.addIssue({ code: "custom", message: "missing host in url" });
+  }),
+);
 
 const FORBIDDEN_HEADERS = {
   host: "Host",
@@ -72,23 +74,25 @@ const FORBIDDEN_HEADERS = {
   "content-type": "Content-Type",
 };
 
-const headers = z
-  .record(headerName, z.string({ error: typeError("expected a string") }), {
-    error: typeError("expected a map"),
-  })
-  .superRefine((map, ctx) => {
-    for (const name of Object.keys(map)) {
-      const forbidden = FORBIDDEN_HEADERS[name.toLowerCase() as keyof typeof FORBIDDEN_HEADERS];
-      if (forbidden !== undefined)
-        ctx.addIssue({ code: "custom", message: `cannot contain '${forbidden}' header` });
-    }
-  })
-  .nullable()
-  .default(null);
+const headers = lazy(() =>
+  z
+    .record(headerName(), z.string({ error: typeError("expected a string") }), {
+      error: typeError("expected a map"),
+    })
+    .superRefine((map, ctx) => {
+      for (const name of Object.keys(map)) {
+        const forbidden = FORBIDDEN_HEADERS[name.toLowerCase() as keyof typeof FORBIDDEN_HEADERS];
+        if (forbidden !== undefined)
+          ctx.addIssue({ code: "custom", message: `cannot contain '${forbidden}' header` });
+      }
+    })
+    .nullable()
+    .default(null),
+);
 
 const httpLogFields = lazy(() =>
   z.strictObject({
-    http_endpoint: endpoint,
+    http_endpoint: endpoint(),
     method: z
       .enum(["POST", "PUT", "PATCH"], { error: typeError("expected one of: POST, PUT, PATCH") })
       .default("POST"),
@@ -114,7 +118,7 @@ const httpLogFields = lazy(() =>
       .number({ error: typeError("expected a number") })
       .nullable()
       .default(null),
-    headers,
+    headers: headers(),
     queue: queueSchema(),
     custom_fields_by_lua: customFieldsByLuaSchema(),
     /** Beyond Kong: templates over the log record, in place of Lua code. */

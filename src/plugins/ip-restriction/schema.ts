@@ -6,22 +6,24 @@ import { lazy } from "../../schemas/lazy.ts";
 import { configString } from "../config-fields.ts";
 
 /** Kong's ip_or_cidr typedef. */
-const ipOrCidr = z
-  .string({ error: typeError("expected a string") })
-  .refine((value) => parseIpRange(value) !== null, {
+const ipOrCidr = lazy(() =>
+  z.string({ error: typeError("expected a string") }).refine((value) => parseIpRange(value) !== null, {
     error: (issue) => `invalid ip or cidr range: '${issue.input}'`,
-  });
+  }),
+);
 
-const ranges = z
-  .array(ipOrCidr, { error: typeError("expected an array") })
-  .nullable()
-  .default(null);
+const ranges = lazy(() =>
+  z
+    .array(ipOrCidr(), { error: typeError("expected an array") })
+    .nullable()
+    .default(null),
+);
 
 export const ipRestrictionConfig = lazy(() =>
   z
     .strictObject({
-      allow: ranges,
-      deny: ranges,
+      allow: ranges(),
+      deny: ranges(),
       // Kong leaves the range open and fails at request time below 400 (kong.response.error's rule): refused
       // here instead, with Kong's range message.
       status: z
@@ -31,7 +33,7 @@ export const ipRestrictionConfig = lazy(() =>
         .max(599, { error: "value should be between 400 and 599" })
         .nullable()
         .default(null),
-      message: configString.nullable().default(null),
+      message: configString().nullable().default(null),
     })
     .superRefine((config, ctx) => {
       const set = (list: string[] | null) => list !== null && list.length > 0;

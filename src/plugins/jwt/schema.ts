@@ -17,16 +17,16 @@ export const jwtConfig = lazy(() =>
         .transform((claims) => [...new Set(claims)])
         .nullable()
         .default(null),
-      key_claim_name: configString.default("iss"),
+      key_claim_name: configString().default("iss"),
       secret_is_base64: configBoolean(false),
-      anonymous,
+      anonymous: anonymous(),
       run_on_preflight: configBoolean(true),
       maximum_expiration: z
         .number({ error: typeError("expected a number") })
         .min(0, "value should be between 0 and 31536000")
         .max(31536000, "value should be between 0 and 31536000")
         .default(0),
-      realm: configString.nullable().default(null),
+      realm: configString().nullable().default(null),
     })
     .superRefine((config, ctx) => {
       // Kong's conditional check: a maximum expiration needs exp among the verified claims — when claims are

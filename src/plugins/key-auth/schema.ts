@@ -6,16 +6,16 @@ import { anonymous, configBoolean, configString, headerName } from "../config-fi
 export const keyAuthConfig = lazy(() =>
   z.strictObject({
     key_names: z
-      .array(headerName, { error: "expected an array" })
+      .array(headerName(), { error: "expected an array" })
       .min(1, "length must be at least 1")
       .default(["apikey"]),
     hide_credentials: configBoolean(false),
-    anonymous,
+    anonymous: anonymous(),
     key_in_header: configBoolean(true),
     key_in_query: configBoolean(true),
     key_in_body: configBoolean(false),
     run_on_preflight: configBoolean(true),
-    realm: configString.nullable().default(null),
+    realm: configString().nullable().default(null),
   }),
 );
 

@@ -6,8 +6,8 @@ import { configBoolean, configRecord } from "../config-fields.ts";
 
 export const CACHE_METHODS = ["HEAD", "GET", "POST", "PATCH", "PUT"] as const;
 
-const string = z.string({ error: typeError("expected a string") });
-const strings = z.array(string, { error: typeError("expected an array") });
+const string = lazy(() => z.string({ error: typeError("expected a string") }));
+const strings = lazy(() => z.array(string(), { error: typeError("expected an array") }));
 
 export const proxyCacheConfig = lazy(() =>
   z.strictObject({
@@ -20,7 +20,7 @@ export const proxyCacheConfig = lazy(() =>
         error: typeError("expected an array"),
       })
       .default(["GET", "HEAD"]),
-    content_type: strings.default(["text/plain", "application/json"]),
+    content_type: strings().default(["text/plain", "application/json"]),
     cache_ttl: z
       .number({ error: typeError("expected an integer") })
       .int({ error: "expected an integer" })
@@ -36,9 +36,9 @@ export const proxyCacheConfig = lazy(() =>
       .int({ error: "expected an integer" })
       .nullable()
       .default(null),
-    memory: configRecord({ dictionary_name: string.default("kong_db_cache") }),
-    vary_query_params: strings.nullable().default(null),
-    vary_headers: strings.nullable().default(null),
+    memory: configRecord({ dictionary_name: string().default("kong_db_cache") }),
+    vary_query_params: strings().nullable().default(null),
+    vary_headers: strings().nullable().default(null),
     response_headers: configRecord({
       age: configBoolean(true),
       "X-Cache-Status": configBoolean(true),

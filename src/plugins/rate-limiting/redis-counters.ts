@@ -51,17 +51,20 @@ return value
 /** A Lua script run by its SHA1, loaded again when Redis has forgotten it (a restart, SCRIPT FLUSH). */
 class Script {
   readonly #source: string;
-  readonly #sha: string;
+  /** Hashed on first use: every start would otherwise hash both scripts for nodes that never use Redis. */
+  #sha: string | undefined;
 
   constructor(source: string) {
     this.#source = source;
-    this.#sha = new Bun.CryptoHasher("sha1").update(source).digest("hex");
   }
 
   async run(connection: RedisConnection, keys: string[], args: string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
-      return await connection.send("EVALSHA", [this.#sha, ...tail]);
+      return await connection.send("EVALSHA", [
+        (this.#sha ??= new Bun.CryptoHasher("sha1").update(this.#source).digest("hex")),
+        ...tail,
+      ]);
     } catch (error) {
       if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
       return connection.send("EVAL", [this.#source, ...tail]);

@@ -7,22 +7,26 @@ import { lazy } from "../../schemas/lazy.ts";
 import { RATE_PERIODS, type RatePeriod } from "../../schemas/rate-windows.ts";
 import { configBoolean, headerName } from "../config-fields.ts";
 
-const limit = z
-  .number({ error: typeError("expected a number") })
-  .gt(0, { error: "value must be greater than 0" })
-  .nullable()
-  .default(null);
+const limit = lazy(() =>
+  z
+    .number({ error: typeError("expected a number") })
+    .gt(0, { error: "value must be greater than 0" })
+    .nullable()
+    .default(null),
+);
 
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
   z.enum(values, { error: typeError(`expected one of: ${values.join(", ")}`) }).default(fallback);
 
 /** Kong's `sni` typedef: a host name, never an IP address or a port. */
-const serverName = z.string({ error: typeError("expected a string") }).superRefine((value, ctx) => {
-  const message = validateHost(value);
-  if (message !== null) ctx.addIssue({ code: "custom", message });
-  else if (/^[\d.]+$/.test(value) || value.includes(":"))
-    ctx.addIssue({ code: "custom", message: "must not be an IP" });
-});
+const serverName = lazy(() =>
+  z.string({ error: typeError("expected a string") }).superRefine((value, ctx) => {
+    const message = validateHost(value);
+    if (message !== null) ctx.addIssue({ code: "custom", message });
+    else if (/^[\d.]+$/.test(value) || value.includes(":"))
+      ctx.addIssue({ code: "custom", message: "must not be an IP" });
+  }),
+);
 
 const redisSchema = lazy(() =>
   z
@@ -45,7 +49,7 @@ const redisSchema = lazy(() =>
           .default(0),
         ssl: configBoolean(false),
         ssl_verify: configBoolean(false),
-        server_name: serverName.nullable().default(null),
+        server_name: serverName().nullable().default(null),
       },
       { error: typeError("expected a record") },
     )
@@ -156,14 +160,14 @@ function entityChecks(config: RateLimitingConfig, ctx: z.RefinementCtx): boolean
 
 const rateLimitingFields = lazy(() =>
   z.strictObject({
-    second: limit,
-    minute: limit,
-    hour: limit,
-    day: limit,
-    month: limit,
-    year: limit,
+    second: limit(),
+    minute: limit(),
+    hour: limit(),
+    day: limit(),
+    month: limit(),
+    year: limit(),
     limit_by: oneOf(["consumer", "credential", "ip", "service", "header", "path"], "consumer"),
-    header_name: headerName.nullable().default(null),
+    header_name: headerName().nullable().default(null),
     path: path().nullable().default(null),
     policy: oneOf(["local", "cluster", "redis"], "local"),
     fault_tolerant: configBoolean(true),

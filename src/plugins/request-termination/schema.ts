@@ -4,10 +4,12 @@ import { integer, typeError } from "../../schemas/common.ts";
 import { lazy } from "../../schemas/lazy.ts";
 import { configBoolean, headerName } from "../config-fields.ts";
 
-const optionalString = z
-  .string({ error: typeError("expected a string") })
-  .nullable()
-  .default(null);
+const optionalString = lazy(() =>
+  z
+    .string({ error: typeError("expected a string") })
+    .nullable()
+    .default(null),
+);
 
 const present = (value: string | null) => value !== null && value.length > 0;
 
@@ -15,11 +17,11 @@ export const requestTerminationConfig = lazy(() =>
   z
     .strictObject({
       status_code: integer(100, 599).default(503),
-      message: optionalString,
-      content_type: optionalString,
-      body: optionalString,
+      message: optionalString(),
+      content_type: optionalString(),
+      body: optionalString(),
       echo: configBoolean(false),
-      trigger: headerName.nullable().default(null),
+      trigger: headerName().nullable().default(null),
     })
     .superRefine((config, ctx) => {
       // Kong's custom_validator, in its order; its message is the whole config's error.

@@ -7,11 +7,11 @@ import { lazy } from "../../schemas/lazy.ts";
 import { configRecord } from "../config-fields.ts";
 import { headerRename, splitEntry, templateProblem, validHeader } from "./entries.ts";
 
-const string = z.string({ error: typeError("expected a string") });
+const string = lazy(() => z.string({ error: typeError("expected a string") }));
 
 /** An entry with Kong's checks: `colon` is its `match = "^[^:]+:.*$"`, then `check` gives a message or null. */
 const entry = (check: (entry: string) => string | null, colon: boolean) =>
-  string.superRefine((value, ctx) => {
+  string().superRefine((value, ctx) => {
     const problem = colon && !/^[^:]+:/.test(value) ? `invalid value: ${value}` : check(value);
     if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
   });
@@ -38,14 +38,14 @@ const valuedRecord = () =>
 
 export const requestTransformerConfig = lazy(() =>
   z.strictObject({
-    http_method: string
+    http_method: string()
       .regex(/^[A-Z]+$/, { error: (issue) => `invalid value: ${issue.input}` })
       .nullable()
       .default(null),
     remove: configRecord({
-      body: array(string),
+      body: array(string()),
       headers: array(entry(headerName, false)),
-      querystring: array(string),
+      querystring: array(string()),
     }),
     rename: configRecord({
       body: array(entry(valued, false)),

@@ -5,30 +5,30 @@ import { lazy } from "../../schemas/lazy.ts";
 import { configRecord } from "../config-fields.ts";
 import { headerRename } from "../request-transformer/entries.ts";
 
-const string = z.string({ error: typeError("expected a string") });
+const string = lazy(() => z.string({ error: typeError("expected a string") }));
 
 const array = <T>(element: z.ZodType<T>) =>
   z.array(element, { error: typeError("expected an array") }).default([]);
 
 /** Kong's `match = "^[^:]+:.*$"`. */
-const colon = string.regex(/^[^:]+:/, { error: (issue) => `invalid value: ${issue.input}` });
+const colon = lazy(() => string().regex(/^[^:]+:/, { error: (issue) => `invalid value: ${issue.input}` }));
 
 export const JSON_TYPES = ["boolean", "number", "string"] as const;
 
 const valued = () =>
   configRecord({
-    json: array(colon),
+    json: array(colon()),
     json_types: array(z.enum(JSON_TYPES, { error: typeError(`expected one of: ${JSON_TYPES.join(", ")}`) })),
-    headers: array(colon),
+    headers: array(colon()),
   });
 
 export const responseTransformerConfig = lazy(() =>
   z.strictObject({
-    remove: configRecord({ json: array(string), headers: array(string) }),
+    remove: configRecord({ json: array(string()), headers: array(string()) }),
     rename: configRecord({
-      json: array(colon),
+      json: array(colon()),
       headers: array(
-        colon.superRefine((entry, ctx) => {
+        colon().superRefine((entry, ctx) => {
           const problem = headerRename(entry);
           if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
         }),
