@@ -67,8 +67,7 @@ export async function exportConfig(
   return exportDocument(await readCurrent(store), options);
 }
 
-/** Kong's configuration_hash when nothing was loaded. */
-export const EMPTY_HASH = "0".repeat(32);
+export { EMPTY_HASH } from "./empty-hash.ts";
 
 /** Kong's hash of a configuration: equal documents, however written, hash alike. */
 export function configurationHash(body: Record<string, unknown>): string {

@@ -2,7 +2,6 @@
 // use, unusable database) print one line on stderr and exit with code 2, never a stack trace.
 import { DatabaseOpenError, openStore } from "../store/open.ts";
 import { ConfigError, loadConfig, USAGE } from "./config.ts";
-import { runConfigCommand } from "./config-command.ts";
 import { StartupError, startGateway } from "./server.ts";
 import { versionText } from "./version.ts";
 
@@ -30,8 +29,11 @@ export async function runCli(
         );
         return 0;
       }
-      case "config":
+      case "config": {
+        // The declarative code and the admin client load for this command only.
+        const { runConfigCommand } = await import("./config-command.ts");
         return await runConfigCommand(config);
+      }
       case "start":
         return await serveUntilSignal(config);
     }

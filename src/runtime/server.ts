@@ -12,7 +12,7 @@ import type {
   TrafficCounts,
 } from "../admin/context.ts";
 import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
-import { EMPTY_HASH } from "../declarative/index.ts";
+import { EMPTY_HASH } from "../declarative/empty-hash.ts";
 import { SharedCounters } from "../plugins/rate-counters.ts";
 import { HealthChecker } from "../proxy/balancer/health-checker.ts";
 import type { CertificatePair, Store } from "../store/contract.ts";
@@ -21,7 +21,6 @@ import { readOnlyStore } from "../store/read-only.ts";
 import { withAdminAccessLog } from "./admin-access-log.ts";
 import { clusterWideProxyCache } from "./cluster-cache-purge.ts";
 import type { BootConfig, Listen } from "./config.ts";
-import { DeclarativeFileError, loadDeclarativeFile } from "./declarative-file.ts";
 import { defaultCertificate } from "./default-certificate.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { listen, listenerUrl, StartupError } from "./listen.ts";
@@ -138,6 +137,8 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     exiting: false,
   };
   if (dbless) {
+    // The declarative code loads only in DB-less mode (and for POST /config, config commands).
+    const { DeclarativeFileError, loadDeclarativeFile } = await import("./declarative-file.ts");
     try {
       const loaded = await loadDeclarativeFile(store, config.declarativeConfig!, config.substitutions);
       declarative.hash = loaded.hash;
@@ -444,6 +445,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       declarative.loading = true;
       let line: string;
       try {
+        const { loadDeclarativeFile } = await import("./declarative-file.ts");
         const loaded = await loadDeclarativeFile(store, config.declarativeConfig!, config.substitutions);
         declarative.hash = loaded.hash;
         line = `portico: ${loaded.summary}`;

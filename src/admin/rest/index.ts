@@ -1,38 +1,32 @@
 // The REST admin: Kong-compatible endpoints plus the seed library's URLs, behind one router.
+// Start-up: the node's own endpoints (`GET /`, the status API) are registered at once; every other endpoint
+// module (entities, plugins, schemas, declarative configuration, …) is imported on the first request that
+// is not one of those, so the first answer does not wait for their code to load and register. Both routers
+// register the node's endpoints the same way, so which one answers makes no difference to a request.
 import type { AdminContext } from "../context.ts";
-import { registerClusterEndpoints } from "./cluster-endpoints.ts";
-import { registerConfigEndpoints } from "./config-endpoints.ts";
-import { registerEntityEndpoints } from "./entity-endpoints.ts";
+import type { FullRouter } from "./endpoints.ts";
 import { errorResponse, HttpError, methodNotAllowed, notFound } from "./http.ts";
-import { registerLegacyEndpoints } from "./legacy.ts";
 import { registerNodeEndpoints, registerStatusEndpoints } from "./node-endpoints.ts";
-import { registerPluginEndpoints } from "./plugin-endpoints.ts";
-import { registerProxyCacheEndpoints } from "./proxy-cache-endpoints.ts";
 import { AdminRouter } from "./router.ts";
-import { registerSchemaEndpoints } from "./schema-endpoints.ts";
-import { registerTagEndpoints } from "./tag-endpoints.ts";
-import { registerUpstreamEndpoints } from "./upstream-endpoints.ts";
-import { registerUpstreamHealthEndpoints } from "./upstream-health-endpoints.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export function createRestHandler(context: AdminContext): (request: Request) => Promise<Response> {
-  const router = new AdminRouter();
-  registerNodeEndpoints(router, context);
-  registerEntityEndpoints(router, context.store);
-  registerClusterEndpoints(router, context.store);
-  registerPluginEndpoints(router);
-  registerProxyCacheEndpoints(router, context);
-  registerUpstreamEndpoints(router, context.store);
-  registerUpstreamHealthEndpoints(router, context);
-  registerSchemaEndpoints(router);
-  registerTagEndpoints(router, context.store);
-  registerConfigEndpoints(router, context);
-  if (context.node.service_management) registerLegacyEndpoints(router, context);
+  const node = new AdminRouter();
+  registerNodeEndpoints(node, context);
+  let full: FullRouter | undefined;
+  let loading: Promise<FullRouter> | undefined;
+  const loadFull = () =>
+    (loading ??= import("./endpoints.ts").then(({ createFullRouter }) => {
+      full = createFullRouter(context);
+      return full;
+    }));
 
   return async (request) => {
     const started = performance.now();
     const url = new URL(request.url);
+    const router =
+      full ?? (node.match(request.method, normalizedPath(url)).kind === "handler" ? node : await loadFull());
     const response = await dispatch(router, context, request, url);
     response.headers.set("x-portico-admin-latency", String(Math.round(performance.now() - started)));
     return response;
@@ -46,6 +40,11 @@ export function createStatusHandler(context: AdminContext): (request: Request) =
   return (request) => dispatch(router, context, request, new URL(request.url));
 }
 
+/** The path routes are matched against: trailing slashes dropped (but `/` kept). */
+function normalizedPath(url: URL): string {
+  return url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+}
+
 async function dispatch(
   router: AdminRouter,
   context: AdminContext,
@@ -54,7 +53,7 @@ async function dispatch(
 ): Promise<Response> {
   try {
     refuseCrossSiteWrites(request, url);
-    const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    const pathname = normalizedPath(url);
     // With service management off, the seed's PATCH /services is gone, not merely "not allowed".
     if (!context.node.service_management && request.method === "PATCH" && pathname === "/services")
       throw notFound();
