@@ -60,11 +60,9 @@ class Script {
 
   async run(connection: RedisConnection, keys: string[], args: string[]): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
+    this.#sha ??= new Bun.CryptoHasher("sha1").update(this.#source).digest("hex");
     try {
-      return await connection.send("EVALSHA", [
-        (this.#sha ??= new Bun.CryptoHasher("sha1").update(this.#source).digest("hex")),
-        ...tail,
-      ]);
+      return await connection.send("EVALSHA", [this.#sha, ...tail]);
     } catch (error) {
       if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
       return connection.send("EVAL", [this.#source, ...tail]);
