@@ -6,7 +6,10 @@
 // What it cannot show: cache misses the real server pays between native and JavaScript code, which make the
 // same JavaScript cost roughly two to three times as much end to end (compare Portico ÷ floor in both).
 //
-//   bun bench/js-cost.ts [--rounds 7] [--requests 100000]
+//   bun bench/js-cost.ts [--rounds 7] [--requests 100000] [--body 100]
+//
+// --body sets the canned response's size in bytes: from 15,360 up both Portico and the one-chunk floor
+// (floor-onechunk.ts) buffer it and answer a one-chunk stream, so `--body 65536` compares their medium path.
 //   TARGETS=Portico bun --cpu-prof bench/js-cost.ts   (one target only, e.g. to profile it)
 //
 // Not a test: nothing here asserts. `fetch` is replaced in this process only, for the measurement.
@@ -15,11 +18,13 @@ import { buildSnapshot, createProxy } from "../src/proxy/index.ts";
 import { routeSchema } from "../src/schemas/routes.ts";
 import { serviceSchema } from "../src/schemas/services.ts";
 import { floorHeadersHandler } from "./floor-headers.ts";
+import { floorOneChunkHandler } from "./floor-onechunk.ts";
 
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: "string", default: "7" },
     requests: { type: "string", default: "100000" },
+    body: { type: "string", default: "100" },
   },
 });
 const ROUNDS = Number(flags.rounds);
@@ -50,13 +55,13 @@ const server = {
   requestIP: () => ({ address: "127.0.0.1", port: 40000, family: "IPv4" as const }),
 } as unknown as Parameters<typeof proxy.fetch>[1];
 
-const BODY = "a".repeat(100);
-// The headers nginx answers a static 100-byte file with.
+const BODY = "a".repeat(Number(flags.body));
+// The headers nginx answers a static file with.
 const cannedFetch = async () =>
   new Response(BODY, {
     headers: {
       "content-type": "text/plain",
-      "content-length": "100",
+      "content-length": String(BODY.length),
       server: "nginx/1.22.1",
       date: "Mon, 30 Nov 2026 06:26:53 GMT",
       "last-modified": "Mon, 30 Nov 2026 06:26:44 GMT",
@@ -71,6 +76,7 @@ const request = (path: string) =>
   new Request(`http://127.0.0.1:8000${path}`, { headers: { host: "127.0.0.1:8000" } });
 
 const floor = floorHeadersHandler("8000", UPSTREAM);
+const oneChunk = floorOneChunkHandler(UPSTREAM);
 const targets: Record<string, () => Response | Promise<Response> | undefined> = {
   // Building the Request is the harness's cost (Bun.serve makes its own natively): measured and taken off.
   "request + canned fetch": () => {
@@ -78,6 +84,7 @@ const targets: Record<string, () => Response | Promise<Response> | undefined> = 
     return cannedFetch();
   },
   "floor + header work": () => floor(request("/a100"), server),
+  "floor, one-chunk": () => oneChunk(request("/a100")),
   Portico: () => proxy.fetch(request("/bench/a100"), server),
 };
 

@@ -1,8 +1,9 @@
 // Benchmark: Portico (the compiled binary) against nginx as a reverse proxy and against Bun's own floor
-// (floor-passthrough.ts, floor-headers.ts), same upstream, same machine.
+// (floor-passthrough.ts, floor-onechunk.ts, floor-headers.ts), same upstream, same machine.
 //
-//   bun bench/run.ts [--rounds 3] [--duration 5] [--no-build] [--pairs-only]
+//   bun bench/run.ts [--rounds 3] [--duration 5] [--no-build] [--only <scenario text>] [--pairs-only]
 //
+// --only runs only the scenarios whose name contains the text (no 10,000-route run, no pairs).
 // --pairs-only runs only the same-run plugin and log comparisons (key-auth + acl, key-auth + rate-limiting,
 // prometheus, access log, cors + request- and response-transformer, proxy-cache hits against nginx, a service
 // balanced over 2 targets), not the nginx scenarios and the 10,000-route comparison.
@@ -41,6 +42,7 @@ const PORTS = {
   loggedAdmin: 18007,
   floor: 18004,
   floorHeaders: 18005,
+  floorOneChunk: 18008,
 };
 const CLK_TCK = 100;
 const LOAD_CORE = "0";
@@ -245,11 +247,12 @@ const SCENARIOS: Scenario[] = [
 ];
 
 /** The proxies compared in every scenario; efficiency is nginx's CPU µs ÷ the target's, in the same round. */
-const TARGETS = ["nginx", "floor", "floorHeaders", "portico"] as const;
+const TARGETS = ["nginx", "floor", "floorOneChunk", "floorHeaders", "portico"] as const;
 type TargetName = (typeof TARGETS)[number];
 const LABELS: Record<TargetName, string> = {
   nginx: "nginx",
   floor: "Bun floor (pass-through)",
+  floorOneChunk: "Bun floor, one-chunk",
   floorHeaders: "Bun floor + header work",
   portico: "Portico",
 };
@@ -266,98 +269,24 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function main() {
-  log(`bench: work dir ${work}`);
-  let binary = join(ROOT, "dist", "portico");
-  if (!flags["no-build"]) {
-    log("bench: building dist/portico (bun run build)");
-    run([process.execPath, "run", "build"]);
-  }
-  // Run the binary from elsewhere, as a user would.
-  const copy = join(work, "portico");
-  writeFileSync(copy, readFileSync(binary));
-  Bun.spawnSync(["chmod", "+x", copy]);
-  binary = copy;
+type Pair = {
+  label: string;
+  with: { pid: number; url: string };
+  /** What the feature is compared with: the plain Portico route unless given. */
+  against?: { pid: number; url: string; label: string };
+  rows: { round: number; plain: Sample; feature: Sample }[];
+};
 
-  startUpstream();
-  await waitFor(`http://127.0.0.1:${PORTS.upstream}/100b`);
-  const nginx = startNginxProxy();
-  await waitFor(`http://127.0.0.1:${PORTS.nginx}/100b`);
-  const floor = startFloor("floor-passthrough.ts", PORTS.floor);
-  await waitFor(`http://127.0.0.1:${PORTS.floor}/100b`);
-  const floorHeaders = startFloor("floor-headers.ts", PORTS.floorHeaders);
-  await waitFor(`http://127.0.0.1:${PORTS.floorHeaders}/100b`);
-  const portico = await startPortico(binary);
-  await waitFor(`http://127.0.0.1:${PORTS.portico}/bench/100b`);
-  const targets: Record<TargetName, Target> = {
-    nginx: { pid: nginx.pid, base: `http://127.0.0.1:${PORTS.nginx}` },
-    floor: { pid: floor.pid, base: `http://127.0.0.1:${PORTS.floor}` },
-    floorHeaders: { pid: floorHeaders.pid, base: `http://127.0.0.1:${PORTS.floorHeaders}` },
-    portico: { pid: portico.pid, base: `http://127.0.0.1:${PORTS.portico}/bench` },
-  };
-
-  const rows: Row[] = [];
-  const pairsOnly = flags["pairs-only"];
-  const scenarios = pairsOnly
-    ? []
-    : flags.only
-      ? SCENARIOS.filter((s) => s.name.includes(flags.only!))
-      : SCENARIOS;
-  // Warm every proxy (JIT, keep-alive pools).
-  for (const name of TARGETS) wrk(`${targets[name].base}/100b`, 50);
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const s of scenarios) {
-      log(`bench: round ${round} ${s.name}`);
-      const samples = {} as Record<TargetName, Sample>;
-      // Each round starts with another target, so a drift in the machine's load does not always hit one.
-      for (let k = 0; k < TARGETS.length; k++) {
-        const name = TARGETS[(k + round) % TARGETS.length]!;
-        samples[name] = measure(targets[name].pid, targets[name].base + s.path, s.connections, s.script);
-      }
-      rows.push({ scenario: s.name, round, samples });
-    }
-  }
-
-  // 1 route vs 10,000 more routes (20,000 paths: a short prefix and a longer one each). The big configuration
-  // is seeded into a fresh database (see seed-routes.ts) and served by a second process; both processes run
-  // side by side (the idle one costs nothing) and are alternated within each round, in alternating order,
-  // so a change in the machine's load hits both alike.
-  const url = `http://127.0.0.1:${PORTS.portico}/bench/100b`;
-  const bigUrl = `http://127.0.0.1:${PORTS.big}/bench/100b`;
-  const seeded = join(work, "portico-10k.db");
-  const routeRows: { round: number; one: Sample; many: Sample }[] = [];
-  let seedMs = 0;
-  let bootMs = 0;
-  if (!pairsOnly) {
-    const seedStarted = performance.now();
-    run([
-      process.execPath,
-      join(ROOT, "bench", "seed-routes.ts"),
-      seeded,
-      `http://127.0.0.1:${PORTS.upstream}`,
-      "10000",
-    ]);
-    seedMs = performance.now() - seedStarted;
-    const bootStarted = performance.now();
-    const big = startPorticoOn(binary, seeded, { proxy: PORTS.big, admin: PORTS.bigAdmin });
-    await waitFor(bigUrl);
-    bootMs = performance.now() - bootStarted;
-    wrk(bigUrl, 50);
-    for (let round = 1; round <= ROUNDS; round++) {
-      log(`bench: round ${round} 1 route vs 10,001 routes`);
-      if (round % 2 === 1) {
-        const one = measure(portico.pid, url, 50);
-        routeRows.push({ round, one, many: measure(big.pid, bigUrl, 50) });
-      } else {
-        const many = measure(big.pid, bigUrl, 50);
-        routeRows.push({ round, one: measure(portico.pid, url, 50), many });
-      }
-    }
-  }
-
-  // Same-run pairs: a route (or a whole process) with the feature, alternated with the plain route in the same
-  // rounds, each ratio taken within its round. Every request of both sides sends the same API key header, so
-  // the only difference is the feature's work (the plain route forwards the header as is).
+/**
+ * Same-run pairs: a route (or a whole process) with the feature, alternated with the plain route in the same
+ * rounds, each ratio taken within its round.
+ */
+async function runPairs(
+  binary: string,
+  portico: { pid: number },
+  nginx: { pid: number },
+  url: string,
+): Promise<Pair[]> {
   const authHeader = "apikey: bench-key";
   const key = { apikey: "bench-key" };
   await adminCall("POST", "/consumers", { username: "bench" });
@@ -444,13 +373,6 @@ async function main() {
   const balancedUrl = `http://127.0.0.1:${PORTS.portico}/balanced/100b`;
   await until200(balancedUrl);
 
-  type Pair = {
-    label: string;
-    with: { pid: number; url: string };
-    /** What the feature is compared with: the plain Portico route unless given. */
-    against?: { pid: number; url: string; label: string };
-    rows: { round: number; plain: Sample; feature: Sample }[];
-  };
   const pairs: Pair[] = [
     { label: "key-auth + acl", with: { pid: portico.pid, url: authUrl }, rows: [] },
     { label: "key-auth + rate-limiting (local)", with: { pid: portico.pid, url: limitedUrl }, rows: [] },
@@ -490,6 +412,105 @@ async function main() {
       }
     }
   }
+  return pairs;
+}
+
+async function main() {
+  log(`bench: work dir ${work}`);
+  let binary = join(ROOT, "dist", "portico");
+  if (!flags["no-build"]) {
+    log("bench: building dist/portico (bun run build)");
+    run([process.execPath, "run", "build"]);
+  }
+  // Run the binary from elsewhere, as a user would.
+  const copy = join(work, "portico");
+  writeFileSync(copy, readFileSync(binary));
+  Bun.spawnSync(["chmod", "+x", copy]);
+  binary = copy;
+
+  startUpstream();
+  await waitFor(`http://127.0.0.1:${PORTS.upstream}/100b`);
+  const nginx = startNginxProxy();
+  await waitFor(`http://127.0.0.1:${PORTS.nginx}/100b`);
+  const floor = startFloor("floor-passthrough.ts", PORTS.floor);
+  await waitFor(`http://127.0.0.1:${PORTS.floor}/100b`);
+  const floorOneChunk = startFloor("floor-onechunk.ts", PORTS.floorOneChunk);
+  await waitFor(`http://127.0.0.1:${PORTS.floorOneChunk}/100b`);
+  const floorHeaders = startFloor("floor-headers.ts", PORTS.floorHeaders);
+  await waitFor(`http://127.0.0.1:${PORTS.floorHeaders}/100b`);
+  const portico = await startPortico(binary);
+  await waitFor(`http://127.0.0.1:${PORTS.portico}/bench/100b`);
+  const targets: Record<TargetName, Target> = {
+    nginx: { pid: nginx.pid, base: `http://127.0.0.1:${PORTS.nginx}` },
+    floor: { pid: floor.pid, base: `http://127.0.0.1:${PORTS.floor}` },
+    floorOneChunk: { pid: floorOneChunk.pid, base: `http://127.0.0.1:${PORTS.floorOneChunk}` },
+    floorHeaders: { pid: floorHeaders.pid, base: `http://127.0.0.1:${PORTS.floorHeaders}` },
+    portico: { pid: portico.pid, base: `http://127.0.0.1:${PORTS.portico}/bench` },
+  };
+
+  const rows: Row[] = [];
+  const pairsOnly = flags["pairs-only"];
+  const scenarios = pairsOnly
+    ? []
+    : flags.only
+      ? SCENARIOS.filter((s) => s.name.includes(flags.only!))
+      : SCENARIOS;
+  // Warm every proxy (JIT, keep-alive pools).
+  for (const name of TARGETS) wrk(`${targets[name].base}/100b`, 50);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const s of scenarios) {
+      log(`bench: round ${round} ${s.name}`);
+      const samples = {} as Record<TargetName, Sample>;
+      // Each round starts with another target, so a drift in the machine's load does not always hit one.
+      for (let k = 0; k < TARGETS.length; k++) {
+        const name = TARGETS[(k + round) % TARGETS.length]!;
+        samples[name] = measure(targets[name].pid, targets[name].base + s.path, s.connections, s.script);
+      }
+      rows.push({ scenario: s.name, round, samples });
+    }
+  }
+
+  // 1 route vs 10,000 more routes (20,000 paths: a short prefix and a longer one each). The big configuration
+  // is seeded into a fresh database (see seed-routes.ts) and served by a second process; both processes run
+  // side by side (the idle one costs nothing) and are alternated within each round, in alternating order,
+  // so a change in the machine's load hits both alike.
+  const url = `http://127.0.0.1:${PORTS.portico}/bench/100b`;
+  const bigUrl = `http://127.0.0.1:${PORTS.big}/bench/100b`;
+  const seeded = join(work, "portico-10k.db");
+  const routeRows: { round: number; one: Sample; many: Sample }[] = [];
+  let seedMs = 0;
+  let bootMs = 0;
+  if (!pairsOnly && !flags.only) {
+    const seedStarted = performance.now();
+    run([
+      process.execPath,
+      join(ROOT, "bench", "seed-routes.ts"),
+      seeded,
+      `http://127.0.0.1:${PORTS.upstream}`,
+      "10000",
+    ]);
+    seedMs = performance.now() - seedStarted;
+    const bootStarted = performance.now();
+    const big = startPorticoOn(binary, seeded, { proxy: PORTS.big, admin: PORTS.bigAdmin });
+    await waitFor(bigUrl);
+    bootMs = performance.now() - bootStarted;
+    wrk(bigUrl, 50);
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`bench: round ${round} 1 route vs 10,001 routes`);
+      if (round % 2 === 1) {
+        const one = measure(portico.pid, url, 50);
+        routeRows.push({ round, one, many: measure(big.pid, bigUrl, 50) });
+      } else {
+        const many = measure(big.pid, bigUrl, 50);
+        routeRows.push({ round, one: measure(portico.pid, url, 50), many });
+      }
+    }
+  }
+
+  // Same-run pairs: a route (or a whole process) with the feature, alternated with the plain route in the same
+  // rounds, each ratio taken within its round. Every request of both sides sends the same API key header, so
+  // the only difference is the feature's work (the plain route forwards the header as is).
+  const pairs = pairsOnly || !flags.only ? await runPairs(binary, portico, nginx, url) : [];
 
   const out: string[] = [];
   const nginxVersion = Bun.spawnSync(["/usr/sbin/nginx", "-v"]).stderr.toString().trim();
@@ -519,9 +540,9 @@ async function main() {
     );
     out.push("");
     out.push(
-      `| scenario | ${TARGETS.map((name) => LABELS[name]).join(" | ")} | Portico ÷ floor | Portico ÷ floor + headers | rps ratio (Portico ÷ nginx) |`,
+      `| scenario | ${TARGETS.map((name) => LABELS[name]).join(" | ")} | Portico ÷ floor | Portico ÷ one-chunk floor | Portico ÷ floor + headers | rps ratio (Portico ÷ nginx) |`,
     );
-    out.push(`|---|${TARGETS.map(() => "---|").join("")}---|---|---|`);
+    out.push(`|---|${TARGETS.map(() => "---|").join("")}---|---|---|---|`);
     for (const s of scenarios) {
       const rs = rows.filter((r) => r.scenario === s.name);
       const cells = TARGETS.map(
@@ -530,7 +551,7 @@ async function main() {
       );
       const rps = median(rs.map((r) => r.samples.portico.rps / r.samples.nginx.rps));
       out.push(
-        `| ${s.name} | ${cells.join(" | ")} | ${fmt(ratio(rs, "portico", "floor"), 2)} | ${fmt(ratio(rs, "portico", "floorHeaders"), 2)} | ${fmt(rps, 2)} |`,
+        `| ${s.name} | ${cells.join(" | ")} | ${fmt(ratio(rs, "portico", "floor"), 2)} | ${fmt(ratio(rs, "portico", "floorOneChunk"), 2)} | ${fmt(ratio(rs, "portico", "floorHeaders"), 2)} | ${fmt(rps, 2)} |`,
       );
     }
     out.push("");
