@@ -84,7 +84,7 @@ const targets: Record<string, () => Response | Promise<Response> | undefined> = 
     return cannedFetch();
   },
   "floor + header work": () => floor(request("/a100"), server),
-  "floor, one-chunk": () => oneChunk(request("/a100")),
+  "one-chunk floor": () => oneChunk(request("/a100")),
   Portico: () => proxy.fetch(request("/bench/a100"), server),
 };
 

@@ -144,18 +144,57 @@ function describe(failure: ForwardFailure, error: unknown, call: ForwardCall): s
 const WAITING = new DeadlineWatch();
 
 /**
- * One try's state: its abort controller and why it was aborted, and its entry in the deadline watch. A class
- * rather than closures, so a try allocates one object besides the controller and fetch's init.
+ * One try's state: its abort controller and why it was aborted, its entry in the deadline watch, and what
+ * fetch is given. A class rather than closures, so a try allocates one object besides the controller and
+ * fetch's init. The caller awaits `fetch(call.url, upstreamTry.init)` itself and settles the try with the
+ * result (`succeeded` / `failed`), so the pipeline's first try runs in the pipeline's own async frame.
  */
-class UpstreamTry implements WatchedCall {
+export class UpstreamTry implements WatchedCall {
   readonly controller = new AbortController();
   reason: symbol | undefined = undefined;
   deadline = Number.POSITIVE_INFINITY;
+  readonly init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown };
+  private readonly startedAt: number;
 
   constructor(
+    readonly call: ForwardCall,
     readonly client: AbortSignal,
-    private readonly readTimeout: number,
-  ) {}
+  ) {
+    const upstream = call.upstream;
+    const init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown } = {
+      method: call.method,
+      headers: call.headers,
+      redirect: "manual",
+      decompress: false,
+      signal: this.controller.signal,
+    };
+    if (upstream.tls !== undefined) init.tls = upstream.tls;
+    const request = call.request;
+    if (call.bufferedBody !== undefined) {
+      if (call.bufferedBody.length > 0) init.body = call.bufferedBody;
+      this.armReadTimer();
+    } else if (call.hasBody && request.body !== null) {
+      init.duplex = "half";
+      if (call.streamLimit !== null)
+        init.body = watchBody(
+          request.body,
+          call.streamLimit,
+          upstream.writeTimeout,
+          (why) => this.abort(why),
+          () => this.armReadTimer(),
+          call.tx ?? null,
+        );
+      else {
+        // A body of known length is piped natively (backpressure holds end to end), which gives no signal
+        // when the upload ends: the wait for headers is bounded by write and read timeouts together.
+        init.body = request.body;
+        this.deadline = performance.now() + upstream.writeTimeout + upstream.readTimeout;
+      }
+    } else this.armReadTimer();
+    this.init = init;
+    this.startedAt = call.tx?.tries ? performance.now() : 0;
+    WAITING.add(this);
+  }
 
   abort(why: symbol): void {
     if (this.reason !== undefined) return;
@@ -170,61 +209,47 @@ class UpstreamTry implements WatchedCall {
 
   /** The whole request is with the upstream: the read timeout starts. */
   armReadTimer(): void {
-    if (this.reason === undefined) this.deadline = performance.now() + this.readTimeout;
+    if (this.reason === undefined) this.deadline = performance.now() + this.call.upstream.readTimeout;
   }
+
+  /** fetch answered with the response head. */
+  succeeded(response: Response): ForwardOutcome {
+    WAITING.delete(this);
+    const call = this.call;
+    if (call.tx?.tries) record(call.tx.tries, call.peer ?? call.upstream, this.startedAt, null);
+    return { ok: true, response };
+  }
+
+  /** fetch failed (refused, aborted by a timeout or the client, a body over the limit…). */
+  failed(error: unknown): ForwardOutcome {
+    WAITING.delete(this);
+    const call = this.call;
+    const failure = classify(error, this.reason);
+    if (call.tx?.tries)
+      record(call.tx.tries, call.peer ?? call.upstream, this.startedAt, FAILURE_STATUS[failure]);
+    return { ok: false, failure, cause: describe(failure, error, call) };
+  }
+}
+
+/**
+ * Starts one upstream try: its state, or the outcome at once when the client has already gone. Afterwards a
+ * client that leaves is noticed by the deadline watch, and cancels a streamed body itself.
+ */
+export function startTry(call: ForwardCall): UpstreamTry | ForwardOutcome {
+  const clientSignal = call.request.signal;
+  if (clientSignal.aborted)
+    return { ok: false, failure: "client-gone", cause: describe("client-gone", null, call) };
+  return new UpstreamTry(call, clientSignal);
 }
 
 /** One upstream call; `retry` adds the further attempts. */
 export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
-  const { request, upstream } = call;
-  const clientSignal = request.signal;
-  if (clientSignal.aborted)
-    return { ok: false, failure: "client-gone", cause: describe("client-gone", null, call) };
-  // Afterwards a client that leaves cancels the streamed body, which ends the upstream call.
-  const upstreamTry = new UpstreamTry(clientSignal, upstream.readTimeout);
-
-  const init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown } = {
-    method: call.method,
-    headers: call.headers,
-    redirect: "manual",
-    decompress: false,
-    signal: upstreamTry.controller.signal,
-  };
-  if (upstream.tls !== undefined) init.tls = upstream.tls;
-  if (call.bufferedBody !== undefined) {
-    if (call.bufferedBody.length > 0) init.body = call.bufferedBody;
-    upstreamTry.armReadTimer();
-  } else if (call.hasBody && request.body !== null) {
-    init.duplex = "half";
-    if (call.streamLimit !== null)
-      init.body = watchBody(
-        request.body,
-        call.streamLimit,
-        upstream.writeTimeout,
-        (why) => upstreamTry.abort(why),
-        () => upstreamTry.armReadTimer(),
-        call.tx ?? null,
-      );
-    else {
-      // A body of known length is piped natively (backpressure holds end to end), which gives no signal when
-      // the upload ends: the wait for headers is bounded by write and read timeouts together.
-      init.body = request.body;
-      upstreamTry.deadline = performance.now() + upstream.writeTimeout + upstream.readTimeout;
-    }
-  } else upstreamTry.armReadTimer();
-  WAITING.add(upstreamTry);
-
-  const startedAt = call.tx?.tries ? performance.now() : 0;
+  const upstreamTry = startTry(call);
+  if (!(upstreamTry instanceof UpstreamTry)) return upstreamTry;
   try {
-    const response = await fetch(call.url, init);
-    WAITING.delete(upstreamTry);
-    if (call.tx?.tries) record(call.tx.tries, call.peer ?? upstream, startedAt, null);
-    return { ok: true, response };
+    return upstreamTry.succeeded(await fetch(call.url, upstreamTry.init));
   } catch (error) {
-    WAITING.delete(upstreamTry);
-    const failure = classify(error, upstreamTry.reason);
-    if (call.tx?.tries) record(call.tx.tries, call.peer ?? upstream, startedAt, FAILURE_STATUS[failure]);
-    return { ok: false, failure, cause: describe(failure, error, call) };
+    return upstreamTry.failed(error);
   }
 }
 

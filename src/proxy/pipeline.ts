@@ -7,13 +7,13 @@ import type { LogReads, ResponseSource } from "../plugins/contract.ts";
 import type { ErrorLogger } from "../plugins/log-levels.ts";
 import { normalizeRequestPath } from "../schemas/normalize-path.ts";
 import { BalancedRequest, NO_PEER } from "./balanced.ts";
-import { attempt, type ForwardCall, type ForwardOutcome, retry } from "./forward.ts";
+import { type ForwardCall, type ForwardOutcome, retry, startTry, UpstreamTry } from "./forward.ts";
 import { isValidHost, setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
 import { finish, type LogPhase } from "./log-phase.ts";
 import { joinUpstreamPath } from "./path-join.ts";
 import { Peer } from "./peer.ts";
 import { BodyTooLarge, ProxyPluginContext } from "./plugin-context.ts";
-import { relay } from "./relay.ts";
+import { needsOneChunk, oneChunkResponse } from "./relay.ts";
 import { gatewayResponse, MESSAGES, NAME_RESOLUTION_FAILED, redirectResponse } from "./responses.ts";
 import type { RequestFacts, RouteMatch, Router } from "./router.ts";
 import type { RouteTarget, Snapshot, UpstreamTarget } from "./snapshot.ts";
@@ -75,6 +75,35 @@ function isWebSocketHandshake(method: string, headers: Headers): boolean {
 
 const UPGRADE_TO_TLS = { connection: "Upgrade", upgrade: "TLS/1.2, HTTP/1.1" };
 
+/** The gateway's own answer to a request refused before it reached an upstream (and its log record). */
+function refuse(
+  status: keyof typeof MESSAGES,
+  request: Request,
+  server: Server<unknown>,
+  env: PipelineEnv,
+  listener: ListenerFacts,
+  requestId: string,
+  start: number,
+  extra?: Record<string, string>,
+  route?: RouteTarget,
+): Response | Promise<Response> {
+  const response = gatewayResponse(
+    status,
+    MESSAGES[status],
+    request.headers.get("accept"),
+    requestId,
+    env.serverToken,
+    start,
+    extra,
+  );
+  if (!env.logsEveryRequest) return response;
+  return finish(
+    unmatchedTransaction(request, server, env, listener, requestId, start, route),
+    response,
+    env.logPhase,
+  );
+}
+
 export function handle(
   request: Request,
   server: Server<unknown>,
@@ -84,24 +113,6 @@ export function handle(
 ): Response | Promise<Response> | undefined {
   const start = performance.now();
   const requestId = env.nextRequestId();
-  const fail = (status: keyof typeof MESSAGES, extra?: Record<string, string>, route?: RouteTarget) => {
-    const response = gatewayResponse(
-      status,
-      MESSAGES[status],
-      request.headers.get("accept"),
-      requestId,
-      env.serverToken,
-      start,
-      extra,
-    );
-    if (!env.logsEveryRequest) return response;
-    return finish(
-      unmatchedTransaction(request, server, env, listener, requestId, start, route),
-      response,
-      env.logPhase,
-    );
-  };
-
   // Bun gives an absolute URL (a relative one for an HTTP/1.0 request without Host).
   const url = request.url;
   let pathStart = 0;
@@ -109,7 +120,8 @@ export function handle(
     pathStart = url.indexOf("/", url.indexOf("//") + 2);
     if (pathStart < 0) pathStart = url.length;
   }
-  if (url.length - pathStart > env.uriLimit) return fail(414);
+  if (url.length - pathStart > env.uriLimit)
+    return refuse(414, request, server, env, listener, requestId, start);
   // Bun keeps a `#fragment` a raw client sent (no request target may carry one); fetch would drop it on the
   // way upstream, so it is cut here, before routing, as nginx's $uri (and so Kong) does.
   const hash = url.indexOf("#", pathStart);
@@ -121,17 +133,20 @@ export function handle(
 
   const headers = request.headers;
   const hostHeader = headers.get("host");
-  if (hostHeader !== null && !isValidHost(hostHeader)) return fail(400);
+  if (hostHeader !== null && !isValidHost(hostHeader))
+    return refuse(400, request, server, env, listener, requestId, start);
   const method = request.method;
   // nginx (so Kong) refuses both; fetch cannot send them upstream anyway.
-  if (method === "TRACE" || method === "CONNECT") return fail(405);
+  if (method === "TRACE" || method === "CONNECT")
+    return refuse(405, request, server, env, listener, requestId, start);
   let hasBody = false;
   let streamLimit: number | null = null;
   const contentLength = headers.get("content-length");
   if (contentLength !== null) {
-    if (!DIGITS.test(contentLength) || headers.has("transfer-encoding")) return fail(400);
+    if (!DIGITS.test(contentLength) || headers.has("transfer-encoding"))
+      return refuse(400, request, server, env, listener, requestId, start);
     const length = Number(contentLength);
-    if (length > env.bodyLimit) return fail(413);
+    if (length > env.bodyLimit) return refuse(413, request, server, env, listener, requestId, start);
     hasBody = length > 0;
   } else if (headers.has("transfer-encoding")) {
     hasBody = true;
@@ -149,19 +164,20 @@ export function handle(
   if (listener.port === "") listener.port = String(server.port);
 
   const path = normalizeRequestPath(rawPath);
-  if (path === null) return fail(400);
+  if (path === null) return refuse(400, request, server, env, listener, requestId, start);
   // Bun does not hand the TLS server name to the handler; on a TLS listener the SNI is the name the client
   // asked for, which browsers and curl send as the Host too (Kong matches route snis on it).
   const sni = listener.https ? host : null;
   const facts: RequestFacts = { method, host, port: Number(listener.port), path, headers, sni };
   const match =
     snapshot.router.match(facts) ?? (method === "OPTIONS" ? matchPreflight(snapshot.router, facts) : null);
-  if (match === null) return fail(404);
+  if (match === null) return refuse(404, request, server, env, listener, requestId, start);
   const route: RouteTarget = match.value;
 
   const peer = new Peer(request, server, env, listener.https);
   if (!route.allowsHttp && peer.scheme !== "https") {
-    if (route.redirectStatus === 426) return fail(426, UPGRADE_TO_TLS, route);
+    if (route.redirectStatus === 426)
+      return refuse(426, request, server, env, listener, requestId, start, UPGRADE_TO_TLS, route);
     const redirect = redirectResponse(
       route.redirectStatus,
       `https://${host}${rawPath}${query}`,
@@ -182,7 +198,7 @@ export function handle(
       "error",
       `route ${route.name ?? route.id} has no service to proxy to, client: ${peer.peerIp}, request: "${method} ${rawPath}${query} HTTP/1.1", request_id: "${requestId}"`,
     );
-    return fail(503, undefined, route);
+    return refuse(503, request, server, env, listener, requestId, start, undefined, route);
   }
   // A plugin that may answer before anything else runs (a proxy-cache hit): no plugin context, no request
   // state for forwarding. A request the access log records goes the usual way (it needs its log record).
@@ -625,7 +641,17 @@ async function proxyHttp(
             tx,
             peer,
           };
-    let outcome = await attempt(call);
+    // The first try is awaited here, in this frame (a second async frame per request costs a promise and a
+    // turn of the microtask queue); retries go through `attempt`.
+    const first = startTry(call);
+    let outcome: ForwardOutcome;
+    if (first instanceof UpstreamTry) {
+      try {
+        outcome = first.succeeded(await fetch(call.url, first.init));
+      } catch (error) {
+        outcome = first.failed(error);
+      }
+    } else outcome = first;
     balanced?.after(outcome);
     if (!outcome.ok && outcome.failure === "refused") outcome = await retry(call, outcome, balanced);
     const received = performance.now();
@@ -648,15 +674,18 @@ async function proxyHttp(
       tx.headersAt = received;
       tx.upstreamStatus = String(response.status);
     }
+    let answer: Response;
     if (ctx.plugins === null) {
       if (tx !== null) tx.source = "upstream";
-      const relayed = relay(response, method, ctx.env.bufferMax, tx);
-      return relayed instanceof Promise ? await relayed : relayed;
+      answer = response;
+    } else {
+      const hooked = withResponseHooks(ctx.plugins, response, "service");
+      answer = hooked instanceof Promise ? await hooked : hooked;
     }
-    let answer = withResponseHooks(ctx.plugins, response, "service");
-    if (answer instanceof Promise) answer = await answer;
-    const relayed = relay(answer, method, ctx.env.bufferMax, tx);
-    return relayed instanceof Promise ? await relayed : relayed;
+    // Bodies in the large-response window are read here and answered in one chunk (relay.ts).
+    return needsOneChunk(answer, method, ctx.env.bufferMax)
+      ? oneChunkResponse(answer, await answer.bytes(), tx)
+      : answer;
   } catch (error) {
     // The response body failed while being buffered: the client went away or the upstream broke off.
     if (request.signal.aborted) return new Response(null, { status: 499 });

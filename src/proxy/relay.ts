@@ -20,26 +20,28 @@ function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
 export type BufferRecorder = { bodySize: number; bodyReadAt: number };
 
 /**
+ * The response is in the window: its body is to be read whole (`response.bytes()`, awaited by the caller in
+ * its own async frame) and answered by `oneChunkResponse`. Anything else passes straight through.
  * @param bufferMax largest Content-Length that is buffered; 0 turns the workaround off
- * @param recorder set when the request is logged
  */
-export function relay(
-  response: Response,
-  method: string,
-  bufferMax: number,
-  recorder: BufferRecorder | null,
-): Response | Promise<Response> {
-  if (bufferMax === 0 || method === "HEAD") return response;
+export function needsOneChunk(response: Response, method: string, bufferMax: number): boolean {
+  if (bufferMax === 0 || method === "HEAD") return false;
   const header = response.headers.get("content-length");
-  if (header === null) return response;
+  if (header === null) return false;
   const length = Number(header);
-  if (!(length >= CORK_THRESHOLD && length <= bufferMax)) return response;
-  // Only responses in the window pay for an await.
-  return buffered(response, recorder);
+  return length >= CORK_THRESHOLD && length <= bufferMax;
 }
 
-async function buffered(response: Response, recorder: BufferRecorder | null): Promise<Response> {
-  const bytes = await response.bytes();
+/**
+ * The buffered body as a one-chunk stream, with the upstream's status and headers (Bun frames a stream body
+ * chunked, so its Content-Length goes).
+ * @param recorder set when the request is logged
+ */
+export function oneChunkResponse(
+  response: Response,
+  bytes: Uint8Array,
+  recorder: BufferRecorder | null,
+): Response {
   const headers = response.headers;
   headers.delete("content-length");
   if (recorder !== null) {
