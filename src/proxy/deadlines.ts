@@ -9,7 +9,7 @@
 export type WatchedCall = {
   /** performance.now() after which the call has timed out. */
   deadline: number;
-  /** The client's request signal: a call whose client went away is ended too. */
+  /** The client's request signal (read at each tick only): a call whose client went away is ended too. */
   client: AbortSignal;
   end(reason: "timeout" | "client-gone"): void;
 };

@@ -156,10 +156,7 @@ export class UpstreamTry implements WatchedCall {
   readonly init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown };
   private readonly startedAt: number;
 
-  constructor(
-    readonly call: ForwardCall,
-    readonly client: AbortSignal,
-  ) {
+  constructor(readonly call: ForwardCall) {
     const upstream = call.upstream;
     const init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown } = {
       method: call.method,
@@ -194,6 +191,14 @@ export class UpstreamTry implements WatchedCall {
     this.init = init;
     this.startedAt = call.tx?.tries ? performance.now() : 0;
     WAITING.add(this);
+  }
+
+  /**
+   * The client's request signal, read by the deadline watch when it ticks: Bun creates it on first read (and
+   * reports a hang-up that came before), so a call answered within a tick never pays for it.
+   */
+  get client(): AbortSignal {
+    return this.call.request.signal;
   }
 
   abort(why: symbol): void {
@@ -234,17 +239,19 @@ export class UpstreamTry implements WatchedCall {
 /**
  * Starts one upstream try: its state, or the outcome at once when the client has already gone. Afterwards a
  * client that leaves is noticed by the deadline watch, and cancels a streamed body itself.
+ * @param clientMayBeGone an event-loop turn may have passed since the request arrived (plugins, a retry, a
+ * balancer's first DNS answer): whether the client is still there is checked first. Without one, a hang-up
+ * is left to the deadline watch, as one a moment after the try started would be.
  */
-export function startTry(call: ForwardCall): UpstreamTry | ForwardOutcome {
-  const clientSignal = call.request.signal;
-  if (clientSignal.aborted)
+export function startTry(call: ForwardCall, clientMayBeGone: boolean): UpstreamTry | ForwardOutcome {
+  if (clientMayBeGone && call.request.signal.aborted)
     return { ok: false, failure: "client-gone", cause: describe("client-gone", null, call) };
-  return new UpstreamTry(call, clientSignal);
+  return new UpstreamTry(call);
 }
 
 /** One upstream call; `retry` adds the further attempts. */
 export async function attempt(call: ForwardCall): Promise<ForwardOutcome> {
-  const upstreamTry = startTry(call);
+  const upstreamTry = startTry(call, true);
   if (!(upstreamTry instanceof UpstreamTry)) return upstreamTry;
   try {
     return upstreamTry.succeeded(await fetch(call.url, upstreamTry.init));

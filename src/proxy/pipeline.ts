@@ -643,7 +643,7 @@ async function proxyHttp(
           };
     // The first try is awaited here, in this frame (a second async frame per request costs a promise and a
     // turn of the microtask queue); retries go through `attempt`.
-    const first = startTry(call);
+    const first = startTry(call, ctx.plugins !== null || balanced !== null);
     let outcome: ForwardOutcome;
     if (first instanceof UpstreamTry) {
       try {
