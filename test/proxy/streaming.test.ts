@@ -2,7 +2,7 @@
 // the upstream, and WebSocket upgrades are relayed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestGateway, type TestGateway } from "../harness.ts";
-import { configure, startUpstream } from "./helpers.ts";
+import { configure, parseRaw, rawRequest, startUpstream } from "./helpers.ts";
 
 let tg: TestGateway;
 
@@ -72,6 +72,74 @@ describe("streaming", () => {
     expect(res.headers.get("x-extra")).toBe("1");
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(body);
     await sized.stop();
+  });
+
+  test("framing the client sees: Content-Length below 15,360 bytes and for HEAD, chunked in the one-chunk window (up to 1 MiB), unknown lengths passed through", async () => {
+    const bytes = (n: number) => new Uint8Array(n).map((_, i) => 97 + (i % 26));
+    const framed = startUpstream((req) => {
+      const [, kind, size] = new URL(req.url).pathname.split("/");
+      const body = bytes(Number(size));
+      if (kind === "streamed")
+        return new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(body);
+              controller.close();
+            },
+          }),
+        );
+      return new Response(body);
+    });
+    await configure(tg, { name: "framed", url: framed.url }, [{ paths: ["/framed"] }]);
+    const port = Number(new URL(tg.proxyUrl).port);
+    const ask = async (method: string, path: string) =>
+      parseRaw(
+        await rawRequest(
+          port,
+          `${method} /framed${path} HTTP/1.1\r\nHost: framed.test\r\nConnection: close\r\n\r\n`,
+          5000,
+        ),
+      );
+    const text = (n: number) => new TextDecoder().decode(bytes(n));
+    for (const [size, framing] of [
+      [100, "length"],
+      [15_359, "length"],
+      [15_360, "chunked"],
+      [64 * 1024, "chunked"],
+      [1024 * 1024, "chunked"],
+      // Passed through while it still streams in: Bun frames it as it does any stream (chunked), or keeps the
+      // Content-Length when it already held the whole body.
+      [1024 * 1024 + 1, "either"],
+    ] as const) {
+      const res = await ask("GET", `/sized/${size}`);
+      expect(res.status).toBe(200);
+      if (framing === "either")
+        expect([res.headers["content-length"], res.headers["transfer-encoding"]]).toContainAnyValues([
+          String(size),
+          "chunked",
+        ]);
+      else if (framing === "length") {
+        expect(res.headers["content-length"]).toBe(String(size));
+        expect(res.headers["transfer-encoding"]).toBeUndefined();
+      } else {
+        expect(res.headers["transfer-encoding"]).toBe("chunked");
+        expect(res.headers["content-length"]).toBeUndefined();
+      }
+      expect(res.body).toBe(text(size));
+      expect(res.headers["x-portico-request-id"]).toMatch(/^[0-9a-f]{32}$/);
+    }
+    const head = await ask("HEAD", "/sized/65536");
+    expect(head.status).toBe(200);
+    expect(head.headers["content-length"]).toBe("65536");
+    expect(head.body).toBe("");
+    // Unknown length: passed through, chunked, or with the Content-Length Bun gives a body it already held whole.
+    const streamed = await ask("GET", "/streamed/65536");
+    expect([streamed.headers["content-length"], streamed.headers["transfer-encoding"]]).toContainAnyValues([
+      "65536",
+      "chunked",
+    ]);
+    expect(streamed.body).toBe(text(65_536));
+    await framed.stop();
   });
 
   test("server-sent events arrive one by one, unbuffered", async () => {
