@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { buildSnapshot, createProxy } from "../src/proxy/index.ts";
 import { routeSchema } from "../src/schemas/routes.ts";
 import { serviceSchema } from "../src/schemas/services.ts";
+import { BENCH_SERVER, cannedNginxFetch } from "./canned-upstream.ts";
 import { floorHeadersHandler } from "./floor-headers.ts";
 import { floorOneChunkHandler } from "./floor-onechunk.ts";
 
@@ -49,26 +50,9 @@ proxy.swap(
   buildSnapshot({ version: 1, services: [service], routes: [route] } as Parameters<typeof buildSnapshot>[0]),
 );
 
-// What Bun.serve hands a handler, as far as these handlers use it.
-const server = {
-  port: 8000,
-  requestIP: () => ({ address: "127.0.0.1", port: 40000, family: "IPv4" as const }),
-} as unknown as Parameters<typeof proxy.fetch>[1];
+const server = BENCH_SERVER as unknown as Parameters<typeof proxy.fetch>[1];
 
-const BODY = "a".repeat(Number(flags.body));
-// The headers nginx answers a static file with.
-const cannedFetch = async () =>
-  new Response(BODY, {
-    headers: {
-      "content-type": "text/plain",
-      "content-length": String(BODY.length),
-      server: "nginx/1.22.1",
-      date: "Mon, 30 Nov 2026 06:26:53 GMT",
-      "last-modified": "Mon, 30 Nov 2026 06:26:44 GMT",
-      etag: '"6b0d1724-64"',
-      "accept-ranges": "bytes",
-    },
-  });
+const cannedFetch = cannedNginxFetch(Number(flags.body));
 globalThis.fetch = cannedFetch as unknown as typeof fetch;
 
 // wrk's request.

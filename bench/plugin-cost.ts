@@ -26,6 +26,7 @@ import { BalancerPool } from "../src/proxy/balancer/balancer-pool.ts";
 import { buildSnapshot, createProxy, type SnapshotInput } from "../src/proxy/index.ts";
 import { ENTITIES, ENTITY_NAMES } from "../src/store/entities/index.ts";
 import { openStore } from "../src/store/open.ts";
+import { BENCH_SERVER, cannedNginxFetch } from "./canned-upstream.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -118,27 +119,9 @@ function planeProxy(logged: boolean) {
 const proxy = planeProxy(false);
 const loggedProxy = planeProxy(true);
 
-// What Bun.serve hands a handler, as far as the proxy uses it.
-const server = {
-  port: 8000,
-  requestIP: () => ({ address: "127.0.0.1", port: 40000, family: "IPv4" as const }),
-  timeout() {},
-} as unknown as Parameters<typeof proxy.fetch>[1];
+const server = BENCH_SERVER as unknown as Parameters<typeof proxy.fetch>[1];
 
-const BODY = "a".repeat(100);
-// The headers nginx answers a static 100-byte file with.
-const cannedFetch = async () =>
-  new Response(BODY, {
-    headers: {
-      "content-type": "text/plain",
-      "content-length": "100",
-      server: "nginx/1.22.1",
-      date: "Mon, 30 Nov 2026 06:26:53 GMT",
-      "last-modified": "Mon, 30 Nov 2026 06:26:44 GMT",
-      etag: '"6b0d1724-64"',
-      "accept-ranges": "bytes",
-    },
-  });
+const cannedFetch = cannedNginxFetch(100);
 globalThis.fetch = cannedFetch as unknown as typeof fetch;
 
 // wrk's request with bench/run.ts's header: both sides of every pair send the key.

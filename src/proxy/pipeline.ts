@@ -96,6 +96,20 @@ function refuse(
     start,
     extra,
   );
+  return loggedGatewayAnswer(response, request, server, env, listener, requestId, start, route);
+}
+
+/** An answer the gateway gave itself before forwarding, with its access-log record when every request is logged. */
+function loggedGatewayAnswer(
+  response: Response,
+  request: Request,
+  server: Server<unknown>,
+  env: PipelineEnv,
+  listener: ListenerFacts,
+  requestId: string,
+  start: number,
+  route: RouteTarget | undefined,
+): Response | Promise<Response> {
   if (!env.logsEveryRequest) return response;
   return finish(
     unmatchedTransaction(request, server, env, listener, requestId, start, route),
@@ -185,12 +199,7 @@ export function handle(
       env.serverToken,
       start,
     );
-    if (!env.logsEveryRequest) return redirect;
-    return finish(
-      unmatchedTransaction(request, server, env, listener, requestId, start, route),
-      redirect,
-      env.logPhase,
-    );
+    return loggedGatewayAnswer(redirect, request, server, env, listener, requestId, start, route);
   }
   const upstream = route.upstream;
   if (upstream === null) {
