@@ -36,7 +36,7 @@ export class LogPhase {
     this.#queue = [];
     for (const tx of queue) {
       const plugins = tx.plugins;
-      if (plugins?.chain.hasLog) runLog(plugins.chain, plugins.ctx, tx, this.#hookFailed);
+      if (plugins?.chain.hasLog) runLog(plugins.chain, plugins, tx, this.#hookFailed);
       if (this.#accessLog !== null)
         try {
           this.#accessLog(tx);

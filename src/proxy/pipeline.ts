@@ -328,55 +328,45 @@ type Matched = {
   start: number;
 };
 
-type PluginRun = {
-  chain: PluginChain;
-  ctx: ProxyPluginContext;
-  /** The request's log record, when a plugin of the chain logs. */
-  tx: Transaction | null;
-  state: Matched;
-};
+/** A request's plugin context, which is also its plugin run. */
+type PluginRun = ProxyPluginContext<Matched>;
 
-/** Runs the route's access plugins; the first one that answers ends the request. */
+/**
+ * Runs the route's access plugins; the first one that answers ends the request. The plugin context is the
+ * request's whole plugin run (chain, log record, the lifecycle it holds).
+ */
 function runPlugins(
   state: Matched,
   chain: PluginChain,
   snapshot: Snapshot,
   tx: Transaction | null,
 ): Response | Promise<Response> {
-  const { request } = state;
-  const ctx = new ProxyPluginContext(
-    request,
-    state.method,
-    state.path,
-    state.query,
-    state.peer,
-    state.requestId,
-    state.route.ref,
-    state.captures,
-    state.upstream.ref,
+  const run: PluginRun = new ProxyPluginContext(
+    state,
+    chain,
     // Plugins edit the headers that go upstream; an upgrade keeps the client's handshake headers intact.
-    state.websocket ? new Headers(request.headers) : request.headers,
+    state.websocket ? new Headers(state.request.headers) : state.request.headers,
     snapshot.credentials,
-    state.env.serverToken,
-    state.start,
-    state.streamLimit,
+    tx,
   );
-  const run: PluginRun = { chain, ctx, tx, state };
   if (tx !== null) tx.plugins = run;
   // The snapshot's plugin instances stay alive while this request may still call them: until its answer is
   // produced, or, when plugins log, until their log hooks have run.
   const lifecycle = snapshot.lifecycle;
   lifecycle.enter();
+  // Without a log record, the upstream call (proxyHttp) takes `leave` over when it starts, and calls it when
+  // it returns: no promise is chained onto its answer for it.
+  if (tx === null) run.leave = lifecycle.leave;
   let answer: Response | Promise<Response>;
   try {
-    const access = runAccess(chain, ctx);
-    answer =
-      access instanceof Promise
-        ? access.then(
-            (result) => afterAccess(run, result),
-            (error) => accessFailed(run, error),
-          )
-        : afterAccess(run, access);
+    const access = runAccess(chain, run);
+    if (access instanceof Promise) {
+      run.awaited = true;
+      answer = access.then(
+        (result) => afterAccess(run, result),
+        (error) => accessFailed(run, error),
+      );
+    } else answer = afterAccess(run, access);
   } catch (error) {
     answer = accessFailed(run, error);
   }
@@ -384,11 +374,15 @@ function runPlugins(
     tx.onLogged = lifecycle.leave;
     return finish(tx, answer, state.env.logPhase);
   }
+  const leave = run.leave;
+  // The upstream call has it (and releases when its answer is produced).
+  if (leave === null) return answer;
+  run.leave = null;
   if (!(answer instanceof Promise)) {
-    lifecycle.leave();
+    leave();
     return answer;
   }
-  return answer.finally(lifecycle.leave);
+  return answer.finally(leave);
 }
 
 /** The access phase is over: forward, or send the answer a plugin gave. */
@@ -408,7 +402,7 @@ function accessFailed(run: PluginRun, error: unknown): Response | Promise<Respon
   return withResponseHooks(
     run,
     gatewayResponse(
-      run.ctx.tooLargeStatus,
+      run.tooLargeStatus,
       MESSAGES[413],
       state.request.headers.get("accept"),
       state.requestId,
@@ -448,17 +442,16 @@ function newTransaction(state: Matched, kept: KeptHeaders, logReads: LogReads | 
  * Kong's answer to a plugin that fails: the error is reported, the client gets a 500 (no hooks run on it,
  * but it carries the headers plugins set).
  */
-function pluginFailure(run: PluginRun, error: unknown): Response {
-  const { env } = run.state;
-  env.report(`proxy: plugin failed on request ${run.ctx.requestId}: ${(error as Error)?.stack ?? error}`);
-  const { ctx } = run;
+function pluginFailure(ctx: PluginRun, error: unknown): Response {
+  const { env } = ctx.state;
+  env.report(`proxy: plugin failed on request ${ctx.requestId}: ${(error as Error)?.stack ?? error}`);
   env.errorLog(
     "error",
     `plugin failed (${(error as Error)?.message ?? error}), client: ${ctx.clientIp}, request: "${ctx.method} ${ctx.path}${ctx.query} HTTP/1.1", request_id: "${ctx.requestId}"`,
   );
-  const response = run.ctx.respond(500, MESSAGES[500]);
-  run.ctx.applyResponseHeaders(response.headers);
-  if (run.tx !== null) run.tx.source = "kong";
+  const response = ctx.respond(500, MESSAGES[500]);
+  ctx.applyResponseHeaders(response.headers);
+  if (ctx.tx !== null) ctx.tx.source = "kong";
   return response;
 }
 
@@ -471,10 +464,11 @@ function withResponseHooks(
   response: Response,
   source: ResponseSource,
 ): Response | Promise<Response> {
-  run.ctx.applyResponseHeaders(response.headers);
+  run.applyResponseHeaders(response.headers);
   if (run.tx !== null) run.tx.source = source === "service" ? "upstream" : "kong";
+  if (!run.chain.hasResponse) return response;
   try {
-    const out = runResponse(run.chain, run.ctx, response, source);
+    const out = runResponse(run.chain, run, response, source);
     return out instanceof Promise ? out.catch((error) => pluginFailure(run, error)) : out;
   } catch (error) {
     return pluginFailure(run, error);
@@ -488,7 +482,7 @@ function forwardMatched(
 ): Response | Promise<Response> {
   const { request, server, env, route, upstream, requestId, start } = state;
   const headers = request.headers;
-  const pctx = plugins?.ctx;
+  const pctx = plugins;
   const upstreamPath =
     pctx?.upstreamPath ?? joinUpstreamPath(upstream.basePath, state.matched, state.path, route.stripPath);
   const query = pctx?.upstreamQuery ?? state.query;
@@ -511,8 +505,8 @@ function forwardMatched(
         path: state.path,
         query: state.query,
         captures: state.captures,
-        consumerId: plugins?.ctx.consumer?.id ?? null,
-        credentialId: plugins?.ctx.credential?.id ?? null,
+        consumerId: plugins?.consumer?.id ?? null,
+        credentialId: plugins?.credential?.id ?? null,
       },
       // The Host stays as the route or a plugin set it on every try.
       route.preserveHost || pctx?.upstreamHost !== undefined,
@@ -535,7 +529,7 @@ function forwardMatched(
     }
   }
   // Rewritten in place for plain requests; an upgrade still needs the client's handshake headers intact.
-  const upstreamHeaders = plugins?.ctx.upstreamHeaders ?? (websocket ? new Headers(headers) : headers);
+  const upstreamHeaders = plugins?.upstreamHeaders ?? (websocket ? new Headers(headers) : headers);
   if (tx !== null) tx.upstreamUri = upstreamPath + query;
   const hostHeader =
     pctx?.upstreamHost ?? (route.preserveHost ? null : (balanced?.hostHeader ?? upstream.hostHeader));
@@ -562,7 +556,7 @@ function forwardMatched(
     upstreamHeaders,
     state.hasBody && !bodiless,
     // A plugin may have lowered the limit on a body of unannounced length (request-size-limiting).
-    plugins === null ? state.streamLimit : plugins.ctx.streamLimit,
+    plugins === null ? state.streamLimit : plugins.streamLimit,
     upstream,
     ctx,
   );
@@ -602,7 +596,7 @@ function failureResponse(
     case "dns":
       return gatewayResponse(503, NAME_RESOLUTION_FAILED, accept, requestId, env.serverToken, start, latency);
     case "too-large": {
-      const status = ctx.plugins?.ctx.tooLargeStatus ?? 413;
+      const status = ctx.plugins?.tooLargeStatus ?? 413;
       return gatewayResponse(status, MESSAGES[413], accept, requestId, env.serverToken, start, latency);
     }
     case "refused":
@@ -627,12 +621,16 @@ async function proxyHttp(
   const proxyMs = Math.round(sent - ctx.start);
   const tx = ctx.tx;
   if (tx !== null) tx.sentAt = sent;
+  // This call holds the snapshot's plugin instances from here on, when nothing else does (runPlugins).
+  const plugins = ctx.plugins;
+  const leave = plugins === null ? null : plugins.leave;
+  if (leave !== null) plugins!.leave = null;
   try {
     // A body a plugin read goes upstream from its buffer: as the plugin rewrote it, or as the bytes received.
     const bufferedBody =
       method === "GET" || method === "HEAD"
         ? undefined
-        : (ctx.plugins?.ctx.bodyText ?? ctx.plugins?.ctx.receivedBody);
+        : (ctx.plugins?.bodyText ?? ctx.plugins?.receivedBody);
     const balanced = ctx.balanced;
     const peer = balanced?.peer ?? null;
     const call: ForwardCall =
@@ -652,7 +650,8 @@ async function proxyHttp(
           };
     // The first try is awaited here, in this frame (a second async frame per request costs a promise and a
     // turn of the microtask queue); retries go through `attempt`.
-    const first = startTry(call, ctx.plugins !== null || balanced !== null);
+    // A turn of the event loop may have passed only when an access hook awaited (or a balancer's DNS did).
+    const first = startTry(call, plugins?.awaited === true || balanced !== null);
     let outcome: ForwardOutcome;
     if (first instanceof UpstreamTry) {
       try {
@@ -715,6 +714,8 @@ async function proxyHttp(
       ctx.start,
     );
     return ctx.plugins === null ? failure : await withResponseHooks(ctx.plugins, failure, "error");
+  } finally {
+    if (leave !== null) leave();
   }
 }
 

@@ -1,27 +1,50 @@
 // The PluginContext of one proxied request: what plugins may read and change. Built only for routes that
-// have a plugin chain, so requests without plugins pay nothing.
+// have a plugin chain, so requests without plugins pay nothing. It is also the request's plugin run (its
+// chain, its log record, the snapshot lifecycle it holds): one object per request with plugins, whose
+// request facts are read from the pipeline's request state rather than copied into it.
+import type { PluginChain } from "../plugins/chain.ts";
 import type { ConsumerIdentity, CredentialIdentity, PluginContext } from "../plugins/contract.ts";
 import type { CredentialIndex } from "../plugins/credential-index.ts";
 import { errorBody } from "./error-format.ts";
 import { MESSAGES } from "./responses.ts";
+import type { Transaction } from "./transaction.ts";
 
-export class ProxyPluginContext implements PluginContext {
+/** What the context reads of the pipeline's state of a matched request (read, never copied, per request). */
+export type RequestState = {
+  readonly request: Request;
+  readonly method: string;
+  /** Normalised path. */
+  readonly path: string;
+  readonly query: string;
+  /** The client's address is read from it only when a plugin asks (a getpeername). */
+  readonly peer: { readonly clientIp: string };
+  readonly requestId: string;
+  readonly route: { readonly ref: { id: string; name: string | null } };
+  readonly captures: RegExpExecArray | null;
+  readonly upstream: { readonly ref: { id: string; name: string | null } };
+  readonly env: { readonly serverToken: string };
+  readonly start: number;
+  /** Most bytes a body of unannounced length may have (null: its Content-Length was already checked). */
+  readonly streamLimit: number | null;
+};
+
+export class ProxyPluginContext<S extends RequestState = RequestState> implements PluginContext {
   consumer: ConsumerIdentity | null = null;
   credential: CredentialIdentity | null = null;
   anonymous = false;
   /** Set by setUpstreamQuery; undefined keeps the client's query. */
-  replacedQuery: string | undefined;
+  replacedQuery: string | undefined = undefined;
   /** Set by setUpstreamPath, setUpstreamMethod and setUpstreamHost; undefined keeps what the route gives. */
-  upstreamPath: string | undefined;
-  upstreamMethod: string | undefined;
-  upstreamHost: string | undefined;
+  upstreamPath: string | undefined = undefined;
+  upstreamMethod: string | undefined = undefined;
+  upstreamHost: string | undefined = undefined;
   /** A body a plugin replaced (setUpstreamBody); forwarded instead of the client's. */
-  bodyText: string | Uint8Array<ArrayBuffer> | undefined;
+  bodyText: string | Uint8Array<ArrayBuffer> | undefined = undefined;
   /**
    * The client's body as received, once a plugin has read it (the stream is then spent). It is forwarded as
    * these exact bytes: decoding to text and back would corrupt bytes that are not UTF-8 (a latin-1 form).
    */
-  receivedBody: Uint8Array<ArrayBuffer> | undefined;
+  receivedBody: Uint8Array<ArrayBuffer> | undefined = undefined;
   /** The status a body over `streamLimit` gets (a plugin's limit may ask for 417). */
   tooLargeStatus = 413;
   /**
@@ -31,32 +54,79 @@ export class ProxyPluginContext implements PluginContext {
   responseHeaders: string[] | null = null;
   /** Fields plugins added to the log serializer record (setSerializeValue). */
   serializeValues: Record<string, unknown> | null = null;
-  #decoded: string | undefined;
+  /**
+   * Most bytes a body of unannounced length may have (null: its Content-Length was already checked); a
+   * plugin may lower it (limitBody).
+   */
+  streamLimit: number | null;
+  /**
+   * An access hook returned a promise: the event loop may have turned since the request arrived (so the
+   * client may have gone). A synchronous access phase lets no turn pass.
+   */
+  awaited = false;
+  /**
+   * Releases the snapshot's plugin instances once this request's answer is produced (null: already handed
+   * on — to the upstream call, which releases them when it returns, or to the log phase).
+   */
+  leave: (() => void) | null = null;
+  #decoded: string | undefined = undefined;
 
   constructor(
-    readonly request: Request,
-    readonly method: string,
-    readonly path: string,
-    readonly query: string,
-    /** The client's address is read from it only when a plugin asks (a getpeername). */
-    private readonly peer: { readonly clientIp: string },
-    readonly requestId: string,
-    readonly route: { id: string; name: string | null },
-    readonly uriCaptures: RegExpExecArray | null,
-    readonly service: { id: string; name: string | null } | null,
+    /** The pipeline's state of the request (not part of PluginContext). */
+    readonly state: S,
+    /** The route's plugin chain. */
+    readonly chain: PluginChain,
+    /** Headers that go upstream (plugins edit them). */
     readonly upstreamHeaders: Headers,
     readonly credentials: CredentialIndex,
-    private readonly serverToken: string,
-    private readonly start: number,
-    /**
-     * Most bytes a body of unannounced length may have (null: its Content-Length was already checked); a
-     * plugin may lower it (limitBody).
-     */
-    public streamLimit: number | null = null,
-  ) {}
+    /** The request's log record, when something logs it. */
+    readonly tx: Transaction | null,
+  ) {
+    this.streamLimit = state.streamLimit;
+  }
+
+  get request(): Request {
+    return this.state.request;
+  }
+
+  get method(): string {
+    return this.state.method;
+  }
+
+  get path(): string {
+    return this.state.path;
+  }
+
+  get query(): string {
+    return this.state.query;
+  }
+
+  get requestId(): string {
+    return this.state.requestId;
+  }
+
+  get route(): { id: string; name: string | null } {
+    return this.state.route.ref;
+  }
+
+  get uriCaptures(): RegExpExecArray | null {
+    return this.state.captures;
+  }
+
+  get service(): { id: string; name: string | null } {
+    return this.state.upstream.ref;
+  }
+
+  private get serverToken(): string {
+    return this.state.env.serverToken;
+  }
+
+  private get start(): number {
+    return this.state.start;
+  }
 
   get clientIp(): string {
-    return this.peer.clientIp;
+    return this.state.peer.clientIp;
   }
 
   setUpstreamQuery(query: string): void {

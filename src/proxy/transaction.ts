@@ -1,7 +1,6 @@
 // The log phase's view of one request: filled in by the pipeline as the request goes (route, upstream
 // attempts, timings, status, sizes) and read once it is finished by the plugins' log hooks (and the access
 // log). Created only when something will read it, so a request nobody logs pays nothing.
-import type { PluginChain } from "../plugins/chain.ts";
 import type { ConsumerIdentity, LogEntry, LogLatencies, LogRecord, LogTry } from "../plugins/contract.ts";
 import { parseQuery } from "../plugins/kong-request.ts";
 import type { ProxyPluginContext } from "./plugin-context.ts";
@@ -20,7 +19,8 @@ export class Transaction implements LogEntry {
   readonly requestHeaders: Record<string, string>;
   route: RouteTarget | null = null;
   upstream: UpstreamTarget | null = null;
-  plugins: { chain: PluginChain; ctx: ProxyPluginContext } | null = null;
+  /** The request's plugin context (and run: its chain), when its route has plugins. */
+  plugins: ProxyPluginContext | null = null;
   /** Path and query sent upstream. */
   upstreamUri = "";
   upstreamStatus = "";
@@ -84,7 +84,7 @@ export class Transaction implements LogEntry {
   }
 
   get consumer(): ConsumerIdentity | null {
-    return this.plugins?.ctx.consumer ?? null;
+    return this.plugins?.consumer ?? null;
   }
 
   get latencies(): LogLatencies {
@@ -128,7 +128,7 @@ export class Transaction implements LogEntry {
     if (headers["proxy-authorization"] !== undefined) headers["proxy-authorization"] = "REDACTED";
     const host = hostWithoutPort(this.requestHeaders.host ?? "");
     const query = queryIndex(this.uri);
-    const ctx = this.plugins?.ctx ?? null;
+    const ctx = this.plugins;
     const record: LogRecord = {
       request: {
         id: this.requestId,
