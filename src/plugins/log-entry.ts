@@ -72,6 +72,10 @@ export interface LogEntry {
   readonly requestSize: number;
   /** Bytes sent to the client: status line, headers and body (Kong's `response.size`). */
   readonly responseSize: number;
+  /** Body bytes sent to the client (nginx's $body_bytes_sent). */
+  readonly bodySize: number;
+  /** The response's headers as sent (null until there is a response). Read them, never change them. */
+  readonly responseHeaders: Headers | null;
   /** Kong's serializer record, built on each call (a fresh object, so a logger may add its custom fields). */
   serialize(): LogRecord;
 }
