@@ -260,10 +260,9 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       started_at: startedAt,
       listeners: { proxy: proxyListeners()[0]!.url, admin: "" },
       listenerInfo: { proxy: proxyListenerInfo(), admin: [], status: [] },
-      // Configured ports are known now; ports the system picks (0) once the workers listen.
-      bound: config.proxyListen.every((l) => l.port !== 0)
-        ? Promise.resolve()
-        : proxyListening.catch(() => {}),
+      // Configured ports are known now, and so are those the system picked (0) for a plane in this thread or
+      // reserved for the workers; an HTTP/3 listener's once the first worker listens.
+      bound: plane.ports.includes(0) ? proxyListening.catch(() => {}) : Promise.resolve(),
       database: dbless
         ? { dialect: "off", location: config.declarativeConfig! }
         : { dialect: store.info.dialect, location: store.info.location },

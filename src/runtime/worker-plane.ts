@@ -2,10 +2,12 @@
 // SO_REUSEPORT (Linux). Threads rather than processes: counters the node must share (local rate limits,
 // metrics, traffic) live in SharedArrayBuffers instead of per-request IPC, and the snapshot's entities are
 // loaded once by the main thread and posted. A worker that dies is replaced and given the latest snapshot.
+import type { Server } from "bun";
 import type { SnapshotInput } from "../proxy/index.ts";
 import type { CacheReply } from "../schemas/proxy-cache-admin.ts";
 import type { RateCounters } from "../schemas/rate-windows.ts";
-import { StartupError } from "./listen.ts";
+import type { Listen } from "./config.ts";
+import { listen, StartupError } from "./listen.ts";
 import type {
   NodeHealth,
   PlaneMetrics,
@@ -33,6 +35,36 @@ const ANSWER_TIMEOUT_MS = 2000;
 
 const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 5000;
+
+/**
+ * Proxy ports the system picks (port 0), reserved by this thread before any worker starts: a listener of its
+ * own on each such address, with SO_REUSEPORT, which the workers then join on the port it got. So the admin
+ * API names the ports (`GET /`) without waiting for the workers to evaluate their bundles and bind. The
+ * reservation closes as soon as a worker listens; a connection it takes before then (only a client that read
+ * the port from the admin API while the proxy was starting can make one) is answered 503. An HTTP/3 listener
+ * is left to the first worker: its UDP port is bound beside the TCP one, which a reservation would not hold.
+ */
+function reservePorts(listens: readonly Listen[]): { ports: number[]; release(): void } {
+  const held: Server<unknown>[] = [];
+  const release = () => {
+    for (const server of held.splice(0)) void server.stop(true);
+  };
+  try {
+    const ports = listens.map((address) => {
+      if (address.port !== 0 || address.http3) return address.port;
+      const server = listen("proxy", address, {
+        reusePort: true,
+        fetch: () => Response.json({ message: "The proxy is starting" }, { status: 503 }),
+      });
+      held.push(server);
+      return server.port!;
+    });
+    return { ports, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
 
 type Slot = {
   index: number;
@@ -76,8 +108,8 @@ export function startWorkerPlane(
   const waiting = new Map<number, (answer: unknown) => void>();
   let asked = 0;
   let latest: SnapshotInput | undefined;
-  // The first worker binds the ports (some may be 0 in tests); the others join them.
-  let ports: readonly number[] = options.listen.map((l) => l.port);
+  const reserved = reservePorts(options.listen);
+  let ports: readonly number[] = reserved.ports;
   let stopping = false;
   // Until every worker of the start listens, the plane serves nothing (readiness waits for all of them).
   let started = false;
@@ -119,6 +151,7 @@ export function startWorkerPlane(
           case "listening":
             listening = true;
             ports = message.ports;
+            reserved.release();
             if (latest && slot.sent !== latest.version) send(slot, latest);
             resolve(slot);
             return;
@@ -188,15 +221,18 @@ export function startWorkerPlane(
     slot.worker.postMessage({ type: "snapshot", input } satisfies ToWorker);
   }
 
-  // The first worker picks the port (it may be 0 in tests); the others join it.
+  // One worker after the other, each once the previous one listens: a port still 0 (HTTP/3) is picked by the
+  // first and joined by the others, and on a small machine workers evaluating their bundles side by side
+  // would take the cores from this thread's admin API while it starts (measured on 2 cores: the first admin
+  // answer came later with both started at once).
   const listening = (async () => {
     try {
-      await spawn(0);
-      await Promise.all(Array.from({ length: count - 1 }, (_, i) => spawn(i + 1)));
+      for (let i = 0; i < count; i++) await spawn(i);
       started = true;
       notify();
     } catch (error) {
       stopping = true;
+      reserved.release();
       for (const slot of slots) slot?.worker.terminate();
       notify();
       throw error;

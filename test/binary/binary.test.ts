@@ -89,4 +89,46 @@ describe("dist/portico", () => {
       expect(await gateway.stop("SIGTERM")).toBe(0);
     }
   });
+
+  test("with the default workers and a port the system picks, GET / names the proxy port the workers then serve", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "portico-bin-"));
+    const proc = Bun.spawn([binary, ...LOOPBACK], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      const reader = proc.stdout.getReader();
+      const decoder = new TextDecoder();
+      let text = "";
+      const lineMatching = async (pattern: RegExp) => {
+        for (let match = pattern.exec(text); ; match = pattern.exec(text)) {
+          if (match) return match[1]!;
+          const chunk = await reader.read();
+          if (chunk.done) throw new Error(`portico exited:\n${text}`);
+          text += decoder.decode(chunk.value, { stream: true });
+        }
+      };
+      // Asked as soon as the admin API listens, without waiting for the proxy's line.
+      const adminUrl = await lineMatching(/admin API listening on (\S+)/);
+      const node = await fetch(`${adminUrl}/`);
+      expect(node.status).toBe(200);
+      const { configuration } = (await node.json()) as { configuration: { proxy_listen: string[] } };
+      const named = /^127\.0\.0\.1:(\d+) reuseport$/.exec(configuration.proxy_listen[0] ?? "")?.[1];
+      expect(Number(named)).toBeGreaterThan(0);
+      const proxyUrl = await lineMatching(/proxy listening on (\S+)/);
+      expect(proxyUrl).toBe(`http://127.0.0.1:${named}`);
+      // Every new connection reaches a worker (no route yet: Kong's 404), none the port's reservation.
+      for (let i = 0; i < 20; i++) {
+        const response = await fetch(`${proxyUrl}/nothing-here`, { headers: { connection: "close" } });
+        expect(response.status).toBe(404);
+        await response.arrayBuffer();
+      }
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+  });
 });

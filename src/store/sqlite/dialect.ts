@@ -13,11 +13,9 @@ import {
   deleteNodesBefore,
   insertClusterEvent,
   keepDefaultCertificate,
-  lastClusterEventId,
   listNodes,
   readClusterEvents,
   readEvents,
-  readVersion,
   type TagCondition,
   tableAccess,
   upsertNode,
@@ -53,7 +51,7 @@ export function openSqlite(location: string): Dialect {
   }
   const db = drizzle({ client: sqlite });
   try {
-    migrate(db);
+    if (!upToDate(sqlite)) migrate(db);
     sqlite.run("INSERT OR IGNORE INTO config_state (id, version) VALUES (1, 0)");
   } catch (error) {
     sqlite.close();
@@ -92,11 +90,22 @@ export function openSqlite(location: string): Dialect {
           throw error;
         }
       }),
-    configVersion: () => serial.run(() => readVersion(db, tables)),
+    // Both read at every start: plain statements, not drizzle's query builder (milliseconds of cold code).
+    configVersion: () =>
+      serial.run(async () => {
+        const row = sqlite.query("SELECT version FROM config_state WHERE id = 1").get() as {
+          version: number;
+        } | null;
+        return Number(row?.version ?? 0);
+      }),
     eventsSince: (version, limit) => serial.run(() => readEvents(db, tables, version, limit)),
     broadcast: (event) => serial.run(() => insertClusterEvent(db, tables, event)),
     clusterEventsSince: (id, limit) => serial.run(() => readClusterEvents(db, tables, id, limit)),
-    lastClusterEventId: () => serial.run(() => lastClusterEventId(db, tables)),
+    lastClusterEventId: () =>
+      serial.run(async () => {
+        const row = sqlite.query("SELECT max(id) AS id FROM cluster_events").get() as { id: number | null };
+        return Number(row.id ?? 0);
+      }),
     watch(listener) {
       // data_version moves when another connection (another process on this file) commits; our own commits
       // are delivered by the store directly. Reading it touches no page, so polling it often is cheap.
@@ -131,6 +140,25 @@ export function openSqlite(location: string): Dialect {
         sqlite.close();
       }),
   };
+}
+
+/** The newest embedded migration's timestamp: drizzle records it as `created_at` once applied. */
+const LATEST_MIGRATION = Math.max(...sqliteMigrations.journal.entries.map((entry) => entry.when));
+
+/**
+ * Whether the database already has every embedded migration: one query of the newest applied one (drizzle's
+ * runner applies those newer than it), instead of the runner's statements and hashing at every start.
+ */
+function upToDate(sqlite: Database): boolean {
+  try {
+    const newest = sqlite.query("SELECT max(created_at) AS newest FROM __drizzle_migrations").get() as {
+      newest: number | string | null;
+    } | null;
+    return newest?.newest != null && Number(newest.newest) >= LATEST_MIGRATION;
+  } catch {
+    // No migrations table yet: a new database.
+    return false;
+  }
 }
 
 function migrate(db: SqliteDb): void {
