@@ -6,16 +6,18 @@
 // Each round starts every binary once, in an order that rotates per round: Portico on a new database file
 // (first start: migrations), Portico on the database a previous run left (a restart), the same with
 // `--workers 1` (the default, auto, starts one proxy worker thread per core), and the minimal server.
-// One more Portico run gives the proxy a fixed port, as a deployment does (Kong's 8000): with port 0 the
-// answer to `GET /` waits for the proxy workers to bind (it names the port they got); with a fixed one it does
-// not, so the admin API answers while the workers still start.
+// One more Portico run gives the proxy a fixed port, as a deployment does (Kong's 8000). With port 0 the main
+// thread reserves the port the workers then join, so in every configuration `GET /` answers (naming the
+// proxy port) while the workers still start.
 // --compare adds another Portico binary (say, one built from main) on its own existing database, so that a
 // change is measured against its baseline in the same run.
 // One run: spawn → read stdout until the listening line names the admin address → GET / → answer read.
 // Right after the answer, the CPU time the process has used so far is summed over its threads from
 // /proc/<pid>/task/*/schedstat (nanoseconds; unlike wall time it barely moves when other work shares the
 // machine). Then the process idles for --idle-ms, VmRSS is read from /proc and it gets SIGTERM.
-// Prints medians, ratios to the minimal binary, binary sizes and idle RSS. Not a test: nothing asserts.
+// Prints medians, ratios to the minimal binary (of the medians, and the median of each round's own ratio, which
+// load that drifts during the run moves less), binary sizes, idle RSS and the load average at the start and
+// the end. Not a test: nothing asserts.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,6 +48,8 @@ type Candidate = {
   times: number[];
   cpu: number[];
   rss: number[];
+  /** Per round: this run's wall time ÷ the minimal binary's in the same round. */
+  ratios: number[];
 };
 
 function log(line: string) {
@@ -145,16 +149,18 @@ try {
     times: [],
     cpu: [],
     rss: [],
+    ratios: [],
   });
   const fixedDir = (prefix: string) => {
     const dir = mkdtempSync(join(work, prefix));
     return () => dir;
   };
+  const auto = `--workers auto = ${navigator.hardwareConcurrency}`;
   const candidates: Candidate[] = [
-    candidate("Portico, new database", portico, LOOPBACK, () => mkdtempSync(join(work, "fresh-"))),
-    candidate("Portico, existing database", portico, LOOPBACK, fixedDir("restart-")),
+    candidate(`Portico (${auto}), new database`, portico, LOOPBACK, () => mkdtempSync(join(work, "fresh-"))),
+    candidate(`Portico (default: ${auto}), existing database`, portico, LOOPBACK, fixedDir("restart-")),
     candidate(
-      "Portico, existing database, fixed proxy port",
+      `Portico (${auto}), existing database, fixed proxy port`,
       portico,
       ["--proxy-listen", `127.0.0.1:${freePort()}`, "--admin-listen", "127.0.0.1:0"],
       fixedDir("fixed-"),
@@ -178,23 +184,27 @@ try {
     candidate.rss.length = 0;
   }
 
+  const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  const loadBefore = loadAverage();
+  const floor = candidates.at(-1)!;
   for (let run = 0; run < RUNS; run++) {
     const order = candidates.map((_, i) => candidates[(i + run) % candidates.length]!);
     for (const candidate of order) await runOnce(candidate);
+    for (const c of candidates) c.ratios.push(c.times.at(-1)! / floor.times.at(-1)!);
   }
 
-  const floor = candidates.at(-1)!;
-  const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-  console.log(`\nStart-up, ${RUNS} alternated runs each, Bun ${Bun.version}, load average ${load}\n`);
   console.log(
-    "| binary | exec → first answer, median ms (min–max) | × minimal | CPU ms to first answer, median | × minimal | size MB | idle RSS MiB |",
+    `\nStart-up, ${RUNS} alternated runs each, Bun ${Bun.version}, load average ${loadBefore} at the start, ${loadAverage()} at the end\n`,
   );
-  console.log("|---|---|---|---|---|---|---|");
+  console.log(
+    "| binary | exec → first answer, median ms (min–max) | × minimal | × minimal, per round (median) | CPU ms to first answer, median | × minimal | size MB | idle RSS MiB |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|");
   for (const c of candidates) {
     const wall = median(c.times);
     const cpu = median(c.cpu);
     console.log(
-      `| ${c.name} | ${wall.toFixed(1)} (${Math.min(...c.times).toFixed(1)}–${Math.max(...c.times).toFixed(1)}) | ${(wall / median(floor.times)).toFixed(2)} | ${cpu.toFixed(1)} | ${(cpu / median(floor.cpu)).toFixed(2)} | ${(statSync(c.binary).size / 1e6).toFixed(1)} | ${median(c.rss).toFixed(1)} |`,
+      `| ${c.name} | ${wall.toFixed(1)} (${Math.min(...c.times).toFixed(1)}–${Math.max(...c.times).toFixed(1)}) | ${(wall / median(floor.times)).toFixed(2)} | ${median(c.ratios).toFixed(2)} | ${cpu.toFixed(1)} | ${(cpu / median(floor.cpu)).toFixed(2)} | ${(statSync(c.binary).size / 1e6).toFixed(1)} | ${median(c.rss).toFixed(1)} |`,
     );
   }
 } finally {
