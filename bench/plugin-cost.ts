@@ -94,7 +94,9 @@ const input = {
 } as SnapshotInput;
 
 const work = mkdtempSync(join(tmpdir(), "portico-plugin-cost-"));
-const accessLog = new LineWriter(join(work, "access.log"), { maxBuffered: 64 * 1024, report: console.error });
+// The writer as the gateway opens it (4 MiB may wait): a smaller bound would drop lines and leave their writes
+// out of the figure.
+const accessLog = new LineWriter(join(work, "access.log"), { report: console.error });
 const silent = () => {};
 
 /** A proxy built as a plane builds it (runtime/proxy-plane.ts), without listeners. */
@@ -104,7 +106,13 @@ function planeProxy(logged: boolean) {
     version: "bench",
     report: silent,
     errorLog: silent,
-    accessLog: logged ? { format: "combined", write: (line) => accessLog.write(line) } : null,
+    accessLog: logged
+      ? {
+          format: "combined",
+          write: (line) => accessLog.write(line),
+          writeBytes: (bytes, length) => accessLog.writeBytes(bytes, length),
+        }
+      : null,
   });
   const pool = new PluginInstancePool({
     log: silent,

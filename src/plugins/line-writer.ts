@@ -1,5 +1,7 @@
-// Buffered, bounded, never-blocking log output (the access log, the error log, file-log). Lines are gathered
-// in memory and written in batches by node:fs's asynchronous write, which runs on Bun's I/O thread pool: a
+// Buffered, bounded, never-blocking log output (the access log, the error log, file-log). Lines are encoded
+// into 64 KiB byte chunks as they come (a line's string dies at once instead of living, and surviving
+// collections, until its batch is written; no join and no second copy when the batch goes out) and written
+// in batches by node:fs's asynchronous write, which runs on Bun's I/O thread pool: a
 // slow disk, a full pipe or a stalled NFS mount holds a pool thread, never the event loop that serves
 // requests. At most one write is in flight per writer; lines that arrive meanwhile wait, up to `maxBuffered`
 // bytes, beyond which they are dropped and counted (a stuck destination costs log lines, not memory or
@@ -16,6 +18,13 @@ const PIPE_BUF = 4096;
 
 /** A batch is written once this many bytes wait (or after `FLUSH_MS`, whichever comes first). */
 const FLUSH_BYTES = 64 * 1024;
+/** Lines are encoded into chunks of this size (a longer line gets a chunk of its own). */
+const CHUNK_BYTES = FLUSH_BYTES;
+/** Chunks kept for reuse once written. */
+const SPARE_CHUNKS = 2;
+
+/** Node's and Bun's Buffer method (not in the typings): encodes at `offset`, returns the bytes written. */
+type Utf8Writable = Buffer & { utf8Write(text: string, offset: number): number };
 const FLUSH_MS = 100;
 
 export type LineWriterOptions = {
@@ -44,7 +53,15 @@ export class LineWriter {
   readonly destination: LogDestination;
   #fd: number;
   #pipe: boolean;
-  #pending: string[] = [];
+  /** Filled chunks waiting to be written (each the used part of its chunk), in order. */
+  #full: Buffer[] = [];
+  /** The chunk lines are being added to, and how much of it is used. */
+  #current: Buffer | null = null;
+  #fill = 0;
+  /** The chunks the waiting pieces are part of; then those of the batch being written, reused once it is. */
+  #fullChunks: Buffer[] = [];
+  #inFlight: Buffer[] = [];
+  #spare: Buffer[] = [];
   #pendingBytes = 0;
   #writing = false;
   #timer: Timer | null = null;
@@ -78,13 +95,49 @@ export class LineWriter {
   /** Queues one line (without its newline). Never blocks, never throws. */
   write(line: string): void {
     if (this.#closed) return;
-    const bytes = line.length + 1;
+    const chunk = this.#room(line.length * 3 + 1) as Utf8Writable;
+    const at = this.#fill;
+    const written = chunk.utf8Write(line, at);
+    chunk[at + written] = 0x0a;
+    this.#added(written + 1);
+  }
+
+  /**
+   * Queues one line given as its bytes (`length` of them from the start of `bytes`, without the newline):
+   * a caller that assembles its lines as bytes (the combined access log) copies them once, here.
+   */
+  writeBytes(bytes: Buffer, length: number): void {
+    if (this.#closed) return;
+    const chunk = this.#room(length + 1);
+    const at = this.#fill;
+    bytes.copy(chunk, at, 0, length);
+    chunk[at + length] = 0x0a;
+    this.#added(length + 1);
+  }
+
+  /** The chunk to add a line of at most `most` bytes to, from `#fill` on. */
+  #room(most: number): Buffer {
+    const current = this.#current;
+    if (current !== null && current.length - this.#fill >= most) return current;
+    if (current !== null && this.#fill > 0) {
+      this.#full.push(current.subarray(0, this.#fill));
+      this.#fullChunks.push(current);
+    }
+    const chunk =
+      most > CHUNK_BYTES ? Buffer.allocUnsafe(most) : (this.#spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES));
+    this.#current = chunk;
+    this.#fill = 0;
+    return chunk;
+  }
+
+  /** A line of `bytes` bytes was encoded at `#fill`: kept, or dropped when too much waits already. */
+  #added(bytes: number): void {
     if (this.#pendingBytes + bytes > this.#maxBuffered) {
       this.#dropped++;
       this.#reportDrops();
       return;
     }
-    this.#pending.push(line);
+    this.#fill += bytes;
     this.#pendingBytes += bytes;
     if (this.#writing) return;
     if (this.#pendingBytes >= FLUSH_BYTES) this.#flush();
@@ -100,7 +153,7 @@ export class LineWriter {
 
   /** Resolves once everything queued so far has been written (or dropped). */
   drained(): Promise<void> {
-    if (!this.#writing && this.#pending.length === 0) return Promise.resolve();
+    if (!this.#writing && this.#pendingBytes === 0) return Promise.resolve();
     if (!this.#writing) this.#flush();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
@@ -124,16 +177,26 @@ export class LineWriter {
       this.#timer = null;
     }
     if (this.#writing) return;
-    if (this.#pending.length === 0) {
+    if (this.#pendingBytes === 0) {
       this.#settle();
       return;
     }
     if (this.#reopenEachWrite) this.#reopenNow();
-    const lines = this.#pending;
-    this.#pending = [];
+    const current = this.#current!;
+    const batch = this.#full;
+    const chunks = this.#fullChunks;
+    if (this.#fill > 0) {
+      batch.push(current.subarray(0, this.#fill));
+      chunks.push(current);
+    }
+    this.#inFlight = chunks;
+    this.#full = [];
+    this.#fullChunks = [];
+    this.#current = null;
+    this.#fill = 0;
     this.#pendingBytes = 0;
     this.#writing = true;
-    this.#writeAll(this.#pipe ? pipeChunks(lines) : [Buffer.from(`${lines.join("\n")}\n`)], 0);
+    this.#writeAll(this.#pipe ? pipeChunks(batch) : batch, 0);
   };
 
   #writeAll(chunks: Buffer[], index: number): void {
@@ -151,10 +214,13 @@ export class LineWriter {
         return;
       }
       this.#writing = false;
+      for (const written of this.#inFlight)
+        if (written.length === CHUNK_BYTES && this.#spare.length < SPARE_CHUNKS) this.#spare.push(written);
+      this.#inFlight = [];
       if (this.#reopenWanted) this.#reopenNow();
-      if (this.#pending.length > 0 && (this.#pendingBytes >= FLUSH_BYTES || this.#idle.length > 0))
+      if (this.#pendingBytes > 0 && (this.#pendingBytes >= FLUSH_BYTES || this.#idle.length > 0))
         this.#flush();
-      else if (this.#pending.length > 0) this.#timer ??= setTimeout(this.#flush, FLUSH_MS);
+      else if (this.#pendingBytes > 0) this.#timer ??= setTimeout(this.#flush, FLUSH_MS);
       else this.#settle();
     });
   }
@@ -211,18 +277,21 @@ function closeQuietly(fd: number): void {
   } catch {}
 }
 
-/** Whole lines in pieces of at most PIPE_BUF bytes (a longer line goes alone). */
-function pipeChunks(lines: readonly string[]): Buffer[] {
-  const chunks: Buffer[] = [];
-  let current = "";
-  for (const line of lines) {
-    const next = `${line}\n`;
-    if (current !== "" && Buffer.byteLength(current) + Buffer.byteLength(next) > PIPE_BUF) {
-      chunks.push(Buffer.from(current));
-      current = "";
+/** Whole lines in pieces of at most PIPE_BUF bytes (a longer line goes alone); each piece ends a line. */
+function pipeChunks(pieces: readonly Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (const piece of pieces) {
+    let start = 0;
+    while (start < piece.length) {
+      if (piece.length - start <= PIPE_BUF) {
+        out.push(start === 0 ? piece : piece.subarray(start));
+        break;
+      }
+      let end = piece.lastIndexOf(0x0a, start + PIPE_BUF - 1);
+      if (end < start) end = piece.indexOf(0x0a, start + PIPE_BUF);
+      out.push(piece.subarray(start, end + 1));
+      start = end + 1;
     }
-    current += next;
   }
-  if (current !== "") chunks.push(Buffer.from(current));
-  return chunks;
+  return out;
 }

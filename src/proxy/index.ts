@@ -2,8 +2,7 @@
 // the proxy listener. Nothing here imports store/, admin/ or runtime/.
 import type { Server, WebSocketHandler } from "bun";
 import type { ErrorLogger } from "../plugins/log-levels.ts";
-import type { AccessLogFormat } from "./access-log.ts";
-import { ACCESS_LOG_FORMATS } from "./access-log.ts";
+import { type AccessLogSink, accessLogger } from "./access-log.ts";
 import { LogPhase } from "./log-phase.ts";
 import { handle, type ListenerFacts, type PipelineEnv } from "./pipeline.ts";
 import { createRequestIds } from "./request-id.ts";
@@ -43,7 +42,7 @@ export type ProxyOptions = {
   /** The error log (causes of the gateway's own 5xx answers); default: stderr, with the level in front. */
   errorLog?: ErrorLogger;
   /** One line per request, in this format, handed to `write` after the response went out; default: off. */
-  accessLog?: { format: AccessLogFormat; write(line: string): void } | null;
+  accessLog?: AccessLogSink | null;
 };
 
 type FetchHandler = (request: Request, server: Server<unknown>) => Response | Promise<Response> | undefined;
@@ -76,7 +75,6 @@ export function createProxy(options: ProxyOptions): Proxy {
   const errorLog: ErrorLogger =
     options.errorLog ?? ((level, message) => console.error(`[${level}] ${message}`));
   const accessLog = options.accessLog ?? null;
-  const line = accessLog === null ? null : ACCESS_LOG_FORMATS[accessLog.format];
   const env: PipelineEnv = {
     bodyLimit: options.bodyLimit,
     uriLimit: options.uriLimit ?? DEFAULT_URI_LIMIT,
@@ -90,7 +88,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     errorLog,
     logsEveryRequest: accessLog !== null,
     accessLogReadsAll: accessLog?.format === "json",
-    logPhase: new LogPhase(report, accessLog === null ? null : (tx) => accessLog.write(line!(tx))),
+    logPhase: new LogPhase(report, accessLog === null ? null : accessLogger(accessLog)),
   };
   const fetchFor = ({ https }: { https: boolean }): FetchHandler => {
     const listener: ListenerFacts = { https, port: "" };

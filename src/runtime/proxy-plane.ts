@@ -97,7 +97,13 @@ export function startLocalPlane(
     report: log,
     errorLog: logs.errorLog,
     accessLog:
-      access === null ? null : { format: options.logs.accessLogFormat, write: (line) => access.write(line) },
+      access === null
+        ? null
+        : {
+            format: options.logs.accessLogFormat,
+            write: (line) => access.write(line),
+            writeBytes: (bytes, length) => access.writeBytes(bytes, length),
+          },
   });
   const registry = new MetricsRegistry();
   const pool = new PluginInstancePool({
