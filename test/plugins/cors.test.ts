@@ -260,6 +260,27 @@ describe("cors on other responses", () => {
     });
   });
 
+  test("one literal origin is the answer whatever the request's Origin (another, or none); * with credentials echoes it", async () => {
+    const origins: Record<string, string>[] = [
+      { origin: "http://app.test" },
+      { origin: "http://other.test" },
+      {},
+    ];
+    for (const headers of origins) {
+      const answer = await w.call("/get-only/x", { headers });
+      expect(answer.status).toBe(200);
+      expect(corsHeaders(answer)).toEqual({ ...none, origin: "http://app.test", vary: "Origin" });
+    }
+    const echoed = await w.call("/star-credentials", { headers: { origin: "http://other.test" } });
+    expect(corsHeaders(echoed)).toEqual({
+      ...none,
+      origin: "http://other.test",
+      credentials: "true",
+      vary: "Origin",
+    });
+    expect(corsHeaders(await w.call("/star-credentials"))).toEqual({ ...none, origin: "*" });
+  });
+
   test("flat origins are compared whole: tricky look-alikes get no Access-Control-Allow-Origin", async () => {
     const at = async (origin: string) =>
       (await w.call("/flat", { headers: { origin } })).headers.get("access-control-allow-origin");

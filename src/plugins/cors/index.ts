@@ -72,6 +72,10 @@ export const cors: PluginDescriptor<CorsConfig> = {
         ? config.exposed_headers.join(",")
         : null;
     const maxAge = config.max_age === null ? null : String(config.max_age);
+    // The request's Origin matters to the answer only when an absent one gets nothing, the configured origins
+    // are compared with it, or it is echoed for credentials; otherwise (one literal origin, or `*`, without
+    // credentials) every non-preflight response gets the same headers and the Origin is not read.
+    const readsOrigin = !config.allow_origin_absent || policy.readsOrigin || config.credentials;
 
     return {
       access(ctx) {
@@ -91,7 +95,7 @@ export const cors: PluginDescriptor<CorsConfig> = {
       response(ctx, response) {
         // A preflight was answered above with everything it needs, or is the upstream's to answer.
         if (isPreflight(ctx)) return undefined;
-        const requestOrigin = ctx.request.headers.get("origin");
+        const requestOrigin = readsOrigin ? ctx.request.headers.get("origin") : null;
         if (!requestOrigin && !config.allow_origin_absent) return undefined;
         allowOrigin(response.headers, policy, config.credentials, requestOrigin, false);
         if (exposeHeaders !== null) response.headers.set("access-control-expose-headers", exposeHeaders);

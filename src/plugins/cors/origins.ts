@@ -30,20 +30,23 @@ export function normalizeOrigin(value: string): { domain: string; host: string }
 export type OriginPolicy = {
   /** False when every origin is allowed (`*`): responses then do not vary by Origin. */
   readonly varies: boolean;
+  /** The verdict depends on the request's origin (false: every origin gets the same answer). */
+  readonly readsOrigin: boolean;
   decide(requestOrigin: string | null): OriginVerdict;
 };
 
 export function compileOrigins(origins: readonly string[] | null): OriginPolicy {
   if (origins === null || origins.length === 0 || (origins.length === 1 && origins[0] === "*"))
-    return { varies: false, decide: () => ({ kind: "any" }) };
+    return { varies: false, readsOrigin: false, decide: () => ({ kind: "any" }) };
   if (origins.length === 1 && PLAIN.test(origins[0]!)) {
     const literal: OriginVerdict = { kind: "literal", origin: origins[0]! };
-    return { varies: true, decide: () => literal };
+    return { varies: true, readsOrigin: false, decide: () => literal };
   }
   // Kong stops at a `*` among several entries, before comparing anything: any origin is then allowed.
   if (origins.includes("*"))
     return {
       varies: true,
+      readsOrigin: true,
       decide: (requestOrigin) => (requestOrigin ? { kind: "any" } : { kind: "none" }),
     };
   const rules: Rule[] = origins.map((entry) => {
@@ -54,6 +57,7 @@ export function compileOrigins(origins: readonly string[] | null): OriginPolicy 
   });
   return {
     varies: true,
+    readsOrigin: true,
     decide(requestOrigin) {
       if (requestOrigin === null || requestOrigin === "") return { kind: "none" };
       const normalized = normalizeOrigin(requestOrigin);
