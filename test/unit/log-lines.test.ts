@@ -13,7 +13,17 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function transaction(uri: string, headers: Record<string, string>, clientIp = "203.0.113.9"): Transaction {
   const request = new Request(`http://gateway.test${uri}`, { headers: { host: "gateway.test", ...headers } });
-  const tx = new Transaction(request, "0123456789abcdef", "GET", 0, uri, clientIp, "http", "8000", "combined");
+  const tx = new Transaction(
+    request,
+    "0123456789abcdef",
+    "GET",
+    0,
+    uri,
+    clientIp,
+    "http",
+    "8000",
+    "combined",
+  );
   tx.status = 200;
   tx.bodySize = 1234567;
   return tx;
@@ -32,7 +42,10 @@ describe("combined line as bytes", () => {
     ],
     [
       "escaped quotes, backslashes, control and non-ASCII characters",
-      transaction("/caf%C3%A9", { "user-agent": 'agent "quoted" \\ back\tslash', referer: "https://ex.test/é" }),
+      transaction("/caf%C3%A9", {
+        "user-agent": 'agent "quoted" \\ back\tslash',
+        referer: "https://ex.test/é",
+      }),
     ],
     ["a client address that is not ASCII (written as UTF-8, as the string)", transaction("/", {}, "clïent")],
     ["a long request target", transaction(`/${"a".repeat(9000)}`, { "user-agent": "ü".repeat(3000) })],
