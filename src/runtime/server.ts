@@ -171,8 +171,9 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   };
   let plane: ProxyPlane;
   let workerControl: WorkerControl | null = null;
-  // Worker threads evaluate their bundles and bind the proxy ports while this thread starts the admin
-  // listener and builds the first snapshot, so the admin API answers first. A plane in this thread binds now.
+  // Worker threads are created once the admin listener is up (the plane reserves their ports now), then
+  // evaluate their bundles and bind while this thread builds the first snapshot and answers the admin API.
+  // A plane in this thread binds now.
   let proxyListening: Promise<void> = Promise.resolve();
   try {
     if (workers > 1) {
@@ -390,6 +391,9 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     : null;
   if (statusServer) context.node.listenerInfo.status = [ownListener(config.statusListen!, statusServer)];
   log(`portico ${VERSION}: admin API listening on ${adminUrl}`);
+  // Measured on 2 cores (paired runs, load ~4): the first admin answer 40 ms median with the workers created
+  // here, 51 ms with them created before the admin listener.
+  workerControl?.start();
 
   try {
     await proxyListening;

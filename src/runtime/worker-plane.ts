@@ -82,6 +82,12 @@ export type WorkerControl = {
    * admin listener can answer while the workers evaluate their bundles and bind the ports.
    */
   readonly listening: Promise<void>;
+  /**
+   * Creates the worker threads. Until then the plane holds its ports (reserved) and the latest snapshot for
+   * them; the caller starts them once its admin listener is up, because creating the first thread costs this
+   * thread milliseconds that the first admin answer would otherwise wait for.
+   */
+  start(): void;
   readonly count: number;
   /** Ends a worker at once, as a crash would (tests and operators); it is replaced like a crashed one. */
   terminate(index: number): void;
@@ -225,7 +231,13 @@ export function startWorkerPlane(
   // first and joined by the others, and on a small machine workers evaluating their bundles side by side
   // would take the cores from this thread's admin API while it starts (measured on 2 cores: the first admin
   // answer came later with both started at once).
+  let begin!: () => void;
+  const begun = new Promise<void>((resolve) => {
+    begin = resolve;
+  });
   const listening = (async () => {
+    await begun;
+    if (stopping) return;
     try {
       for (let i = 0; i < count; i++) await spawn(i);
       started = true;
@@ -329,8 +341,11 @@ export function startWorkerPlane(
       slots[index]?.worker.terminate();
     },
     restarts: () => restarts,
+    start: () => begin(),
     async stop() {
       stopping = true;
+      reserved.release();
+      begin();
       notify();
       await Promise.all(
         slots
