@@ -156,7 +156,11 @@ export class UpstreamTry implements WatchedCall {
   readonly init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown };
   private readonly startedAt: number;
 
-  constructor(readonly call: ForwardCall) {
+  /** @param now performance.now() as the try starts (the caller has read the clock already). */
+  constructor(
+    readonly call: ForwardCall,
+    now: number,
+  ) {
     const upstream = call.upstream;
     const init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown } = {
       method: call.method,
@@ -169,7 +173,7 @@ export class UpstreamTry implements WatchedCall {
     const request = call.request;
     if (call.bufferedBody !== undefined) {
       if (call.bufferedBody.length > 0) init.body = call.bufferedBody;
-      this.armReadTimer();
+      this.deadline = now + upstream.readTimeout;
     } else if (call.hasBody && request.body !== null) {
       init.duplex = "half";
       if (call.streamLimit !== null)
@@ -185,11 +189,11 @@ export class UpstreamTry implements WatchedCall {
         // A body of known length is piped natively (backpressure holds end to end), which gives no signal
         // when the upload ends: the wait for headers is bounded by write and read timeouts together.
         init.body = request.body;
-        this.deadline = performance.now() + upstream.writeTimeout + upstream.readTimeout;
+        this.deadline = now + upstream.writeTimeout + upstream.readTimeout;
       }
-    } else this.armReadTimer();
+    } else this.deadline = now + upstream.readTimeout;
     this.init = init;
-    this.startedAt = call.tx?.tries ? performance.now() : 0;
+    this.startedAt = now;
     WAITING.add(this);
   }
 
@@ -242,11 +246,17 @@ export class UpstreamTry implements WatchedCall {
  * @param clientMayBeGone an event-loop turn may have passed since the request arrived (plugins, a retry, a
  * balancer's first DNS answer): whether the client is still there is checked first. Without one, a hang-up
  * is left to the deadline watch, as one a moment after the try started would be.
+ * @param now performance.now() when the caller has just read it (the pipeline's send time): one clock
+ * reading per request fewer.
  */
-export function startTry(call: ForwardCall, clientMayBeGone: boolean): UpstreamTry | ForwardOutcome {
+export function startTry(
+  call: ForwardCall,
+  clientMayBeGone: boolean,
+  now: number = performance.now(),
+): UpstreamTry | ForwardOutcome {
   if (clientMayBeGone && call.request.signal.aborted)
     return { ok: false, failure: "client-gone", cause: describe("client-gone", null, call) };
-  return new UpstreamTry(call);
+  return new UpstreamTry(call, now);
 }
 
 /** One upstream call; `retry` adds the further attempts. */

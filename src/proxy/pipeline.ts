@@ -651,7 +651,7 @@ async function proxyHttp(
     // The first try is awaited here, in this frame (a second async frame per request costs a promise and a
     // turn of the microtask queue); retries go through `attempt`.
     // A turn of the event loop may have passed only when an access hook awaited (or a balancer's DNS did).
-    const first = startTry(call, plugins?.awaited === true || balanced !== null);
+    const first = startTry(call, plugins?.awaited === true || balanced !== null, sent);
     let outcome: ForwardOutcome;
     if (first instanceof UpstreamTry) {
       try {
