@@ -13,49 +13,9 @@ import type { AnyPluginDescriptor, PluginInstance } from "../../src/plugins/cont
 import { PluginInstancePool, standaloneEnv } from "../../src/plugins/instances.ts";
 import { createProxy, type Proxy as ProxyEngine } from "../../src/proxy/index.ts";
 import { buildSnapshot } from "../../src/proxy/snapshot.ts";
-import type { Plugin } from "../../src/schemas/plugins.ts";
-import { type Route, routeSchema } from "../../src/schemas/routes.ts";
-import { type Service, serviceSchema } from "../../src/schemas/services.ts";
+import type { Service } from "../../src/schemas/services.ts";
+import { plugin, route, service } from "./entity-fixtures.ts";
 import { startUpstream, type Upstream } from "./helpers.ts";
-
-let n = 0;
-const id = () => `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`;
-
-function service(url: string, name: string): Service {
-  return {
-    ...serviceSchema().parse({ url, name, retries: 0 }),
-    id: id(),
-    created_at: 1,
-    updated_at: 1,
-  } as Service;
-}
-
-function route(paths: string[], svc: Service, name: string): Route {
-  return {
-    ...routeSchema().parse({ paths, name }),
-    id: id(),
-    created_at: 1,
-    updated_at: 1,
-    service: { id: svc.id },
-  } as Route;
-}
-
-function plugin(name: string, r: Route): Plugin {
-  return {
-    id: id(),
-    created_at: 1,
-    updated_at: 1,
-    name,
-    instance_name: null,
-    route: { id: r.id },
-    service: null,
-    consumer: null,
-    config: {},
-    protocols: ["http", "https"],
-    enabled: true,
-    tags: null,
-  };
-}
 
 const cleanups: string[] = [];
 
@@ -111,10 +71,10 @@ beforeAll(() => {
     await slowGate;
     return new Response("slow");
   });
-  const svc = service(upstream.url, "echo");
-  const slowSvc = service(slow.url, "slow");
+  const svc = service(upstream.url, "echo", 0);
+  const slowSvc = service(slow.url, "slow", 0);
   // Port 9 (discard) on loopback: nothing listens, the connection is refused.
-  const dead = service("http://127.0.0.1:9", "dead");
+  const dead = service("http://127.0.0.1:9", "dead", 0);
   services = [svc, slowSvc, dead];
   const routes = [
     route(["/sync"], svc, "sync"),
