@@ -138,3 +138,14 @@ export async function configure(
 }
 
 export const UUID_HEX32 = /^[0-9a-f]{32}$/;
+
+/** A proxy engine built by the test itself (no gateway around it), served on a random loopback port. */
+export function serveProxy(proxy: { fetch: unknown; websocket: unknown }): Server<unknown> {
+  return Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    fetch: proxy.fetch,
+    websocket: proxy.websocket,
+  } as Bun.Serve.Options<unknown>);
+}

@@ -10,7 +10,7 @@ import { PluginInstancePool, standaloneEnv } from "../../src/plugins/instances.t
 import { createProxy, type Proxy as ProxyEngine } from "../../src/proxy/index.ts";
 import { buildSnapshot } from "../../src/proxy/snapshot.ts";
 import { plugin, route, service } from "./entity-fixtures.ts";
-import { startUpstream, type Upstream } from "./helpers.ts";
+import { serveProxy, startUpstream, type Upstream } from "./helpers.ts";
 
 /** What the log hooks saw: plugin name, the entry's facts, and its serializer record. */
 type Seen = { plugin: string; entry: LogEntry; record: LogRecord };
@@ -101,13 +101,7 @@ beforeAll(() => {
     catalog,
   );
   proxy.swap(buildSnapshot({ version: 1, services: [svc, stream, dead], routes, plugins }, pool));
-  server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout: 0,
-    fetch: proxy.fetch,
-    websocket: proxy.websocket,
-  } as Bun.Serve.Options<unknown>);
+  server = serveProxy(proxy);
   base = `http://127.0.0.1:${server.port}`;
 });
 

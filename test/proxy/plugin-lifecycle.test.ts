@@ -15,7 +15,7 @@ import { createProxy, type Proxy as ProxyEngine } from "../../src/proxy/index.ts
 import { buildSnapshot } from "../../src/proxy/snapshot.ts";
 import type { Service } from "../../src/schemas/services.ts";
 import { plugin, route, service } from "./entity-fixtures.ts";
-import { startUpstream, type Upstream } from "./helpers.ts";
+import { serveProxy, startUpstream, type Upstream } from "./helpers.ts";
 
 const cleanups: string[] = [];
 
@@ -94,13 +94,7 @@ beforeAll(() => {
     catalog,
   );
   proxy.swap(buildSnapshot({ version: 1, services, routes, plugins }, pool));
-  server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout: 0,
-    fetch: proxy.fetch,
-    websocket: proxy.websocket,
-  } as Bun.Serve.Options<unknown>);
+  server = serveProxy(proxy);
   base = `http://127.0.0.1:${server.port}`;
 });
 
