@@ -99,7 +99,10 @@ function refuse(
   return loggedGatewayAnswer(response, request, server, env, listener, requestId, start, route);
 }
 
-/** An answer the gateway gave itself before forwarding, with its access-log record when every request is logged. */
+/**
+ * An answer the gateway gave itself before forwarding (404, 400, 414, an https redirect…), with its access-log
+ * record when every request is logged.
+ */
 function loggedGatewayAnswer(
   response: Response,
   request: Request,
@@ -111,11 +114,22 @@ function loggedGatewayAnswer(
   route: RouteTarget | undefined,
 ): Response | Promise<Response> {
   if (!env.logsEveryRequest) return response;
-  return finish(
-    unmatchedTransaction(request, server, env, listener, requestId, start, route),
-    response,
-    env.logPhase,
+  // Its log record: the request as received, and the route when one matched (an https redirect).
+  const url = request.url;
+  const path = url.charCodeAt(0) === 47 ? url : url.slice(url.indexOf("/", url.indexOf("//") + 2));
+  const tx = new Transaction(
+    request,
+    requestId,
+    request.method,
+    start,
+    path || "/",
+    new Peer(request, server, env, listener.https).clientIp,
+    listener.https ? "https" : "http",
+    listener.port || String(server.port),
+    env.accessLogReadsAll ? "all" : "combined",
   );
+  if (route !== undefined) tx.route = route;
+  return finish(tx, response, env.logPhase);
 }
 
 export function handle(
@@ -257,33 +271,6 @@ export function handle(
   if (route.plugins !== null) return runPlugins(state, route.plugins, snapshot, tx);
   if (tx === null) return forwardMatched(state, null, null);
   return finish(tx, forwardMatched(state, null, tx), env.logPhase);
-}
-
-/** The log record of a request the gateway answered before it reached a route's upstream (404, 400, 414…). */
-function unmatchedTransaction(
-  request: Request,
-  server: Server<unknown>,
-  env: PipelineEnv,
-  listener: ListenerFacts,
-  requestId: string,
-  start: number,
-  route: RouteTarget | undefined,
-): Transaction {
-  const url = request.url;
-  const path = url.charCodeAt(0) === 47 ? url : url.slice(url.indexOf("/", url.indexOf("//") + 2));
-  const tx = new Transaction(
-    request,
-    requestId,
-    request.method,
-    start,
-    path || "/",
-    new Peer(request, server, env, listener.https).clientIp,
-    listener.https ? "https" : "http",
-    listener.port || String(server.port),
-    env.accessLogReadsAll ? "all" : "combined",
-  );
-  if (route !== undefined) tx.route = route;
-  return tx;
 }
 
 /**
