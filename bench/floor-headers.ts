@@ -9,6 +9,7 @@
 // bench/js-cost.ts imports `floorHeadersHandler` to compare its JavaScript with Portico's in-process.
 import process from "node:process";
 import type { Server } from "bun";
+import { forwardTo } from "./floor-fetch.ts";
 
 const VIA = "1.1 floor";
 const HOP_BY_HOP = ["keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];
@@ -48,15 +49,7 @@ export function floorHeadersHandler(port: string, upstream: string) {
     headers.set("x-forwarded-port", port);
     headers.set("x-forwarded-path", url.slice(pathStart, queryStart < 0 ? undefined : queryStart));
     appendTo(headers, "via", VIA);
-    const init: RequestInit & { decompress: boolean; duplex: "half" } = {
-      method: request.method,
-      headers,
-      body: request.body,
-      duplex: "half",
-      redirect: "manual",
-      decompress: false,
-    };
-    const response = await fetch(upstream + url.slice(pathStart), init);
+    const response = await forwardTo(upstream, url.slice(pathStart), request, headers);
     dropHopByHop(response.headers, ["proxy-authenticate"]);
     appendTo(response.headers, "via", VIA);
     return response;

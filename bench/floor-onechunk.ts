@@ -8,6 +8,7 @@
 //
 // bench/js-cost.ts imports `floorOneChunkHandler` to compare its JavaScript with Portico's in-process.
 import process from "node:process";
+import { forwardTo, pathOf } from "./floor-fetch.ts";
 
 async function oneChunk(response: Response): Promise<Response> {
   const bytes = await response.bytes();
@@ -25,16 +26,7 @@ async function oneChunk(response: Response): Promise<Response> {
 /** The floor's request handler for one upstream. */
 export function floorOneChunkHandler(upstream: string) {
   return async function handle(request: Request): Promise<Response> {
-    const url = request.url;
-    const init: RequestInit & { decompress: boolean; duplex: "half" } = {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      duplex: "half",
-      redirect: "manual",
-      decompress: false,
-    };
-    const response = await fetch(upstream + url.slice(url.indexOf("/", url.indexOf("//") + 2)), init);
+    const response = await forwardTo(upstream, pathOf(request.url), request);
     if (request.method === "HEAD") return response;
     const length = Number(response.headers.get("content-length") ?? -1);
     return length >= 15_360 && length <= 1024 * 1024 ? oneChunk(response) : response;

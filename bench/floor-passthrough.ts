@@ -3,6 +3,7 @@
 //
 //   bun bench/floor-passthrough.ts <port> <upstream origin>
 import process from "node:process";
+import { forwardTo, pathOf } from "./floor-fetch.ts";
 
 const [port, upstream] = process.argv.slice(2);
 if (!port || !upstream) throw new Error("usage: floor-passthrough.ts <port> <upstream origin>");
@@ -12,15 +13,6 @@ Bun.serve({
   port: Number(port),
   idleTimeout: 0,
   fetch(request) {
-    const url = request.url;
-    const init: RequestInit & { decompress: boolean; duplex: "half" } = {
-      method: request.method,
-      headers: request.headers,
-      body: request.body,
-      duplex: "half",
-      redirect: "manual",
-      decompress: false,
-    };
-    return fetch(upstream + url.slice(url.indexOf("/", url.indexOf("//") + 2)), init);
+    return forwardTo(upstream, pathOf(request.url), request);
   },
 });
