@@ -7,13 +7,37 @@
 /** Bun.serve's cork threshold: 16 KiB minus 1 KiB. */
 export const CORK_THRESHOLD = 15_360;
 
-function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
+/**
+ * Whether a direct stream's controller is Bun.serve's response (`ReadableHTTPResponseSinkController`, or the
+ * HTTPS one): those copy every chunk written (also under backpressure). A JavaScript consumer (`.text()`, a
+ * reader) may keep the chunk itself, so its buffer must stay.
+ */
+function isResponseSink(controller: object): boolean {
+  return Object.prototype.toString.call(controller).endsWith("ResponseSinkController]");
+}
+
+/**
+ * `bytes` as a one-chunk body: Bun's direct stream. Written into Bun.serve's response, the buffer is released
+ * at once (`transfer(0)` detaches it and frees its memory) rather than at the next collection. Held until
+ * then, the buffers of the requests between two collections (~450 at 16 KiB) were freed together, their
+ * pages handed back to the kernel by mimalloc and faulted in again by Bun's HTTP client thread: ~2.5 page
+ * faults and ~7 µs of mimalloc's scavenger thread per request that the one-chunk floor did not pay
+ * (bench/README.md, Nov 30 15:00).
+ */
+function oneChunk(bytes: Uint8Array<ArrayBuffer>): ReadableStream<Uint8Array> {
+  const source: Bun.DirectUnderlyingSource<Uint8Array> = {
+    type: "direct",
+    pull(controller) {
+      try {
+        controller.write(bytes);
+        controller.end();
+      } finally {
+        if (isResponseSink(controller)) bytes.buffer.transfer(0);
+      }
     },
-  });
+  };
+  // The global ReadableStream's declared constructors (Node's) lack Bun's direct overload.
+  return new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>);
 }
 
 /** Where a logged request notes the body it buffered (its size, and when it was read). */
@@ -34,12 +58,13 @@ export function needsOneChunk(response: Response, method: string, bufferMax: num
 
 /**
  * The buffered body as a one-chunk stream, with the upstream's status and headers (Bun frames a stream body
- * chunked, so its Content-Length goes).
+ * chunked, so its Content-Length goes). `bytes` must be the caller's own (`response.bytes()`): it is
+ * detached once written.
  * @param recorder set when the request is logged
  */
 export function oneChunkResponse(
   response: Response,
-  bytes: Uint8Array,
+  bytes: Uint8Array<ArrayBuffer>,
   recorder: BufferRecorder | null,
 ): Response {
   const headers = response.headers;

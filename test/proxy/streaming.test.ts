@@ -1,5 +1,6 @@
 // Black-box: bodies stream both ways without buffering, SSE arrives unbuffered, a client hang-up reaches
 // the upstream, and WebSocket upgrades are relayed.
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import { configure, parseRaw, rawRequest, startUpstream } from "./helpers.ts";
@@ -72,6 +73,49 @@ describe("streaming", () => {
     expect(res.headers.get("x-extra")).toBe("1");
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(body);
     await sized.stop();
+  });
+
+  test("one-chunk bodies stay byte-exact for clients that read slowly while other such bodies pass", async () => {
+    // The buffered body is released as soon as it is written into the response (relay.ts): a client that
+    // does not read makes the server hold the rest, which must be its own copy.
+    const MiB = 1024 * 1024;
+    const bodyOf = (seed: number, size: number) => new Uint8Array(size).map((_, i) => (i * 31 + seed) % 251);
+    const patterned = startUpstream((req) => {
+      const [, seed, size] = new URL(req.url).pathname.split("/");
+      return new Response(bodyOf(Number(seed), Number(size)));
+    });
+    await configure(tg, { name: "patterned", url: patterned.url }, [{ paths: ["/patterned"] }]);
+    const port = Number(new URL(tg.proxyUrl).port);
+    const slowRead = (seed: number, size: number) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const parts: Buffer[] = [];
+        const socket = net.connect(port, "127.0.0.1", () => {
+          socket.write(`GET /patterned/${seed}/${size} HTTP/1.1\r\nHost: p.test\r\nConnection: close\r\n\r\n`);
+          socket.pause();
+          setTimeout(() => socket.resume(), 400);
+        });
+        socket.on("data", (d: Buffer) => parts.push(d));
+        socket.on("close", () => resolve(Buffer.concat(parts)));
+        socket.on("error", reject);
+      });
+    const slow = [slowRead(1, MiB), slowRead(2, MiB), slowRead(3, 256 * 1024)];
+    // Meanwhile other bodies of the same sizes are buffered, written and released.
+    for (let i = 0; i < 10; i++) {
+      const res = await tg.proxy(`/patterned/${100 + i}/${i % 2 ? MiB : 256 * 1024}`);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(bodyOf(100 + i, i % 2 ? MiB : 256 * 1024));
+    }
+    const answers = await Promise.all(slow);
+    for (const [i, [seed, size]] of [
+      [1, MiB],
+      [2, MiB],
+      [3, 256 * 1024],
+    ].entries()) {
+      const parsed = parseRaw(answers[i]!.toString("latin1"));
+      expect(parsed.status).toBe(200);
+      expect(parsed.headers["transfer-encoding"]).toBe("chunked");
+      expect(Buffer.from(parsed.body, "latin1").equals(Buffer.from(bodyOf(seed!, size!)))).toBe(true);
+    }
+    await patterned.stop();
   });
 
   test("framing the client sees: Content-Length below 15,360 bytes and for HEAD, chunked in the one-chunk window (up to 1 MiB), unknown lengths passed through", async () => {
