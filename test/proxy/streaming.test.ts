@@ -1,7 +1,7 @@
 // Black-box: bodies stream both ways without buffering, SSE arrives unbuffered, a client hang-up reaches
 // the upstream, and WebSocket upgrades are relayed.
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import net from "node:net";
 import { startTestGateway, type TestGateway } from "../harness.ts";
 import { configure, parseRaw, rawRequest, startUpstream } from "./helpers.ts";
 
@@ -90,7 +90,9 @@ describe("streaming", () => {
       new Promise<Buffer>((resolve, reject) => {
         const parts: Buffer[] = [];
         const socket = net.connect(port, "127.0.0.1", () => {
-          socket.write(`GET /patterned/${seed}/${size} HTTP/1.1\r\nHost: p.test\r\nConnection: close\r\n\r\n`);
+          socket.write(
+            `GET /patterned/${seed}/${size} HTTP/1.1\r\nHost: p.test\r\nConnection: close\r\n\r\n`,
+          );
           socket.pause();
           setTimeout(() => socket.resume(), 400);
         });
