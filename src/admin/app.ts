@@ -1,8 +1,10 @@
 // The admin listener: Kong-compatible REST plus the seed-library URLs, and GraphQL at /graphql.
 // GraphQL (graphql-js, yoga, the schema) loads on the first /graphql request: building the schema is most
 // of what start-up would otherwise cost, and REST never needs it. The dynamic import stays inside the binary.
+// The listener answers before the node has finished starting: `early` serves `GET /`, and every other
+// request waits for `full`, the node's whole context (see rest/index.ts).
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
-import type { AdminContext } from "./context.ts";
+import type { AdminContext, NodeContext } from "./context.ts";
 import { GRAPHQL_BODY_LIMIT, isGraphqlPath } from "./graphql/endpoint.ts";
 import type { GraphqlHandler } from "./graphql/index.ts";
 import { createRestHandler } from "./rest/index.ts";
@@ -17,18 +19,20 @@ export type AdminHandler = {
   close(): void;
 };
 
-export function createAdminHandler(context: AdminContext): AdminHandler {
-  const rest = createRestHandler(context);
+export function createAdminHandler(early: NodeContext, full: Promise<AdminContext>): AdminHandler {
+  const rest = createRestHandler(early, full);
   let graphql: GraphqlHandler | undefined;
   let loading: Promise<GraphqlHandler> | undefined;
   let closed = false;
   const loadGraphql = () =>
-    (loading ??= import("./graphql/index.ts").then(({ createGraphqlHandler }) => {
-      graphql = createGraphqlHandler(context);
-      // A stop that came while loading still ends whatever this handler will hold.
-      if (closed) graphql.close();
-      return graphql;
-    }));
+    (loading ??= Promise.all([import("./graphql/index.ts"), full]).then(
+      ([{ createGraphqlHandler }, context]) => {
+        graphql = createGraphqlHandler(context);
+        // A stop that came while loading still ends whatever this handler will hold.
+        if (closed) graphql.close();
+        return graphql;
+      },
+    ));
 
   // WebSockets exist only after GraphQL upgraded a request, so the handler is loaded by the time these run.
   const socketHandler = () => graphql!.websocket;

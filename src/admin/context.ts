@@ -60,10 +60,16 @@ export type DeclarativeState = {
   exiting: boolean;
 };
 
-export type AdminContext = {
+/** What the node's `GET /` needs: the admin listener answers it while the rest of the node still starts. */
+export type NodeContext = {
+  node: NodeInfo;
+  /** Every plugin name configured anywhere, enabled or not, once each, in the store's order (`GET /`). */
+  pluginsInUse(): Promise<string[]>;
+};
+
+export type AdminContext = NodeContext & {
   store: Store;
   declarative: DeclarativeState;
-  node: NodeInfo;
   /** Version the proxy is serving (may briefly lag the store's). */
   proxyConfigVersion(): number;
   /** Entities the proxy could not build: left out (routes) or failing closed (plugins). */

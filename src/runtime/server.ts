@@ -1,6 +1,15 @@
 // startGateway(): the one place that joins the planes. Opens the store, starts the proxy plane (in this
 // thread, or N worker threads on one port) and the admin listener, keeps the proxy's snapshot in step with
 // the configuration wherever it is written, records the node in the shared database, and stops gracefully.
+//
+// Start-up order: the admin listener answers `GET /` as early as it can. Before it listens only the light part
+// runs: the log files, the SQLite file opened and its migrations checked with bun:sqlite alone, the proxy
+// ports reserved. The store's layers (drizzle, the tables, zod), the proxy plane, the health checker,
+// metrics and the snapshot rebuilder (node-parts.ts) are imported after it listens, a macrotask apart so
+// that a request that came meanwhile is let in; `GET /` reads the plugin names with plain SQL until the
+// store exists, and every other admin request waits for the node's full context. Readiness is unchanged
+// (503 until every worker serves the first snapshot). PostgreSQL, DB-less mode and TLS need the store
+// before listening (the default certificate lives in it; the declarative file is loaded into it).
 import { hostname } from "node:os";
 import type { Server } from "bun";
 import { createAdminHandler, createStatusHandler } from "../admin/app.ts";
@@ -8,30 +17,25 @@ import type {
   AdminContext,
   DeclarativeState,
   ListenerInfo,
+  NodeContext,
+  NodeInfo,
   Readiness,
   TrafficCounts,
 } from "../admin/context.ts";
-import { probeServices, type ServiceHealth } from "../admin/service-health.ts";
+import type { ServiceHealth } from "../admin/service-health.ts";
 import { EMPTY_HASH } from "../declarative/empty-hash.ts";
-import { SharedCounters } from "../plugins/rate-counters.ts";
-import { HealthChecker } from "../proxy/balancer/health-checker.ts";
 import type { CertificatePair, Store } from "../store/contract.ts";
-import { openStore } from "../store/open.ts";
-import { readOnlyStore } from "../store/read-only.ts";
+import { isPostgresUrl, openStore, sqliteStore } from "../store/open.ts";
+import { openSqliteFile, pluginNamesInUse, type SqliteFile } from "../store/sqlite/open-file.ts";
 import { withAdminAccessLog } from "./admin-access-log.ts";
-import { clusterWideProxyCache } from "./cluster-cache-purge.ts";
 import type { BootConfig, Listen } from "./config.ts";
-import { defaultCertificate } from "./default-certificate.ts";
-import { startHeartbeat } from "./heartbeat.ts";
 import { listen, listenerUrl, StartupError } from "./listen.ts";
 import { type LogOptions, ThreadLogs } from "./node-logs.ts";
-import { nodeMetrics } from "./node-metrics.ts";
 import { OwnWrites } from "./own-writes.ts";
-import { type NodeHealth, type ProxyPlane, type ProxyPlaneOptions, startLocalPlane } from "./proxy-plane.ts";
-import { SnapshotRebuilder } from "./rebuilder.ts";
+import type { ProxyPlane, ProxyPlaneOptions } from "./proxy-plane.ts";
+import type { SnapshotRebuilder } from "./rebuilder.ts";
 import { VERSION } from "./version.ts";
-import { watchConfiguration } from "./watch.ts";
-import { startWorkerPlane, type WorkerControl } from "./worker-plane.ts";
+import { type ReservedPorts, reservePorts, startWorkerPlane, type WorkerControl } from "./worker-plane.ts";
 
 export { StartupError } from "./listen.ts";
 
@@ -97,6 +101,9 @@ function protocolOptions(address: Listen, certificate: CertificatePair | null) {
   };
 }
 
+/** Lets a request that arrived meanwhile in before the next step of the start (a macrotask apart). */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export async function startGateway(config: BootConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const log = options.log ?? ((line: string) => console.log(line));
   const logOptions: LogOptions = {
@@ -113,110 +120,80 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   const ownWrites = new OwnWrites();
   // DB-less (Kong's database = off): an in-memory store that only whole configurations write.
   const dbless = config.declarativeConfig !== null;
-  let store: Store;
+  const needsTls = [...config.proxyListen, config.adminListen, config.statusListen].some((l) => l?.ssl);
+  // The SQLite file is opened now and its store built once the admin listener answers (see the top).
+  const storeLater = !dbless && !needsTls && !isPostgresUrl(config.database);
+  let file: SqliteFile | null = null;
+  let store: Store | undefined;
   try {
-    store = await openStore(dbless ? ":memory:" : config.database, { onCommit: ownWrites.onCommit });
+    if (storeLater) file = await openSqliteFile(config.database);
+    else store = await openStore(dbless ? ":memory:" : config.database, { onCommit: ownWrites.onCommit });
   } catch (error) {
     await logs.close();
     throw error;
   }
-  const needsTls = [...config.proxyListen, config.adminListen, config.statusListen].some((l) => l?.ssl);
+  const closeStore = async () => {
+    if (store) await store.close();
+    else file?.sqlite.close();
+  };
   let certificate: CertificatePair | null = null;
   try {
-    if (needsTls) certificate = await defaultCertificate(config, store);
+    if (needsTls) {
+      const { defaultCertificate } = await import("./default-certificate.ts");
+      certificate = await defaultCertificate(config, store!);
+    }
   } catch (error) {
-    await store.close();
+    await closeStore();
     await logs.close();
     throw error;
   }
-  const declarative: DeclarativeState = {
-    dbless,
-    store,
-    hash: EMPTY_HASH,
-    loading: false,
-    exiting: false,
-  };
+  let declarativeHash = EMPTY_HASH;
   if (dbless) {
     // The declarative code loads only in DB-less mode (and for POST /config, config commands).
     const { DeclarativeFileError, loadDeclarativeFile } = await import("./declarative-file.ts");
     try {
-      const loaded = await loadDeclarativeFile(store, config.declarativeConfig!, config.substitutions);
-      declarative.hash = loaded.hash;
+      const loaded = await loadDeclarativeFile(store!, config.declarativeConfig!, config.substitutions);
+      declarativeHash = loaded.hash;
       log(`portico: ${loaded.summary}`);
     } catch (error) {
-      await store.close();
+      await closeStore();
       await logs.close();
       if (error instanceof DeclarativeFileError) throw new StartupError(error.message);
       throw error;
     }
   }
-  const planeOptions: ProxyPlaneOptions = {
-    listen: config.proxyListen,
-    defaultCertificate: certificate,
-    bodyLimit: config.proxyBodyLimit,
-    version: VERSION,
-    trustedIpsSpec: config.trustedIpsSpec,
-    realIpHeader: config.realIpHeader,
-    reusePort: false,
-    // One table of node-local rate-limit counters for every worker (and every snapshot) of the node.
-    rateCounters: SharedCounters.allocate(),
-    logs: logOptions,
-  };
-  // One health checker per node, in this thread, whatever the number of proxy workers: it probes once per node
-  // and every worker balances by its verdicts (sent to them as they change).
-  const checker = new HealthChecker();
-  const nodeHealth: NodeHealth = {
-    report: (report) => checker.report(report),
-    state: () => checker.unhealthyState(),
-  };
-  let plane: ProxyPlane;
-  let workerControl: WorkerControl | null = null;
-  // Worker threads are created once the admin listener is up (the plane reserves their ports now), then
-  // evaluate their bundles and bind while this thread builds the first snapshot and answers the admin API.
-  // A plane in this thread binds now.
-  let proxyListening: Promise<void> = Promise.resolve();
+  // Proxy ports of 0 are reserved now for the workers, which join them once created (worker-plane.ts), so
+  // `GET /` names them at once. A plane in this thread binds once the admin listener is up.
+  let reserved: ReservedPorts | null = null;
   try {
-    if (workers > 1) {
-      const pool = startWorkerPlane(planeOptions, workers, log, store.rateCounters, nodeHealth);
-      plane = pool;
-      workerControl = pool;
-      proxyListening = pool.listening;
-    } else
-      plane = startLocalPlane(
-        planeOptions,
-        log,
-        new Float64Array(2),
-        store.rateCounters,
-        logs,
-        nodeHealth.report,
-      );
+    if (workers > 1) reserved = reservePorts(config.proxyListen);
   } catch (error) {
-    await store.close();
+    await closeStore();
     await logs.close();
     throw error;
   }
-  const stopHealthFeed = checker.subscribe((changes) => plane.applyHealth(changes));
-  // Whether a prometheus plugin asks for kong_upstream_target_health (read from each configuration loaded).
-  let upstreamHealthMetrics = false;
-  const rebuilder = new SnapshotRebuilder(store, plane, log, (input) => {
-    upstreamHealthMetrics = (input.plugins ?? []).some(
-      (p) =>
-        p.name === "prometheus" &&
-        p.enabled &&
-        (p.config as { upstream_health_metrics?: unknown }).upstream_health_metrics === true,
-    );
-    checker
-      .configure(input.upstreams ?? [], input.targets ?? [])
-      .catch((error) => log(`health checks: ${(error as Error).message}`));
-  });
-  const purgeCounters = setInterval(() => {
-    store.rateCounters
-      .purgeExpired()
-      .catch((error) => log(`rate-limiting counters: purge failed: ${(error as Error).message}`));
-  }, COUNTER_PURGE_MS);
-  purgeCounters.unref();
+  const knownPorts = reserved?.ports ?? config.proxyListen.map((l) => l.port);
 
-  const healthListeners = new Set<(health: ServiceHealth) => void>();
+  let plane: ProxyPlane | undefined;
+  let workerControl: WorkerControl | null = null;
+  let proxyListening: Promise<void> = Promise.resolve();
+  let planeCreated!: () => void;
+  let planeFailed!: (error: unknown) => void;
+  const planeReady = new Promise<void>((resolve, reject) => {
+    planeCreated = resolve;
+    planeFailed = reject;
+  });
+  let context!: AdminContext;
+  let contextReady!: (context: AdminContext) => void;
+  let contextFailed!: (error: unknown) => void;
+  const full = new Promise<AdminContext>((resolve, reject) => {
+    contextReady = resolve;
+    contextFailed = reject;
+  });
+  // A start that fails after listening stops the listeners too; requests waiting for the context go with them.
+  full.catch(() => {});
+  let rebuilder: SnapshotRebuilder | undefined;
+
   let adminTotal = 0;
   let statusTotal = 0;
   let adminServer: Server<unknown> | undefined;
@@ -226,7 +203,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   /** The proxy listeners as bound: a port of 0 is the system's choice, known once the workers listen. */
   const proxyListeners = () =>
     config.proxyListen.map((l, i) => {
-      const port = plane.ports[i] ?? l.port;
+      const port = (plane?.ports ?? knownPorts)[i] ?? l.port;
       return { ...l, port, url: listenerUrl(l.host, port, l.ssl) };
     });
   const proxyListenerInfo = (): ListenerInfo[] =>
@@ -239,133 +216,54 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       reuseport: workers > 1 || l.ssl,
     }));
   const startedAt = Math.floor(Date.now() / 1000);
-  const traffic = (): TrafficCounts => {
-    const proxy = plane.traffic();
-    return {
-      active: {
-        proxy: proxy.active,
-        // Less the request asking (it is one of them).
-        admin: Math.max(0, (adminServer?.pendingRequests ?? 0) + (statusServer?.pendingRequests ?? 0) - 1),
-      },
-      total: { proxy: proxy.total, admin: adminTotal + statusTotal },
-    };
+  const node: NodeInfo = {
+    version: VERSION,
+    hostname: hostname(),
+    node_id: nodeId,
+    started_at: startedAt,
+    listeners: { proxy: proxyListeners()[0]!.url, admin: "" },
+    listenerInfo: { proxy: proxyListenerInfo(), admin: [], status: [] },
+    // Configured ports are known now, and so are those reserved for the workers; a port the plane in this
+    // thread binds once it starts, an HTTP/3 listener's once the first worker listens.
+    bound: knownPorts.includes(0)
+      ? planeReady.then(() => (plane!.ports.includes(0) ? proxyListening : undefined)).catch(() => {})
+      : Promise.resolve(),
+    database: dbless
+      ? { dialect: "off", location: config.declarativeConfig! }
+      : store
+        ? { dialect: store.info.dialect, location: store.info.location }
+        : { dialect: "sqlite", location: file!.location },
+    // The seed library's URLs write entities, which DB-less mode does not allow.
+    service_management: config.serviceManagement && !dbless,
+    workers,
   };
-
-  const context: AdminContext = {
-    store: dbless ? readOnlyStore(store) : store,
-    declarative,
-    node: {
-      version: VERSION,
-      hostname: hostname(),
-      node_id: nodeId,
-      started_at: startedAt,
-      listeners: { proxy: proxyListeners()[0]!.url, admin: "" },
-      listenerInfo: { proxy: proxyListenerInfo(), admin: [], status: [] },
-      // Configured ports are known now, and so are those the system picked (0) for a plane in this thread or
-      // reserved for the workers; an HTTP/3 listener's once the first worker listens.
-      bound: plane.ports.includes(0) ? proxyListening.catch(() => {}) : Promise.resolve(),
-      database: dbless
-        ? { dialect: "off", location: config.declarativeConfig! }
-        : { dialect: store.info.dialect, location: store.info.location },
-      // The seed library's URLs write entities, which DB-less mode does not allow.
-      service_management: config.serviceManagement && !dbless,
-      workers,
-    },
-    proxyConfigVersion: () => rebuilder.servedVersion(),
-    configurationFaults: () => rebuilder.faults(),
-    traffic,
-    async refreshServices() {
-      await rebuilder.rebuildNow();
-      // A service whose host names an upstream is probed at its targets' addresses.
-      const upstreams = new Map(checker.views().map((view) => [view.upstreamName, view]));
-      const results = await probeServices(
-        await store.entity("services").all(),
-        (service) => upstreams.get(service.host) ?? null,
-      );
-      for (const result of results) for (const listener of healthListeners) listener(result);
-      return results;
-    },
-    subscribeHealth(listener) {
-      healthListeners.add(listener);
-      return () => healthListeners.delete(listener);
-    },
-    async readiness(): Promise<Readiness> {
-      if (draining) return { ready: false, reason: "draining" };
-      if (!rebuilder.built || rebuilder.servedVersion() < 0)
-        return {
-          ready: false,
-          reason: (await store.ping()) ? "router builds not yet complete" : "failed to connect to database",
-        };
-      return { ready: true };
-    },
-    drain() {
-      if (!draining) log("portico: draining: /status/ready answers 503 from now on");
-      draining = true;
-    },
-    upstreamHealth: {
-      view: (id) => checker.view(id),
-      views: () => checker.views(),
-      set: (upstream, target, address, healthy) => checker.setManual(upstream, target, address, healthy),
-      subscribe: (listener) => checker.subscribe((_changes, detail) => listener(detail)),
-    },
-    proxyCache: clusterWideProxyCache(store, (command) => plane.proxyCache(command), log),
-    metrics: nodeMetrics({
-      nodeId,
-      version: VERSION,
-      plane,
-      store,
-      traffic,
-      rateCounters: new SharedCounters(planeOptions.rateCounters),
-      upstreamHealth: () => (upstreamHealthMetrics ? checker.views() : null),
-    }),
+  const nodeContext: NodeContext = {
+    node,
+    // Plain SQL until the store exists; nothing writes before then (writes wait for the full context).
+    pluginsInUse: async () =>
+      store
+        ? [...new Set((await store.entity("plugins").all()).map((p) => p.name))]
+        : pluginNamesInUse(file!),
   };
 
   // Kong's status listener starts before the first build: a load balancer sees 503 until the node is ready.
-  if (config.statusListen !== null) {
-    const status = createStatusHandler(context);
-    try {
-      statusServer = listen("status", config.statusListen, {
-        ...protocolOptions(config.statusListen, certificate),
+  const status = config.statusListen !== null ? createStatusHandler(full) : null;
+  const admin = createAdminHandler(nodeContext, full);
+  const adminServe = ownWrites.wrap(admin.fetch, (version, timeoutMs) =>
+    rebuilder!.whenServed(version, timeoutMs),
+  );
+  const adminFetch =
+    logs.adminAccess === null ? adminServe : withAdminAccessLog(adminServe, logs.adminAccess);
+  try {
+    if (status !== null)
+      statusServer = listen("status", config.statusListen!, {
+        ...protocolOptions(config.statusListen!, certificate),
         idleTimeout: 0,
         fetch(request) {
           statusTotal++;
           return status(request);
         },
       });
-    } catch (error) {
-      clearInterval(purgeCounters);
-      await plane.stop();
-      await store.close();
-      await logs.close();
-      throw error;
-    }
-  }
-  const unsubscribe = store.subscribe(() => rebuilder.schedule());
-  // The first build runs while the admin listener starts; readiness and the proxy's listening line wait for it.
-  const firstBuild = rebuilder.rebuildNow();
-  const watcher = watchConfiguration(store, rebuilder, log);
-
-  const admin = createAdminHandler(context);
-  /** Undoes a start that fails once the first build is under way. */
-  const abandon = async () => {
-    watcher.stop();
-    unsubscribe();
-    clearInterval(purgeCounters);
-    admin.close();
-    adminServer?.stop(true);
-    statusServer?.stop(true);
-    await plane.stop();
-    await rebuilder.idle();
-    await store.close();
-    await logs.close();
-  };
-  const adminServe = ownWrites.wrap(admin.fetch, (version, timeoutMs) =>
-    rebuilder.whenServed(version, timeoutMs),
-  );
-  const adminFetch =
-    logs.adminAccess === null ? adminServe : withAdminAccessLog(adminServe, logs.adminAccess);
-
-  try {
     adminServer = listen("admin", config.adminListen, {
       ...protocolOptions(config.adminListen, certificate),
       // The admin API enforces its own 1 MiB limit with a JSON 413 while streaming; Bun's limit would
@@ -379,21 +277,199 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       websocket: admin.websocket,
     });
   } catch (error) {
-    await abandon();
+    statusServer?.stop(true);
+    reserved?.release();
+    await closeStore();
+    await logs.close();
     throw error;
   }
 
   const adminUrl = listenerUrl(config.adminListen.host, adminServer.port!, config.adminListen.ssl);
-  context.node.listeners.admin = adminUrl;
-  context.node.listenerInfo.admin = [ownListener(config.adminListen, adminServer)];
+  node.listeners.admin = adminUrl;
+  node.listenerInfo.admin = [ownListener(config.adminListen, adminServer)];
   const statusUrl = statusServer
     ? listenerUrl(config.statusListen!.host, statusServer.port!, config.statusListen!.ssl)
     : null;
-  if (statusServer) context.node.listenerInfo.status = [ownListener(config.statusListen!, statusServer)];
+  if (statusServer) node.listenerInfo.status = [ownListener(config.statusListen!, statusServer)];
   log(`portico ${VERSION}: admin API listening on ${adminUrl}`);
-  // Measured on 2 cores (paired runs, load ~4): the first admin answer 40 ms median with the workers created
-  // here, 51 ms with them created before the admin listener.
-  workerControl?.start();
+
+  // The rest of the node, a step per macrotask (see the top).
+  let stopHealthFeed = () => {};
+  let purgeCounters: ReturnType<typeof setInterval> | undefined;
+  let unsubscribe = () => {};
+  let watcher: { stop(): void } | undefined;
+  let firstBuild: Promise<void> = Promise.resolve();
+  let checkerStop = () => {};
+  /** Undoes a start that fails once the admin listener is up. */
+  const abandon = async () => {
+    watcher?.stop();
+    unsubscribe();
+    clearInterval(purgeCounters);
+    stopHealthFeed();
+    checkerStop();
+    admin.close();
+    adminServer?.stop(true);
+    statusServer?.stop(true);
+    reserved?.release();
+    await plane?.stop();
+    await rebuilder?.idle();
+    await closeStore();
+    await logs.close();
+  };
+  try {
+    if (file !== null) {
+      await nextTurn();
+      store = await sqliteStore(file, { onCommit: ownWrites.onCommit });
+    }
+    const db = store!;
+    await nextTurn();
+    const parts = await import("./node-parts.ts");
+    await nextTurn();
+    const planeOptions: ProxyPlaneOptions = {
+      listen: config.proxyListen,
+      defaultCertificate: certificate,
+      bodyLimit: config.proxyBodyLimit,
+      version: VERSION,
+      trustedIpsSpec: config.trustedIpsSpec,
+      realIpHeader: config.realIpHeader,
+      reusePort: false,
+      // One table of node-local rate-limit counters for every worker (and every snapshot) of the node.
+      rateCounters: parts.SharedCounters.allocate(),
+      logs: logOptions,
+    };
+    // One health checker per node, in this thread, whatever the number of proxy workers: it probes once per
+    // node and every worker balances by its verdicts (sent to them as they change).
+    const checker = new parts.HealthChecker();
+    checkerStop = () => checker.stop();
+    const nodeHealth = {
+      report: (report: Parameters<typeof checker.report>[0]) => checker.report(report),
+      state: () => checker.unhealthyState(),
+    };
+    // Worker threads are created last (below): they evaluate their bundles and bind while this thread builds
+    // the first snapshot and answers the admin API. A plane in this thread binds now.
+    if (workers > 1) {
+      const pool = startWorkerPlane(planeOptions, workers, log, db.rateCounters, nodeHealth, reserved!);
+      plane = pool;
+      workerControl = pool;
+      proxyListening = pool.listening;
+    } else
+      plane = parts.startLocalPlane(
+        planeOptions,
+        log,
+        new Float64Array(2),
+        db.rateCounters,
+        logs,
+        nodeHealth.report,
+      );
+    planeCreated();
+    const theplane = plane;
+    stopHealthFeed = checker.subscribe((changes) => theplane.applyHealth(changes));
+    // Whether a prometheus plugin asks for kong_upstream_target_health (read from each configuration loaded).
+    let upstreamHealthMetrics = false;
+    const builder = new parts.SnapshotRebuilder(db, theplane, log, (input) => {
+      upstreamHealthMetrics = (input.plugins ?? []).some(
+        (p) =>
+          p.name === "prometheus" &&
+          p.enabled &&
+          (p.config as { upstream_health_metrics?: unknown }).upstream_health_metrics === true,
+      );
+      checker
+        .configure(input.upstreams ?? [], input.targets ?? [])
+        .catch((error) => log(`health checks: ${(error as Error).message}`));
+    });
+    rebuilder = builder;
+    purgeCounters = setInterval(() => {
+      db.rateCounters
+        .purgeExpired()
+        .catch((error) => log(`rate-limiting counters: purge failed: ${(error as Error).message}`));
+    }, COUNTER_PURGE_MS);
+    purgeCounters.unref();
+
+    const healthListeners = new Set<(health: ServiceHealth) => void>();
+    const traffic = (): TrafficCounts => {
+      const proxy = theplane.traffic();
+      return {
+        active: {
+          proxy: proxy.active,
+          // Less the request asking (it is one of them).
+          admin: Math.max(0, (adminServer?.pendingRequests ?? 0) + (statusServer?.pendingRequests ?? 0) - 1),
+        },
+        total: { proxy: proxy.total, admin: adminTotal + statusTotal },
+      };
+    };
+    const declarative: DeclarativeState = {
+      dbless,
+      store: db,
+      hash: declarativeHash,
+      loading: false,
+      exiting: false,
+    };
+    context = {
+      ...nodeContext,
+      store: dbless ? parts.readOnlyStore(db) : db,
+      declarative,
+      proxyConfigVersion: () => builder.servedVersion(),
+      configurationFaults: () => builder.faults(),
+      traffic,
+      async refreshServices() {
+        await builder.rebuildNow();
+        // A service whose host names an upstream is probed at its targets' addresses.
+        const upstreams = new Map(checker.views().map((view) => [view.upstreamName, view]));
+        const results = await parts.probeServices(
+          await db.entity("services").all(),
+          (service) => upstreams.get(service.host) ?? null,
+        );
+        for (const result of results) for (const listener of healthListeners) listener(result);
+        return results;
+      },
+      subscribeHealth(listener) {
+        healthListeners.add(listener);
+        return () => healthListeners.delete(listener);
+      },
+      async readiness(): Promise<Readiness> {
+        if (draining) return { ready: false, reason: "draining" };
+        if (!builder.built || builder.servedVersion() < 0)
+          return {
+            ready: false,
+            reason: (await db.ping()) ? "router builds not yet complete" : "failed to connect to database",
+          };
+        return { ready: true };
+      },
+      drain() {
+        if (!draining) log("portico: draining: /status/ready answers 503 from now on");
+        draining = true;
+      },
+      upstreamHealth: {
+        view: (id) => checker.view(id),
+        views: () => checker.views(),
+        set: (upstream, target, address, healthy) => checker.setManual(upstream, target, address, healthy),
+        subscribe: (listener) => checker.subscribe((_changes, detail) => listener(detail)),
+      },
+      proxyCache: parts.clusterWideProxyCache(db, (command) => theplane.proxyCache(command), log),
+      metrics: parts.nodeMetrics({
+        nodeId,
+        version: VERSION,
+        plane: theplane,
+        store: db,
+        traffic,
+        rateCounters: new parts.SharedCounters(planeOptions.rateCounters),
+        upstreamHealth: () => (upstreamHealthMetrics ? checker.views() : null),
+      }),
+    };
+    unsubscribe = db.subscribe(() => builder.schedule());
+    // The first build runs while the workers start; readiness and the proxy's listening line wait for it.
+    firstBuild = builder.rebuildNow();
+    watcher = parts.watchConfiguration(db, builder, log);
+    contextReady(context);
+    // Measured on 2 cores (paired runs, load ~4): the first admin answer 40 ms median with the workers
+    // created after the admin listener, 51 ms with them created before it.
+    workerControl?.start();
+  } catch (error) {
+    planeFailed(error);
+    contextFailed(error);
+    await abandon();
+    throw error;
+  }
 
   try {
     await proxyListening;
@@ -404,21 +480,24 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   }
   const bound = proxyListeners();
   const proxyUrl = bound[0]!.url;
-  context.node.listeners.proxy = proxyUrl;
-  context.node.listenerInfo.proxy = proxyListenerInfo();
+  node.listeners.proxy = proxyUrl;
+  node.listenerInfo.proxy = proxyListenerInfo();
   await firstBuild;
-  const heartbeat = startHeartbeat(
-    store,
+  const db = store!;
+  const started = plane!;
+  const builder = rebuilder!;
+  const heartbeat = (await import("./node-parts.ts")).startHeartbeat(
+    db,
     () => ({
       id: nodeId,
-      hostname: context.node.hostname,
+      hostname: node.hostname,
       version: VERSION,
-      config_version: rebuilder.servedVersion(),
+      config_version: builder.servedVersion(),
       started_at: startedAt,
       last_seen: Math.floor(Date.now() / 1000),
       workers,
     }),
-    (listener) => plane.onServed(listener),
+    (listener) => started.onServed(listener),
   );
   // Printed once every worker listens and serves the first snapshot: traffic sent now is routed.
   const proxyWorkers = workers > 1 ? ` (${workers} workers)` : "";
@@ -434,28 +513,28 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
     proxyListeners: bound,
     adminUrl,
     statusUrl,
-    store,
-    servedVersion: () => rebuilder.servedVersion(),
+    store: db,
+    servedVersion: () => builder.servedVersion(),
     workers: workerControl,
-    synced: (timeoutMs) => rebuilder.synced(timeoutMs),
+    synced: (timeoutMs) => builder.synced(timeoutMs),
     reopenLogs() {
       logs.reopen();
-      plane.reopenLogs();
+      started.reopenLogs();
     },
     async reloadDeclarative() {
       if (!dbless) return "portico: not in DB-less mode; nothing to reload";
-      if (declarative.loading) return "portico: a configuration is being loaded; reload skipped";
-      declarative.loading = true;
+      if (context.declarative.loading) return "portico: a configuration is being loaded; reload skipped";
+      context.declarative.loading = true;
       let line: string;
       try {
         const { loadDeclarativeFile } = await import("./declarative-file.ts");
-        const loaded = await loadDeclarativeFile(store, config.declarativeConfig!, config.substitutions);
-        declarative.hash = loaded.hash;
+        const loaded = await loadDeclarativeFile(db, config.declarativeConfig!, config.substitutions);
+        context.declarative.hash = loaded.hash;
         line = `portico: ${loaded.summary}`;
       } catch (error) {
         line = `portico: reload failed, still serving the previous configuration: ${(error as Error).message}`;
       } finally {
-        declarative.loading = false;
+        context.declarative.loading = false;
       }
       log(line);
       return line;
@@ -465,21 +544,21 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
       stopping ??= (async () => {
         // A load balancer still probing sees the node leave before its listeners close.
         draining = true;
-        declarative.exiting = true;
-        watcher.stop();
+        context.declarative.exiting = true;
+        watcher?.stop();
         unsubscribe();
         clearInterval(purgeCounters);
         stopHealthFeed();
-        checker.stop();
+        checkerStop();
         admin.close();
         await Promise.all([
-          plane.stop(),
+          started.stop(),
           adminServer!.stop(false),
           statusServer?.stop(false),
           heartbeat.stop(),
         ]);
-        await rebuilder.idle();
-        await store.close();
+        await builder.idle();
+        await db.close();
         await logs.close();
       })();
       return stopping;

@@ -36,6 +36,9 @@ const ANSWER_TIMEOUT_MS = 2000;
 const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 5000;
 
+/** Each proxy listener's port (a reserved one for port 0), held until `release`. */
+export type ReservedPorts = { readonly ports: readonly number[]; release(): void };
+
 /**
  * Proxy ports the system picks (port 0), reserved by this thread before any worker starts: a listener of its
  * own on each such address, with SO_REUSEPORT, which the workers then join on the port it got. So the admin
@@ -44,7 +47,7 @@ const RESTART_MAX_MS = 5000;
  * the port from the admin API while the proxy was starting can make one) is answered 503. An HTTP/3 listener
  * is left to the first worker: its UDP port is bound beside the TCP one, which a reservation would not hold.
  */
-function reservePorts(listens: readonly Listen[]): { ports: number[]; release(): void } {
+export function reservePorts(listens: readonly Listen[]): ReservedPorts {
   const held: Server<unknown>[] = [];
   const release = () => {
     for (const server of held.splice(0)) void server.stop(true);
@@ -97,7 +100,8 @@ export type WorkerControl = {
 
 /**
  * `clusterCounters`: rate-limiting's database counters, which workers reach through this thread; `health`: the
- * node's health checker, which gets the workers' passive reports and whose verdicts every worker is sent.
+ * node's health checker, which gets the workers' passive reports and whose verdicts every worker is sent;
+ * `reserved`: the ports, when the caller reserved them already (it names them before the plane exists).
  */
 export function startWorkerPlane(
   options: ProxyPlaneOptions,
@@ -105,6 +109,7 @@ export function startWorkerPlane(
   log: (line: string) => void,
   clusterCounters: RateCounters | null,
   health: NodeHealth,
+  reserved: ReservedPorts = reservePorts(options.listen),
 ): ProxyPlane & WorkerControl {
   const counters = new SharedArrayBuffer(count * 16);
   const totals = new Float64Array(counters);
@@ -114,7 +119,6 @@ export function startWorkerPlane(
   const waiting = new Map<number, (answer: unknown) => void>();
   let asked = 0;
   let latest: SnapshotInput | undefined;
-  const reserved = reservePorts(options.listen);
   let ports: readonly number[] = reserved.ports;
   let stopping = false;
   // Until every worker of the start listens, the plane serves nothing (readiness waits for all of them).

@@ -1,8 +1,10 @@
 // Opens the configured database: a file path (or `:memory:`) is the embedded SQLite, a postgres:// URL is
 // PostgreSQL. Both get their embedded migrations applied before anything else.
+// Light on purpose (the CLI and the start-up path import it): the store's layers — drizzle, the table
+// definitions, the entity rules — are imported when a store is built, so a start can open the SQLite file
+// (openSqliteFile) and answer the admin API's `GET /` before evaluating them (runtime/server.ts).
 import type { Store, StoreOptions } from "./contract.ts";
-import { openSqlite } from "./sqlite/dialect.ts";
-import { createStore } from "./store.ts";
+import { openSqliteFile, type SqliteFile } from "./sqlite/open-file.ts";
 
 export { DatabaseOpenError } from "./open-error.ts";
 
@@ -11,8 +13,20 @@ export function isPostgresUrl(location: string): boolean {
 }
 
 export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
-  if (!isPostgresUrl(location)) return createStore(openSqlite(location), options);
+  if (!isPostgresUrl(location)) return sqliteStore(await openSqliteFile(location), options);
   // Loaded only for PostgreSQL: drizzle's pg-core and the pg tables cost milliseconds of every start-up.
-  const { openPostgres } = await import("./postgres/dialect.ts");
+  const [{ openPostgres }, { createStore }] = await Promise.all([
+    import("./postgres/dialect.ts"),
+    import("./store.ts"),
+  ]);
   return createStore(await openPostgres(location), options);
+}
+
+/** The store on a SQLite file already opened and migrated. */
+export async function sqliteStore(file: SqliteFile, options: StoreOptions = {}): Promise<Store> {
+  const [{ sqliteDialect }, { createStore }] = await Promise.all([
+    import("./sqlite/dialect.ts"),
+    import("./store.ts"),
+  ]);
+  return createStore(sqliteDialect(file), options);
 }

@@ -1,43 +1,66 @@
 // The REST admin: Kong-compatible endpoints plus the seed library's URLs, behind one router.
-// Start-up: the node's own endpoints (`GET /`, the status API) are registered at once; every other endpoint
-// module (entities, plugins, schemas, declarative configuration, …) is imported on the first request that
-// is not one of those, so the first answer does not wait for their code to load and register. Both routers
-// register the node's endpoints the same way, so which one answers makes no difference to a request.
-import type { AdminContext } from "../context.ts";
+// Start-up: the admin listener answers before the node has finished starting. `GET /` (node-info.ts) is
+// registered at once and needs only the node's facts; every other endpoint module (entities, plugins,
+// schemas, declarative configuration, the status API, …) is imported on the first request that is not that
+// one, and answers once the node's full context exists (the store, the proxy plane, the health checker) —
+// a request that comes earlier waits for it. The full router registers `GET /` the same way, so which one
+// answers makes no difference to a request.
+import type { AdminContext, NodeContext } from "../context.ts";
 import type { FullRouter } from "./endpoints.ts";
-import { errorResponse, HttpError, methodNotAllowed, notFound } from "./http.ts";
-import { registerNodeEndpoints, registerStatusEndpoints } from "./node-endpoints.ts";
+import { registerNodeInfo } from "./node-info.ts";
+import { errorResponse, HttpError, methodNotAllowed, notFound } from "./respond.ts";
 import { AdminRouter } from "./router.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export function createRestHandler(context: AdminContext): (request: Request) => Promise<Response> {
+/** `full` resolves once the node has started far enough for the whole admin API (runtime/server.ts). */
+export function createRestHandler(
+  early: NodeContext,
+  full: Promise<AdminContext>,
+): (request: Request) => Promise<Response> {
   const node = new AdminRouter();
-  registerNodeEndpoints(node, context);
-  let full: FullRouter | undefined;
+  registerNodeInfo(node, early);
+  let router: FullRouter | undefined;
   let loading: Promise<FullRouter> | undefined;
   const loadFull = () =>
-    (loading ??= import("./endpoints.ts").then(({ createFullRouter }) => {
-      full = createFullRouter(context);
-      return full;
+    (loading ??= Promise.all([import("./endpoints.ts"), full]).then(([{ createFullRouter }, context]) => {
+      router = createFullRouter(context);
+      return router;
     }));
 
   return async (request) => {
     const started = performance.now();
     const url = new URL(request.url);
-    const router =
-      full ?? (node.match(request.method, normalizedPath(url)).kind === "handler" ? node : await loadFull());
-    const response = await dispatch(router, context, request, url);
+    const chosen =
+      router ??
+      (node.match(request.method, normalizedPath(url)).kind === "handler" ? node : await loadFull());
+    const response = await dispatch(chosen, early, request, url);
     response.headers.set("x-portico-admin-latency", String(Math.round(performance.now() - started)));
     return response;
   };
 }
 
-/** Kong's status API alone (`--status-listen`): health, readiness and metrics, nothing that configures. */
-export function createStatusHandler(context: AdminContext): (request: Request) => Promise<Response> {
-  const router = new AdminRouter();
-  registerStatusEndpoints(router, context);
-  return (request) => dispatch(router, context, request, new URL(request.url));
+/**
+ * Kong's status API alone (`--status-listen`): health, readiness and metrics, nothing that configures. Its
+ * listener starts before the node's context is complete; its requests wait for it.
+ */
+export function createStatusHandler(full: Promise<AdminContext>): (request: Request) => Promise<Response> {
+  let router: AdminRouter | undefined;
+  let context: AdminContext | undefined;
+  let loading: Promise<void> | undefined;
+  const load = () =>
+    (loading ??= Promise.all([import("./node-endpoints.ts"), full]).then(
+      ([{ registerStatusEndpoints }, ready]) => {
+        const status = new AdminRouter();
+        registerStatusEndpoints(status, ready);
+        context = ready;
+        router = status;
+      },
+    ));
+  return async (request) => {
+    if (router === undefined) await load();
+    return dispatch(router!, context!, request, new URL(request.url));
+  };
 }
 
 /** The path routes are matched against: trailing slashes dropped (but `/` kept). */
@@ -47,7 +70,7 @@ function normalizedPath(url: URL): string {
 
 async function dispatch(
   router: AdminRouter,
-  context: AdminContext,
+  context: NodeContext,
   request: Request,
   url: URL,
 ): Promise<Response> {

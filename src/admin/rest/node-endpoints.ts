@@ -1,87 +1,15 @@
-// `GET /` (node information, shaped like Kong's kong/api/routes/kong.lua: what Kong Manager and decK read to
-// discover a node), and the endpoints of Kong's status API — `/status` (health of this node), `/status/ready`
-// (readiness, drain) and `/metrics` (Prometheus) — which the status listener serves too.
-import { PLUGIN_CATALOG } from "../../plugins/catalog.ts";
-import type { AdminContext, ListenerInfo } from "../context.ts";
+// `GET /` (rest/node-info.ts), and the endpoints of Kong's status API — `/status` (health of this node),
+// `/status/ready` (readiness, drain) and `/metrics` (Prometheus) — which the status listener serves too.
+import type { AdminContext } from "../context.ts";
 import { HttpError, json, readBody } from "./http.ts";
+import { registerNodeInfo } from "./node-info.ts";
 import type { AdminRouter } from "./router.ts";
 
 /** Kong's content type for /metrics. */
 const METRICS_TYPE = "text/plain; charset=UTF-8";
 
-/**
- * A listener as Kong renders an entry of `configuration.proxy_listeners` (kong/conf_loader/listeners.lua):
- * its address, the listener line, and one boolean per nginx flag Kong parses — keyed by the flag's pattern
- * when it takes a value (`backlog=%d+`), as Kong does for flags that are absent.
- */
-function kongListener(listener: ListenerInfo) {
-  const ip = listener.host.includes(":") ? `[${listener.host}]` : listener.host;
-  // Kong's listener line names its flags in this order and leaves http2 out.
-  const flags = [listener.ssl && "ssl", listener.reuseport && "reuseport"].filter(Boolean);
-  return {
-    ip,
-    port: listener.port,
-    listener: [`${ip}:${listener.port}`, ...flags].join(" "),
-    ssl: listener.ssl,
-    http2: listener.http2,
-    proxy_protocol: false,
-    deferred: false,
-    bind: false,
-    reuseport: listener.reuseport,
-    "backlog=%d+": false,
-    "ipv6only=on": false,
-    "ipv6only=off": false,
-    "so_keepalive=on": false,
-    "so_keepalive=off": false,
-    "so_keepalive=%w*:%w*:%d*": false,
-  };
-}
-
-/** Bundled plugins by name: `{version, priority}` (Kong reads these off each plugin's handler). */
-function availableOnServer(): Record<string, { version: string; priority: number }> {
-  const available: Record<string, { version: string; priority: number }> = {};
-  for (const name of [...PLUGIN_CATALOG.keys()].sort()) {
-    const { version, priority } = PLUGIN_CATALOG.get(name)!;
-    available[name] = { version, priority };
-  }
-  return available;
-}
-
 export function registerNodeEndpoints(router: AdminRouter, context: AdminContext): void {
-  const { node } = context;
-  router.add("/", {
-    GET: async () => {
-      await node.bound;
-      const proxyListeners = node.listenerInfo.proxy.map(kongListener);
-      const adminListeners = node.listenerInfo.admin.map(kongListener);
-      const statusListeners = node.listenerInfo.status.map(kongListener);
-      return json({
-        tagline: "Welcome to portico",
-        version: node.version,
-        edition: "community",
-        hostname: node.hostname,
-        node_id: node.node_id,
-        started_at: node.started_at,
-        plugins: {
-          available_on_server: availableOnServer(),
-          // As Kong: every plugin name configured anywhere, enabled or not, in the store's order.
-          enabled_in_cluster: [...new Set((await context.store.entity("plugins").all()).map((p) => p.name))],
-        },
-        configuration: {
-          proxy_listen: proxyListeners.map((l) => l.listener),
-          admin_listen: adminListeners.map((l) => l.listener),
-          // Kong's status_listen is "off" unless configured.
-          status_listen: statusListeners.length > 0 ? statusListeners.map((l) => l.listener) : ["off"],
-          proxy_listeners: proxyListeners,
-          admin_listeners: adminListeners,
-          status_listeners: statusListeners,
-          database: node.database.dialect,
-          database_location: node.database.location,
-          service_management: node.service_management,
-        },
-      });
-    },
-  });
+  registerNodeInfo(router, context);
   registerStatusEndpoints(router, context);
 }
 

@@ -2,7 +2,7 @@
 // connection, so a transaction is BEGIN IMMEDIATE … COMMIT run to the end before anything else touches the
 // connection: every read and write waits its turn (a read never sees a transaction half done), and
 // IMMEDIATE takes the write lock up front so other processes sharing the file wait (busy_timeout).
-import { Database, type SQLQueryBindings } from "bun:sqlite";
+import type { Database, SQLQueryBindings } from "bun:sqlite";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import type { MigrationMeta } from "drizzle-orm/migrator";
@@ -23,8 +23,8 @@ import {
 } from "../drizzle-access.ts";
 import { embeddedMigrations } from "../embedded-migrations.ts";
 import { sqliteMigrations } from "../migrations.generated.ts";
-import { DatabaseOpenError } from "../open-error.ts";
 import { Serial } from "../serial.ts";
+import type { SqliteFile } from "./open-file.ts";
 import { sqliteRateCounters } from "./rate-counters.ts";
 import { sqliteTables } from "./tables.ts";
 
@@ -37,27 +37,9 @@ const DATA_VERSION_POLL_MS = 100;
 const hasTag: TagCondition = (tags, tag) =>
   sql`EXISTS (SELECT 1 FROM json_each(${tags}) WHERE value = ${tag})`;
 
-export function openSqlite(location: string): Dialect {
-  let sqlite: Database;
-  try {
-    sqlite = new Database(location, { create: true, strict: true });
-    if (location !== ":memory:") sqlite.run("PRAGMA journal_mode = WAL");
-    // FULL, not NORMAL: admin writes are rare and a 2xx must survive a power cut, not just kill -9.
-    sqlite.run("PRAGMA synchronous = FULL");
-    sqlite.run("PRAGMA busy_timeout = 5000");
-    sqlite.run("PRAGMA foreign_keys = ON");
-  } catch (error) {
-    throw new DatabaseOpenError(`cannot open database '${location}': ${(error as Error).message}`);
-  }
+/** The store's SQLite dialect on a file `openSqliteFile` opened and migrated. */
+export function sqliteDialect({ sqlite, location }: SqliteFile): Dialect {
   const db = drizzle({ client: sqlite });
-  try {
-    if (!upToDate(sqlite)) migrate(db);
-    sqlite.run("INSERT OR IGNORE INTO config_state (id, version) VALUES (1, 0)");
-  } catch (error) {
-    sqlite.close();
-    throw new DatabaseOpenError(`cannot migrate database '${location}': ${(error as Error).message}`);
-  }
-
   const serial = new Serial();
   // bun:sqlite keeps the statements `query` compiled, by text: bulk statements are prepared once.
   const rawSql: RawSql = {
@@ -142,26 +124,9 @@ export function openSqlite(location: string): Dialect {
   };
 }
 
-/** The newest embedded migration's timestamp: drizzle records it as `created_at` once applied. */
-const LATEST_MIGRATION = Math.max(...sqliteMigrations.journal.entries.map((entry) => entry.when));
-
-/**
- * Whether the database already has every embedded migration: one query of the newest applied one (drizzle's
- * runner applies those newer than it), instead of the runner's statements and hashing at every start.
- */
-function upToDate(sqlite: Database): boolean {
-  try {
-    const newest = sqlite.query("SELECT max(created_at) AS newest FROM __drizzle_migrations").get() as {
-      newest: number | string | null;
-    } | null;
-    return newest?.newest != null && Number(newest.newest) >= LATEST_MIGRATION;
-  } catch {
-    // No migrations table yet: a new database.
-    return false;
-  }
-}
-
-function migrate(db: SqliteDb): void {
+/** Applies the embedded migrations the database lacks (a new or older database; see open-file.ts). */
+export function migrateSqlite(sqlite: Database): void {
+  const db = drizzle({ client: sqlite });
   // drizzle's runner, fed from memory instead of the migrations folder (which a binary does not have).
   const internals = db as unknown as {
     dialect: { migrate(m: MigrationMeta[], session: unknown, config: object): void };
