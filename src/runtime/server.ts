@@ -319,7 +319,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   try {
     if (file !== null) {
       await nextTurn();
-      store = await sqliteStore(file, { onCommit: ownWrites.onCommit });
+      store = await sqliteStore(file, { onCommit: ownWrites.onCommit }, nextTurn);
     }
     const db = store!;
     await nextTurn();
