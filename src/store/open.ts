@@ -24,15 +24,15 @@ export async function openStore(location: string, options: StoreOptions = {}): P
 
 /**
  * The store's modules, in the order they are evaluated when `sqliteStore` is given a pause to take between
- * steps: in one piece they are about 20 ms of evaluation in the compiled binary (drizzle's SQLite table
- * definitions ~5, zod ~3), which a request arriving meanwhile would wait for whole.
+ * steps: in one piece they are about 20 ms of evaluation in the compiled binary (drizzle's core, its SQLite
+ * table definitions ~5, zod ~3, the entity definitions), which a request arriving meanwhile would wait for
+ * whole. Each step is a module of ours, not a package's index: importing a package's namespace would keep
+ * all of it in the bundle (zod's whole index is 2.6 MB more binary).
  */
 const SQLITE_STORE_STEPS = [
-  () => import("drizzle-orm"),
-  () => import("drizzle-orm/sqlite-core"),
-  () => import("drizzle-orm/bun-sqlite"),
+  () => import("./bulk-sql.ts"),
   () => import("./sqlite/tables.ts"),
-  () => import("zod"),
+  () => import("../schemas/from-zod.ts"),
   () => import("./entities/index.ts"),
   () => import("./sqlite/dialect.ts"),
   () => import("./store.ts"),
