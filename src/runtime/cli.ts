@@ -2,6 +2,7 @@
 // use, unusable database) print one line on stderr and exit with code 2, never a stack trace.
 import { DatabaseOpenError, openStore } from "../store/open.ts";
 import { ConfigError, loadConfig, USAGE } from "./config.ts";
+import { normalJitPolicy } from "./jit-policy.ts";
 import { StartupError, startGateway } from "./server.ts";
 import { versionText } from "./version.ts";
 
@@ -52,6 +53,7 @@ export async function runCli(
 
 async function serveUntilSignal(config: Parameters<typeof startGateway>[0]): Promise<number> {
   const gateway = await startGateway(config);
+  normalJitPolicy();
   // logrotate's postrotate sends SIGUSR1, as to nginx: every log file is opened again.
   const reopen = () => gateway.reopenLogs();
   process.on("SIGUSR1", reopen);

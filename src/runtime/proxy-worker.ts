@@ -6,6 +6,7 @@ import type { HealthChange, PassiveReport, UnhealthyState } from "../proxy/balan
 import type { SnapshotInput } from "../proxy/index.ts";
 import type { CacheCommand, CacheReply } from "../schemas/proxy-cache-admin.ts";
 import type { RateCounters, RateUsage, RateWindow } from "../schemas/rate-windows.ts";
+import { normalJitPolicy } from "./jit-policy.ts";
 import { ThreadLogs } from "./node-logs.ts";
 import {
   type PlaneMetrics,
@@ -115,6 +116,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       if (!plane) return;
       const state = await plane.apply(message.input);
       send({ type: "served", version: state.version, faults: state.faults });
+      normalJitPolicy();
       return;
     }
     case "took":
