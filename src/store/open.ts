@@ -27,7 +27,7 @@ export async function openStore(location: string, options: StoreOptions = {}): P
  * steps: in one piece they are about 20 ms of evaluation in the compiled binary (drizzle's core, its SQLite
  * table definitions ~5, zod ~3, the entity definitions), which a request arriving meanwhile would wait for
  * whole. Each step is a module of ours, not a package's index: importing a package's namespace would keep
- * all of it in the bundle (zod's whole index is 2.6 MB more binary).
+ * all of it in the bundle (zod and drizzle-orm by name: 2.6 MB more binary).
  */
 const SQLITE_STORE_STEPS = [
   () => import("./bulk-sql.ts"),
