@@ -341,12 +341,25 @@ function runPlugins(
   // produced, or, when plugins log, until their log hooks have run.
   const lifecycle = snapshot.lifecycle;
   lifecycle.enter();
+  // Plugins that only log (prometheus): no hook runs before the answer, so the request goes as on a route
+  // without plugins, and the context waits for the log phase.
+  if (tx !== null && chain.accessEntries.length === 0 && !chain.hasResponse && !state.websocket) {
+    tx.onLogged = lifecycle.leave;
+    let answer: Response | Promise<Response>;
+    try {
+      answer = forwardMatched(state, null, tx);
+    } catch (error) {
+      answer = pluginFailure(run, error);
+    }
+    return finish(tx, answer, state.env.logPhase);
+  }
   // Without a log record, the upstream call (proxyHttp) takes `leave` over when it starts, and calls it when
   // it returns: no promise is chained onto its answer for it.
   if (tx === null) run.leave = lifecycle.leave;
   let answer: Response | Promise<Response>;
   try {
-    const access = runAccess(chain, run);
+    // A chain whose plugins only log (prometheus) has no access phase to run.
+    const access = chain.accessEntries.length === 0 ? undefined : runAccess(chain, run);
     if (access instanceof Promise) {
       run.awaited = true;
       answer = access.then(
@@ -402,7 +415,9 @@ function accessFailed(run: PluginRun, error: unknown): Response | Promise<Respon
 
 /** The request headers a log record keeps for the access log (if on) and the chain's log hooks. */
 function keptHeaders(env: PipelineEnv, logReads: LogReads | null): KeptHeaders {
-  if (env.accessLogReadsAll || logReads === "sizes" || logReads === "record") return "all";
+  if (env.accessLogReadsAll || logReads === "record") return "all";
+  // A hook that reads the request's size but none of its headers (prometheus' bandwidth): counted, not copied.
+  if (logReads === "sizes") return env.logsEveryRequest ? "combined+sizes" : "sizes";
   return env.logsEveryRequest ? "combined" : "none";
 }
 

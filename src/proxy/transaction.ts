@@ -6,8 +6,12 @@ import { parseQuery } from "../plugins/kong-request.ts";
 import type { ProxyPluginContext } from "./plugin-context.ts";
 import type { RouteTarget, UpstreamTarget } from "./snapshot.ts";
 
-/** Which request headers a log record keeps (see the Transaction constructor). */
-export type KeptHeaders = "all" | "combined" | "none";
+/**
+ * Which request headers a log record keeps (see the Transaction constructor): all of them, the combined access
+ * log's three, or none; `sizes` and `combined+sizes` keep none (or the three) and measure the header bytes
+ * for the request's size as it arrives, without copying them.
+ */
+export type KeptHeaders = "all" | "combined" | "none" | "sizes" | "combined+sizes";
 
 const NO_HEADERS: Record<string, string> = Object.freeze({});
 
@@ -42,9 +46,12 @@ export class Transaction implements LogEntry {
   onLogged: (() => void) | null = null;
   #latencies: LogLatencies | null = null;
   #startedAt = -1;
+  /** `name: value\r\n` bytes of the request's headers as received, when measured instead of kept (-1: not). */
+  #headerBytes = -1;
 
   constructor(
-    readonly request: Request,
+    /** The request as received (read here only: a queued record does not keep it alive). */
+    request: Request,
     readonly requestId: string,
     readonly method: string,
     /** performance.now() when the request arrived. */
@@ -57,12 +64,25 @@ export class Transaction implements LogEntry {
     /**
      * Which of the request's headers are kept: all, or only what its readers need — the three the combined
      * access log prints, or none (its log hooks read only the facts) — which saves copying them;
-     * `serialize()`, `requestSize` and `requestHeaders` are then incomplete.
+     * `serialize()`, `requestSize` and `requestHeaders` are then incomplete. With `sizes` (a hook reads the
+     * request's size, nothing its headers) the header bytes are counted instead: `requestSize` is exact.
      */
     kept: KeptHeaders = "all",
   ) {
     if (kept === "none") this.requestHeaders = NO_HEADERS;
-    else {
+    else if (kept === "sizes" || kept === "combined+sizes") {
+      const headers = request.headers;
+      this.requestHeaders = kept === "sizes" ? NO_HEADERS : combinedHeaders(headers);
+      let bytes = 0;
+      let body = 0;
+      // One pass over the headers without building an object of them (what toJSON would make).
+      headers.forEach((value, name) => {
+        bytes += name.length + value.length + 4;
+        if (name === "content-length") body = Number(value) || 0;
+      });
+      this.#headerBytes = bytes;
+      this.requestBodySize = body;
+    } else {
       const headers = request.headers;
       this.requestHeaders = kept === "all" ? headers.toJSON() : combinedHeaders(headers);
       const length = this.requestHeaders["content-length"];
@@ -104,7 +124,9 @@ export class Transaction implements LogEntry {
   get requestSize(): number {
     // Request line (`GET /x HTTP/1.1\r\n`), each `name: value\r\n`, the blank line and the body.
     let size = this.method.length + this.uri.length + 12;
-    for (const name in this.requestHeaders) size += name.length + this.requestHeaders[name]!.length + 4;
+    if (this.#headerBytes >= 0) size += this.#headerBytes;
+    else
+      for (const name in this.requestHeaders) size += name.length + this.requestHeaders[name]!.length + 4;
     return size + 2 + this.requestBodySize;
   }
 
