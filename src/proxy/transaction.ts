@@ -125,8 +125,7 @@ export class Transaction implements LogEntry {
     // Request line (`GET /x HTTP/1.1\r\n`), each `name: value\r\n`, the blank line and the body.
     let size = this.method.length + this.uri.length + 12;
     if (this.#headerBytes >= 0) size += this.#headerBytes;
-    else
-      for (const name in this.requestHeaders) size += name.length + this.requestHeaders[name]!.length + 4;
+    else for (const name in this.requestHeaders) size += name.length + this.requestHeaders[name]!.length + 4;
     return size + 2 + this.requestBodySize;
   }
 
