@@ -3,9 +3,9 @@
 // Content-Length is between 15,360 bytes and 1 MiB (not HEAD) is read whole and answered as a one-chunk
 // stream, so Bun.serve writes its head in one send. No header rules, routing, timeouts or abort wiring: what
 // a gateway on Bun pays at the medium sizes before doing anything of its own. The best form of it measured
-// (Nov 30 15:00, bench/README.md): Bun's direct stream, the buffer released as soon as Bun.serve's
-// response has copied it (as src/proxy/relay.ts does), the body read in the handler's own frame — 4–8 %
-// less CPU than a standard stream read in a second async function, at 16 / 64 KiB.
+// (bench/README.md, Nov 30 14:40–15:35): Bun's direct stream, the buffer released as soon as Bun.serve's
+// response has copied it (as src/proxy/relay.ts does), the body read in the handler's own frame — 7–8 %
+// less CPU than a standard stream read in a second async function at 16 / 64 KiB (10 paired rounds).
 //
 //   bun bench/floor-onechunk.ts <port> <upstream origin>
 //

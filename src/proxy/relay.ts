@@ -22,7 +22,7 @@ function isResponseSink(controller: object): boolean {
  * then, the buffers of the requests between two collections (~450 at 16 KiB) were freed together, their
  * pages handed back to the kernel by mimalloc and faulted in again by Bun's HTTP client thread: ~2.5 page
  * faults and ~7 µs of mimalloc's scavenger thread per request that the one-chunk floor did not pay
- * (bench/README.md, Nov 30 15:00).
+ * (bench/README.md, Nov 30 14:40–15:35).
  */
 function oneChunk(bytes: Uint8Array<ArrayBuffer>): ReadableStream<Uint8Array> {
   const source: Bun.DirectUnderlyingSource<Uint8Array> = {
