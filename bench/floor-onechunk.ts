@@ -22,7 +22,7 @@ function oneChunk(response: Response, bytes: Uint8Array<ArrayBuffer>): Response 
       controller.write(bytes);
       controller.end();
       // Bun.serve's response has copied it; a JavaScript reader (js-cost.ts) may still hold the chunk.
-      if (Object.prototype.toString.call(controller).endsWith("ResponseSinkController]"))
+      if (Object.prototype.toString.call(controller) === "[object ReadableHTTPResponseSinkController]")
         bytes.buffer.transfer(0);
     },
   };

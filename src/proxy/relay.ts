@@ -8,12 +8,16 @@
 export const CORK_THRESHOLD = 15_360;
 
 /**
- * Whether a direct stream's controller is Bun.serve's response (`ReadableHTTPResponseSinkController`, or the
- * HTTPS one): those copy every chunk written (also under backpressure). A JavaScript consumer (`.text()`, a
- * reader) may keep the chunk itself, so its buffer must stay.
+ * Whether a direct stream's controller is Bun.serve's response over HTTP/1.1 or TLS (HTTP/2 included): those
+ * copy every chunk written, also under backpressure (checked with slow readers at 1 MiB). A JavaScript
+ * consumer (`.text()`, a reader) may keep the chunk itself, and other sinks are unchecked: their buffers stay.
  */
 function isResponseSink(controller: object): boolean {
-  return Object.prototype.toString.call(controller).endsWith("ResponseSinkController]");
+  const tag = Object.prototype.toString.call(controller);
+  return (
+    tag === "[object ReadableHTTPResponseSinkController]" ||
+    tag === "[object ReadableHTTPSResponseSinkController]"
+  );
 }
 
 /**
