@@ -1,6 +1,7 @@
 // `npm run release`: dist/release/portico-<version>-<os>-<arch>[.exe] for every platform Portico ships,
 // cross-compiled from this machine (Bun fetches each target's runtime from the npm registry once and caches
-// it), plus SHA256SUMS in the format `sha256sum -c` reads. `--only linux-x64,linux-arm64` builds a subset.
+// it), plus SHA256SUMS in the format `sha256sum -c` reads. `--only linux-x64,linux-arm64` builds a subset;
+// `--sourcemap` embeds a source map in each file (stack traces name src/ lines; 2.5 MB more).
 import { mkdirSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -47,7 +48,7 @@ export async function sha256sums(files: readonly string[]): Promise<string> {
 export async function buildRelease(
   dir: string,
   targets: readonly ReleaseTarget[],
-  options: { quiet?: boolean; log?: (line: string) => void } = {},
+  options: { quiet?: boolean; log?: (line: string) => void; sourcemap?: boolean } = {},
 ): Promise<string[]> {
   const log = options.log ?? console.log;
   rmSync(dir, { recursive: true, force: true });
@@ -63,6 +64,7 @@ export async function buildRelease(
       target: target.bun,
       stamp,
       quiet: options.quiet ?? false,
+      extra: options.sourcemap ? ["--sourcemap"] : [],
     });
     // Bun signs darwin-arm64 output but leaves darwin-x64 with the runtime's stale signature: sign both.
     if (target.format === "macho") await Bun.write(file, adHocSign(await Bun.file(file).bytes()));
@@ -75,7 +77,10 @@ export async function buildRelease(
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { only: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    options: { only: { type: "string" }, sourcemap: { type: "boolean" } },
+    strict: true,
+  });
   const wanted = values.only?.split(",").map((name) => name.trim());
   const unknown = wanted?.filter((name) => !RELEASE_TARGETS.some((t) => t.name === name)) ?? [];
   if (unknown.length > 0) {
@@ -85,5 +90,5 @@ if (import.meta.main) {
     process.exit(2);
   }
   const targets = wanted ? RELEASE_TARGETS.filter((t) => wanted.includes(t.name)) : RELEASE_TARGETS;
-  await buildRelease(RELEASE_DIR, targets);
+  await buildRelease(RELEASE_DIR, targets, { sourcemap: values.sourcemap ?? false });
 }
