@@ -300,14 +300,19 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
   let watcher: { stop(): void } | undefined;
   let firstBuild: Promise<void> = Promise.resolve();
   let checkerStop = () => {};
-  /** Undoes a start that fails once the admin listener is up. */
-  const abandon = async () => {
+  /** Ends the node's background work (watcher, subscriptions, timers, health checks, admin handler): both
+   * a failed start and a stop begin with it. */
+  const stopBackgroundWork = () => {
     watcher?.stop();
     unsubscribe();
     clearInterval(purgeCounters);
     stopHealthFeed();
     checkerStop();
     admin.close();
+  };
+  /** Undoes a start that fails once the admin listener is up. */
+  const abandon = async () => {
+    stopBackgroundWork();
     adminServer?.stop(true);
     statusServer?.stop(true);
     reserved?.release();
@@ -545,12 +550,7 @@ export async function startGateway(config: BootConfig, options: GatewayOptions =
         // A load balancer still probing sees the node leave before its listeners close.
         draining = true;
         context.declarative.exiting = true;
-        watcher?.stop();
-        unsubscribe();
-        clearInterval(purgeCounters);
-        stopHealthFeed();
-        checkerStop();
-        admin.close();
+        stopBackgroundWork();
         await Promise.all([
           started.stop(),
           adminServer!.stop(false),
