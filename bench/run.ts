@@ -9,7 +9,8 @@
 // prometheus, access log, cors + request- and response-transformer, proxy-cache hits against nginx, a service
 // balanced over 2 targets), not the nginx scenarios and the 10,000-route comparison.
 // --pair runs only the pairs whose label contains the text (implies --pairs-only): one budget measured over
-// many rounds, which a 5 % budget needs (a single round moves by ±15 % on this VM).
+// many rounds, which a 5 % budget needs (a single round moves by ±15 % on this VM). A pair's round runs each
+// side twice, ABBA, and keeps each side's cheaper run (see runPairs): --duration is per run.
 //
 // Layout on this 2-core machine: wrk and the upstream nginx share core 0; the proxy under test runs alone on
 // core 1 (taskset). Each scenario measures every target within a round, starting with a different one each
@@ -273,6 +274,12 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** The value below which a share `q` of the values lie (nearest rank). */
+function quantile(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((s.length - 1) * q))]!;
+}
+
 type Pair = {
   label: string;
   with: { pid: number; url: string };
@@ -280,6 +287,14 @@ type Pair = {
   against?: { pid: number; url: string; label: string };
   rows: { round: number; plain: Sample; feature: Sample }[];
 };
+
+type PairSide = "plain" | "feature";
+const PLAIN_FIRST: readonly PairSide[] = ["plain", "feature", "feature", "plain"];
+const FEATURE_FIRST: readonly PairSide[] = ["feature", "plain", "plain", "feature"];
+
+function cheapest(samples: readonly Sample[]): Sample {
+  return samples.reduce((best, s) => (s.cpuUs < best.cpuUs ? s : best));
+}
 
 /**
  * Same-run pairs: a route (or a whole process) with the feature, alternated with the plain route in the same
@@ -408,14 +423,13 @@ async function runPairs(
       const plain = () =>
         measure(pair.against?.pid ?? portico.pid, pair.against?.url ?? url, 50, undefined, authHeader);
       const feature = () => measure(pair.with.pid, pair.with.url, 50, undefined, authHeader);
-      // Alternating order, as for the routes above.
-      if (round % 2 === 1) {
-        const p = plain();
-        pair.rows.push({ round, plain: p, feature: feature() });
-      } else {
-        const f = feature();
-        pair.rows.push({ round, plain: plain(), feature: f });
-      }
+      // Two runs of each in the order ABBA (BAAB on even rounds), which cancels a steady drift of the VM's
+      // speed; each side keeps its cheaper run, which drops a run that a burst of the VM's neighbours hit
+      // (such bursts add 20–80 % to single 2 s runs here and are what made one run per side so noisy).
+      const order = round % 2 === 1 ? PLAIN_FIRST : FEATURE_FIRST;
+      const runs: Record<PairSide, Sample[]> = { plain: [], feature: [] };
+      for (const side of order) runs[side].push(side === "plain" ? plain() : feature());
+      pair.rows.push({ round, plain: cheapest(runs.plain), feature: cheapest(runs.feature) });
     }
   }
   return chosen;
@@ -594,9 +608,11 @@ async function main() {
         `| ${r.round} | ${fmt(r.plain.rps)} | ${fmt(r.plain.cpuUs, 1)} | ${fmt(r.feature.rps)} | ${fmt(r.feature.cpuUs, 1)} | ${fmt(((r.feature.cpuUs - r.plain.cpuUs) / r.plain.cpuUs) * 100, 1)} % |`,
       );
     // Paired per round (the two runs sit next to each other in time), then the median of those ratios.
-    const extra = median(pair.rows.map((r) => ((r.feature.cpuUs - r.plain.cpuUs) / r.plain.cpuUs) * 100));
+    const ratios = pair.rows.map((r) => ((r.feature.cpuUs - r.plain.cpuUs) / r.plain.cpuUs) * 100);
     out.push("");
-    out.push(`${pair.label} cost ${fmt(extra, 1)} % CPU per request (median of the per-round ratios).`);
+    out.push(
+      `${pair.label} cost ${fmt(median(ratios), 1)} % CPU per request (median of the per-round ratios; interquartile ${fmt(quantile(ratios, 0.25), 1)} … ${fmt(quantile(ratios, 0.75), 1)}).`,
+    );
     out.push("");
   }
   console.log(out.join("\n"));
