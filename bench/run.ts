@@ -36,18 +36,20 @@ const { values: flags } = parseArgs({
 const ROUNDS = Number(flags.rounds);
 const DURATION = Number(flags.duration);
 const ROOT = join(import.meta.dir, "..");
+/** BENCH_PORT_BASE moves every port, so two runs (two worktrees) can share the machine. */
+const BASE = Number(process.env.BENCH_PORT_BASE ?? 18000);
 const PORTS = {
-  upstream: 18080,
-  nginx: 18081,
-  portico: 18000,
-  admin: 18001,
-  big: 18002,
-  bigAdmin: 18003,
-  logged: 18006,
-  loggedAdmin: 18007,
-  floor: 18004,
-  floorHeaders: 18005,
-  floorOneChunk: 18008,
+  upstream: BASE + 80,
+  nginx: BASE + 81,
+  portico: BASE,
+  admin: BASE + 1,
+  big: BASE + 2,
+  bigAdmin: BASE + 3,
+  logged: BASE + 6,
+  loggedAdmin: BASE + 7,
+  floor: BASE + 4,
+  floorHeaders: BASE + 5,
+  floorOneChunk: BASE + 8,
 };
 const CLK_TCK = 100;
 const LOAD_CORE = "0";
