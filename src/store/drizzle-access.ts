@@ -135,22 +135,32 @@ export function writeAccess(
   };
 }
 
+/** A config_events row as the store's feed carries it. */
+export type ConfigEventRow = { version: number; entity: string; action: string; entity_id: string };
+
+export function changeEventOf(row: ConfigEventRow): ChangeEvent {
+  return {
+    entity: row.entity as ChangeEvent["entity"],
+    action: row.action as ChangeEvent["action"],
+    id: row.entity_id,
+    version: Number(row.version),
+  };
+}
+
+/** A cluster_events row with its integers as numbers (PostgreSQL's bigints arrive as strings). */
+export function clusterEventOf(row: ClusterEvent): ClusterEvent {
+  return { ...row, id: Number(row.id), at: Number(row.at) };
+}
+
 export async function readEvents(db: AnyDb, tables: DrizzleTables, after: number, limit: number) {
   const events = tables.config_events;
-  const rows: { version: number; entity: string; action: string; entity_id: string }[] = await db
+  const rows: ConfigEventRow[] = await db
     .select()
     .from(events)
     .where(gt(column(events, "version"), after))
     .orderBy(asc(column(events, "version")))
     .limit(limit);
-  return rows.map(
-    (row): ChangeEvent => ({
-      entity: row.entity as ChangeEvent["entity"],
-      action: row.action as ChangeEvent["action"],
-      id: row.entity_id,
-      version: Number(row.version),
-    }),
-  );
+  return rows.map(changeEventOf);
 }
 
 /** How long a cluster event is kept for nodes that were slow to read it. */
@@ -180,7 +190,7 @@ export async function readClusterEvents(
     .where(gt(column(events, "id"), after))
     .orderBy(asc(column(events, "id")))
     .limit(limit);
-  return rows.map((row) => ({ ...row, id: Number(row.id), at: Number(row.at) }));
+  return rows.map(clusterEventOf);
 }
 
 /** The newest cluster event's id (0 when there is none): a starting node reads only what comes after it. */

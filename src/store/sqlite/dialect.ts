@@ -7,18 +7,19 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import type { MigrationMeta } from "drizzle-orm/migrator";
 import type { RawSql } from "../bulk-sql.ts";
+import type { ClusterEvent } from "../contract.ts";
 import type { Dialect, TableAccess, WriteAccess } from "../dialect.ts";
 import {
+  type ConfigEventRow,
+  changeEventOf,
+  clusterEventOf,
   type DrizzleTables,
   deleteNodesBefore,
   insertClusterEvent,
   keepDefaultCertificate,
   listNodes,
-  readClusterEvents,
-  readEvents,
   type TagCondition,
   tableAccess,
-  upsertNode,
   writeAccess,
 } from "../drizzle-access.ts";
 import { embeddedMigrations } from "../embedded-migrations.ts";
@@ -80,9 +81,30 @@ export function sqliteDialect({ sqlite, location }: SqliteFile): Dialect {
         } | null;
         return Number(row?.version ?? 0);
       }),
-    eventsSince: (version, limit) => serial.run(() => readEvents(db, tables, version, limit)),
+    // Both read every second by the configuration watch (runtime/watch.ts) on the proxy's thread: through
+    // drizzle's query builder, which stays cold code at once a second, each check held the thread for about
+    // 0.7 ms (bench/README.md, "The -c1 tail, second look").
+    eventsSince: (version, limit) =>
+      serial.run(async () =>
+        (
+          sqlite
+            .query(
+              "SELECT version, entity, action, entity_id FROM config_events WHERE version > ? ORDER BY version LIMIT ?",
+            )
+            .all(version, limit) as ConfigEventRow[]
+        ).map(changeEventOf),
+      ),
     broadcast: (event) => serial.run(() => insertClusterEvent(db, tables, event)),
-    clusterEventsSince: (id, limit) => serial.run(() => readClusterEvents(db, tables, id, limit)),
+    clusterEventsSince: (id, limit) =>
+      serial.run(async () =>
+        (
+          sqlite
+            .query(
+              "SELECT id, channel, data, origin, at FROM cluster_events WHERE id > ? ORDER BY id LIMIT ?",
+            )
+            .all(id, limit) as ClusterEvent[]
+        ).map(clusterEventOf),
+      ),
     lastClusterEventId: () =>
       serial.run(async () => {
         const row = sqlite.query("SELECT max(id) AS id FROM cluster_events").get() as { id: number | null };
@@ -104,7 +126,34 @@ export function sqliteDialect({ sqlite, location }: SqliteFile): Dialect {
       }, DATA_VERSION_POLL_MS);
       return () => clearInterval(timer);
     },
-    upsertNode: (node) => serial.run(() => upsertNode(db, tables, node)),
+    // The heartbeat's write, every 5 s on the node's main thread (which is the proxy's with --workers 1):
+    // through drizzle's insert builder and with the file's `synchronous = FULL` it held that thread for 4–6 ms,
+    // most of it the WAL's fsync. Losing a heartbeat to a power cut costs nothing (the next one rewrites the
+    // row), so it commits without one; the next FULL commit syncs its frames along with its own.
+    upsertNode: (node) =>
+      serial.run(async () => {
+        sqlite.run("PRAGMA synchronous = NORMAL");
+        try {
+          sqlite
+            .query(
+              `INSERT INTO cluster_nodes (id, hostname, version, config_version, started_at, last_seen, workers)
+               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname,
+               version = excluded.version, config_version = excluded.config_version,
+               started_at = excluded.started_at, last_seen = excluded.last_seen, workers = excluded.workers`,
+            )
+            .run(
+              node.id,
+              node.hostname,
+              node.version,
+              node.config_version,
+              node.started_at,
+              node.last_seen,
+              node.workers,
+            );
+        } finally {
+          sqlite.run("PRAGMA synchronous = FULL");
+        }
+      }),
     listNodes: (after, limit) => serial.run(() => listNodes(db, tables, after, limit)),
     deleteNodesBefore: (lastSeen) => serial.run(() => deleteNodesBefore(db, tables, lastSeen)),
     keepDefaultCertificate: (candidate) => serial.run(() => keepDefaultCertificate(db, tables, candidate)),
