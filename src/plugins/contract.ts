@@ -64,6 +64,12 @@ export interface PluginContext {
    * response hooks see it. A later value for the same name replaces an earlier one.
    */
   setResponseHeader(name: string, value: string): void;
+  /**
+   * setResponseHeader for several headers at once, in order: `list` is name, value, name, value… The context
+   * may keep the array itself (one allocation for a plugin that sets several headers on every request), so it
+   * must be a new one that the plugin does not change afterwards.
+   */
+  setResponseHeaders(list: string[]): void;
   /** Adds a field to this request's log serializer record (Kong's kong.log.set_serialize_value). */
   setSerializeValue(key: string, value: unknown): void;
   /**

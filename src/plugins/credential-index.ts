@@ -18,6 +18,8 @@ export type KeyEntry = {
   expiresAt: number | null;
   /** The identity key-auth publishes, built once per snapshot rather than per request. */
   credential: CredentialIdentity;
+  /** The key's consumer, found once per snapshot (undefined: not in this snapshot). */
+  consumer: ConsumerIdentity | undefined;
 };
 
 export class CredentialIndex {
@@ -42,6 +44,7 @@ export class CredentialIndex {
         consumerId: k.consumer.id,
         expiresAt: k.ttl ? (k.created_at + k.ttl) * 1000 : null,
         credential: { id: k.id, identifier: k.id, consumerId: k.consumer.id },
+        consumer: this.#consumers.get(k.consumer.id),
       });
     for (const b of input.basicauth_credentials) this.#basic.set(b.username, b);
     for (const j of input.jwt_secrets) this.#jwt.set(j.key, j);

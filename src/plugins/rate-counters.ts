@@ -60,7 +60,10 @@ export class SharedCounters implements RateCounters {
   take(windows: readonly RateWindow[], now = this.#now()): RateUsage {
     const nowSeconds = Math.floor(now / 1000);
     const only = windows.length === 1 ? windows[0]! : undefined;
-    if (only !== undefined && only.previous === undefined) return this.#takeOne(only, nowSeconds);
+    if (only !== undefined && only.previous === undefined) {
+      const used = this.#takeOne(only, nowSeconds);
+      return { admitted: used < only.limit, usage: [used] };
+    }
     const current: number[] = [];
     const previous: number[] = [];
     const hashes = windows.flatMap(this.#hashesOf);
@@ -90,11 +93,16 @@ export class SharedCounters implements RateCounters {
     }
   }
 
+  /** RateCounters.takeOne: one fixed window, its usage before this request (admitted when below the limit). */
+  takeOne(window: RateWindow, now = this.#now()): number {
+    return this.#takeOne(window, Math.floor(now / 1000));
+  }
+
   /**
    * One fixed window (rate-limiting with one period, the usual case): the key is looked up once, read, and
-   * counted in the slot found — the same decision as `decide`, without its lists.
+   * counted in the slot found — the same decision as `decide`, without its lists. Returns the usage before.
    */
-  #takeOne(window: RateWindow, nowSeconds: number): RateUsage {
+  #takeOne(window: RateWindow, nowSeconds: number): number {
     const hashes = this.#hashesOf(window);
     const h1 = hashes[0]!;
     const h2 = hashes[1]!;
@@ -104,9 +112,8 @@ export class SharedCounters implements RateCounters {
       const slot = this.#foundSlot;
       const base = slot * WORDS;
       const used = slot >= 0 && this.#slots[base + 3]! > nowSeconds ? this.#slots[base + 2]! : 0;
-      if (used >= window.limit) return { admitted: false, usage: [used] };
-      this.#increment(h1, h2, nowSeconds, window.ttl);
-      return { admitted: true, usage: [used] };
+      if (used < window.limit) this.#increment(h1, h2, nowSeconds, window.ttl);
+      return used;
     } finally {
       this.#release();
     }

@@ -49,7 +49,7 @@ export class ProxyPluginContext<S extends RequestState = RequestState> implement
   tooLargeStatus = 413;
   /**
    * Headers for whatever response goes out (setResponseHeader), in the order they were set: name, value,
-   * name, value… (one flat list: rate-limiting sets five per request).
+   * name, value… (one flat list: rate-limiting hands over its five per request as one array).
    */
   responseHeaders: string[] | null = null;
   /** Fields plugins added to the log serializer record (setSerializeValue). */
@@ -221,6 +221,12 @@ export class ProxyPluginContext<S extends RequestState = RequestState> implement
   setResponseHeader(name: string, value: string): void {
     if (this.responseHeaders === null) this.responseHeaders = [name, value];
     else this.responseHeaders.push(name, value);
+  }
+
+  setResponseHeaders(list: string[]): void {
+    // The first list is kept as it is (the plugin handed over a new array); later ones are appended to it.
+    if (this.responseHeaders === null) this.responseHeaders = list;
+    else for (let i = 0; i < list.length; i++) this.responseHeaders.push(list[i]!);
   }
 
   setSerializeValue(key: string, value: unknown): void {

@@ -39,6 +39,13 @@ export type RateUsage = {
 export interface RateCounters {
   /** `now`: the caller's reading of the clock (epoch ms) when it has one, so a request reads it once. */
   take(windows: readonly RateWindow[], now?: number): RateUsage | Promise<RateUsage>;
+  /**
+   * One fixed window (no `previous`) decided and counted at once, for counters that answer synchronously: its
+   * usage before this request, which was admitted (and counted) exactly when that usage is below the limit.
+   * The same step as `take([window])`, without a RateUsage and its list per request (the usual single-limit
+   * configuration of the node-local policy).
+   */
+  takeOne?(window: RateWindow, now?: number): number;
 }
 
 /**

@@ -143,7 +143,7 @@ function authenticate(
   if (key === null || key === "") return fail(ctx, config, "No API key found in request");
 
   const entry = ctx.credentials.key(key);
-  const consumer = entry ? ctx.credentials.consumer(entry.consumerId) : undefined;
+  const consumer = entry?.consumer;
   if (!entry || !consumer) return fail(ctx, config, "Invalid authentication credentials");
 
   if (config.hide_credentials) {

@@ -152,7 +152,7 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
     ): Response | undefined => {
       if (config.hide_client_headers)
         return result.admitted ? undefined : ctx.respond(config.error_code, config.error_message);
-      if (single !== null) return concludeOne(ctx, single, windows[0]!, result, now);
+      if (single !== null) return concludeOne(ctx, single, windows[0]!, result.usage[0]!, result.admitted, now);
       let chosen = -1;
       let chosenRemaining = 0;
       let chosenRemainingText = "";
@@ -213,20 +213,36 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
       ctx: PluginContext,
       limit: NonNullable<typeof single>,
       window: RateWindow,
-      result: RateUsage,
+      used: number,
+      admitted: boolean,
       now: number,
     ): Response | undefined => {
-      const remaining = show(Math.max(0, window.limit - result.usage[0]! - 1));
+      const remaining = show(Math.max(0, window.limit - used - 1));
       const reset = show(fixedReset(window.period, window.start, now));
-      ctx.setResponseHeader(limit.limitHeader, limit.limitText);
-      ctx.setResponseHeader(limit.remainingHeader, remaining);
-      ctx.setResponseHeader("RateLimit-Limit", limit.limitText);
-      ctx.setResponseHeader("RateLimit-Remaining", remaining);
-      ctx.setResponseHeader("RateLimit-Reset", reset);
-      if (result.admitted) return undefined;
+      // One array for the five (the context keeps it): no list grown header by header.
+      ctx.setResponseHeaders([
+        limit.limitHeader,
+        limit.limitText,
+        limit.remainingHeader,
+        remaining,
+        "RateLimit-Limit",
+        limit.limitText,
+        "RateLimit-Remaining",
+        remaining,
+        "RateLimit-Reset",
+        reset,
+      ]);
+      if (admitted) return undefined;
       ctx.setResponseHeader("Retry-After", reset);
       return ctx.respond(config.error_code, config.error_message);
     };
+
+    /**
+     * Counters that decide one fixed window synchronously (the node's shared table): the usual configuration
+     * needs no RateUsage per request.
+     */
+    const counters = policy.counters;
+    const quick = single !== null && counters.takeOne !== undefined;
 
     /** The counters could not be reached: proxy without headers (fault_tolerant) or answer 500. */
     const unavailable = (ctx: PluginContext, error: unknown): Response | undefined => {
@@ -242,9 +258,22 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
         const now = nowMs - (nowMs % 1000);
         const identifier = identify(ctx);
         const windows = sliding ? slidingWindows(identifier, now, nowMs) : fixed.get(identifier, now);
+        if (quick) {
+          const window = windows[0]!;
+          let used: number;
+          try {
+            used = counters.takeOne!(window, nowMs);
+          } catch (error) {
+            return unavailable(ctx, error);
+          }
+          const admitted = used < window.limit;
+          if (config.hide_client_headers)
+            return admitted ? undefined : ctx.respond(config.error_code, config.error_message);
+          return concludeOne(ctx, single, window, used, admitted, now);
+        }
         let result: RateUsage | Promise<RateUsage>;
         try {
-          result = policy.counters.take(windows, nowMs);
+          result = counters.take(windows, nowMs);
         } catch (error) {
           return unavailable(ctx, error);
         }
