@@ -3,7 +3,7 @@
 // their edges), a bound on the identifiers kept; and the shared counters counting such reused windows as
 // they count fresh ones.
 import { describe, expect, test } from "bun:test";
-import { SharedCounters } from "../../src/plugins/rate-counters.ts";
+import { CountersFull, SharedCounters } from "../../src/plugins/rate-counters.ts";
 import { FixedWindowCache } from "../../src/plugins/rate-limiting/window-cache.ts";
 import { windowStart } from "../../src/plugins/rate-limiting/windows.ts";
 import type { RatePeriod, RateWindow } from "../../src/schemas/rate-windows.ts";
@@ -85,6 +85,30 @@ describe("SharedCounters with reused windows", () => {
     expect(counters.take([{ ...a }])).toEqual({ admitted: false, usage: [2] });
     expect(counters.take([a])).toEqual({ admitted: false, usage: [2] });
     expect(counters.take([window("b", now, 2)])).toEqual({ admitted: true, usage: [0] });
+  });
+
+  test("takeOne answers the usage before the request and counts it only when below the limit, as take does", () => {
+    const now = at("2025-01-01T00:00:00Z");
+    const counters = new SharedCounters(SharedCounters.allocate(256), () => now);
+    const a = window("a", now, 2);
+    expect(counters.takeOne(a)).toBe(0);
+    // The same counter as take([a]): both steps see each other's counts.
+    expect(counters.take([a])).toEqual({ admitted: true, usage: [1] });
+    expect(counters.takeOne(a, now)).toBe(2);
+    expect(counters.takeOne(a, now)).toBe(2);
+    expect(counters.take([a])).toEqual({ admitted: false, usage: [2] });
+    // The next second is another window (and the clock passed in is the one read).
+    const next = window("a", now + 1000, 2);
+    expect(counters.takeOne(next, now + 1000)).toBe(0);
+    expect(counters.takeOne(window("b", now, 2))).toBe(0);
+  });
+
+  test("takeOne on a full table throws, as take does (the plugin is then fault tolerant or answers 500)", () => {
+    const now = at("2025-01-01T00:00:00Z");
+    const counters = new SharedCounters(SharedCounters.allocate(2), () => now);
+    counters.takeOne(window("a", now, 5));
+    counters.takeOne(window("b", now, 5));
+    expect(() => counters.takeOne(window("c", now, 5))).toThrow(CountersFull);
   });
 
   test("several reused windows in one take are each counted under their own key", () => {

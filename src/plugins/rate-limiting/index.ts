@@ -152,7 +152,8 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
     ): Response | undefined => {
       if (config.hide_client_headers)
         return result.admitted ? undefined : ctx.respond(config.error_code, config.error_message);
-      if (single !== null) return concludeOne(ctx, single, windows[0]!, result.usage[0]!, result.admitted, now);
+      if (single !== null)
+        return concludeOne(ctx, single, windows[0]!, result.usage[0]!, result.admitted, now);
       let chosen = -1;
       let chosenRemaining = 0;
       let chosenRemainingText = "";
