@@ -67,16 +67,22 @@ export function finish(
     return answer.then(
       (response) => complete(tx, response, phase),
       (error) => {
-        tx.status = 500;
-        tx.doneAt = performance.now();
-        phase.push(tx);
+        failed(tx, phase);
         throw error;
       },
     );
   return complete(tx, answer, phase);
 }
 
-function complete(tx: Transaction, response: Response | undefined, phase: LogPhase): Response {
+/** The answer failed to be produced (a rejection): logged as a 500, as Kong logs a request whose handler failed. */
+export function failed(tx: Transaction, phase: LogPhase): void {
+  tx.status = 500;
+  tx.doneAt = performance.now();
+  phase.push(tx);
+}
+
+/** `finish` for an answer in hand. */
+export function complete(tx: Transaction, response: Response | undefined, phase: LogPhase): Response {
   // A WebSocket upgrade hands Bun nothing back.
   if (response === undefined) {
     tx.status = 101;
@@ -84,12 +90,31 @@ function complete(tx: Transaction, response: Response | undefined, phase: LogPha
     phase.push(tx);
     return response as unknown as Response;
   }
-  tx.status = response.status;
-  tx.responseHeaders = response.headers;
-  const declared = response.headers.get("content-length");
-  if (bodiless(response.status, tx.method) || declared !== null || tx.bodyReadAt >= 0) {
-    if (declared !== null && !bodiless(response.status, tx.method)) tx.bodySize = Number(declared) || 0;
-    tx.doneAt = performance.now();
+  const headers = response.headers;
+  return completeWith(tx, response, response.status, headers, headers.get("content-length"), -1, phase);
+}
+
+/**
+ * Settles the log record of an answer whose status, headers and Content-Length the caller has read already
+ * (the upstream call reads them anyway): no second native read of any of them.
+ * @param now performance.now() when the caller has just read it (-1: read here) — the moment the answer is
+ * handed over when its length is declared
+ */
+export function completeWith(
+  tx: Transaction,
+  response: Response,
+  status: number,
+  headers: Headers,
+  declared: string | null,
+  now: number,
+  phase: LogPhase,
+): Response {
+  tx.status = status;
+  tx.responseHeaders = headers;
+  const noBody = bodiless(status, tx.method);
+  if (noBody || declared !== null || tx.bodyReadAt >= 0) {
+    if (declared !== null && !noBody) tx.bodySize = Number(declared) || 0;
+    tx.doneAt = now < 0 ? performance.now() : now;
     phase.push(tx);
     return response;
   }
@@ -98,11 +123,7 @@ function complete(tx: Transaction, response: Response | undefined, phase: LogPha
       tx.doneAt = tx.bodyReadAt = performance.now();
       phase.push(tx);
     });
-    return new Response(counted, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
+    return new Response(counted, { status, statusText: response.statusText, headers });
   }
   // A plugin's own answer without Content-Length: measure a copy (its body is in memory).
   tx.doneAt = performance.now();

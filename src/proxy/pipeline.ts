@@ -9,7 +9,7 @@ import { normalizeRequestPath } from "../schemas/normalize-path.ts";
 import { BalancedRequest, NO_PEER } from "./balanced.ts";
 import { type ForwardCall, type ForwardOutcome, retry, startTry, UpstreamTry } from "./forward.ts";
 import { isValidHost, setForwardedHeaders, setResponseHeaders, stripResponseHopByHop } from "./headers.ts";
-import { finish, type LogPhase } from "./log-phase.ts";
+import { complete, completeWith, failed, finish, type LogPhase } from "./log-phase.ts";
 import { joinUpstreamPath } from "./path-join.ts";
 import { Peer } from "./peer.ts";
 import { BodyTooLarge, ProxyPluginContext } from "./plugin-context.ts";
@@ -270,7 +270,7 @@ export function handle(
       : null;
   if (route.plugins !== null) return runPlugins(state, route.plugins, snapshot, tx);
   if (tx === null) return forwardMatched(state, null, null);
-  return finish(tx, forwardMatched(state, null, tx), env.logPhase);
+  return forwardMatched(state, null, tx, env.logPhase);
 }
 
 /**
@@ -345,13 +345,12 @@ function runPlugins(
   // without plugins, and the context waits for the log phase.
   if (tx !== null && chain.accessEntries.length === 0 && !chain.hasResponse && !state.websocket) {
     tx.onLogged = lifecycle.leave;
-    let answer: Response | Promise<Response>;
     try {
-      answer = forwardMatched(state, null, tx);
+      // The upstream call settles the log record itself (no `then` on its answer).
+      return forwardMatched(state, null, tx, state.env.logPhase);
     } catch (error) {
-      answer = pluginFailure(run, error);
+      return finish(tx, pluginFailure(run, error), state.env.logPhase);
     }
-    return finish(tx, answer, state.env.logPhase);
   }
   // Without a log record, the upstream call (proxyHttp) takes `leave` over when it starts, and calls it when
   // it returns: no promise is chained onto its answer for it.
@@ -477,10 +476,16 @@ function withResponseHooks(
   }
 }
 
+/**
+ * @param logPhase set (with `tx`) when the answer settles the log record here: the upstream call does it
+ * with the status, headers and clock readings it has in hand, where a `then` on its answer would read them
+ * again a microtask later. Null: the caller settles it (`finish`), or nothing is logged.
+ */
 function forwardMatched(
   state: Matched,
   plugins: PluginRun | null,
   tx: Transaction | null,
+  logPhase: LogPhase | null = null,
 ): Response | Promise<Response> {
   const { request, server, env, route, upstream, requestId, start } = state;
   const headers = request.headers;
@@ -497,7 +502,8 @@ function forwardMatched(
   const balancer = upstream.balancer;
   if (balancer !== null) {
     // Only until the balancer's first DNS answers (IP targets are known at once).
-    if (balancer.pending !== null) return balancer.pending.then(() => forwardMatched(state, plugins, tx));
+    if (balancer.pending !== null)
+      return balancer.pending.then(() => forwardMatched(state, plugins, tx, logPhase));
     balanced = BalancedRequest.start(
       upstream,
       balancer,
@@ -527,7 +533,8 @@ function forwardMatched(
         env.serverToken,
         start,
       );
-      return plugins === null ? failure : withResponseHooks(plugins, failure, "error");
+      const answer = plugins === null ? failure : withResponseHooks(plugins, failure, "error");
+      return logPhase === null ? answer : finish(tx!, answer, logPhase);
     }
   }
   // Rewritten in place for plain requests; an upgrade still needs the client's handshake headers intact.
@@ -541,9 +548,9 @@ function forwardMatched(
   }
   // The request state carries every fact the upstream is told (no per-request copy of them).
   setForwardedHeaders(upstreamHeaders, hostHeader, state, stripped, env.via);
-  const ctx: Context = { requestId, start, env, plugins, tx, state, balanced };
-  if (websocket)
-    return proxyWebSocket(
+  const ctx: Context = { requestId, start, env, plugins, tx, state, balanced, logPhase };
+  if (websocket) {
+    const upgraded = proxyWebSocket(
       request,
       server,
       balanced?.url(true) ?? `${upstream.wsOrigin}${upstreamPath}${query}`,
@@ -551,6 +558,8 @@ function forwardMatched(
       upstream,
       ctx,
     );
+    return logPhase === null ? upgraded : finish(tx!, upgraded, logPhase);
+  }
   return proxyHttp(
     request,
     method,
@@ -573,6 +582,8 @@ type Context = {
   state: Matched;
   /** The balanced service's request (null: the service's own host). */
   balanced: BalancedRequest | null;
+  /** Where proxyHttp settles `tx` itself when its answer is ready (see forwardMatched); null: it does not. */
+  logPhase: LogPhase | null;
 };
 
 /** One error-log line for a failure the gateway answers itself: its cause and the request, as nginx writes it. */
@@ -627,6 +638,7 @@ async function proxyHttp(
   const plugins = ctx.plugins;
   const leave = plugins === null ? null : plugins.leave;
   if (leave !== null) plugins!.leave = null;
+  const logPhase = ctx.logPhase;
   try {
     // A body a plugin read goes upstream from its buffer: as the plugin rewrote it, or as the bytes received.
     const bufferedBody =
@@ -672,17 +684,22 @@ async function proxyHttp(
         "x-portico-proxy-latency": String(proxyMs),
       });
       logFailure(ctx, outcome.cause, call.url, failure.status);
-      return ctx.plugins === null || outcome.failure === "client-gone"
-        ? failure
-        : await withResponseHooks(ctx.plugins, failure, "error");
+      const answer =
+        ctx.plugins === null || outcome.failure === "client-gone"
+          ? failure
+          : await withResponseHooks(ctx.plugins, failure, "error");
+      return logPhase === null ? answer : complete(tx!, answer, logPhase);
     }
     const response = outcome.response;
-    stripResponseHopByHop(response.headers);
-    if (balanced?.setCookie) response.headers.append("set-cookie", balanced.setCookie);
-    setResponseHeaders(response.headers, ctx.env, ctx.requestId, upstreamMs, proxyMs);
+    const responseHeaders = response.headers;
+    stripResponseHopByHop(responseHeaders);
+    if (balanced?.setCookie) responseHeaders.append("set-cookie", balanced.setCookie);
+    setResponseHeaders(responseHeaders, ctx.env, ctx.requestId, upstreamMs, proxyMs);
+    let status = 0;
     if (tx !== null) {
+      status = response.status;
       tx.headersAt = received;
-      tx.upstreamStatus = String(response.status);
+      tx.upstreamStatus = String(status);
     }
     let answer: Response;
     if (ctx.plugins === null) {
@@ -692,13 +709,34 @@ async function proxyHttp(
       const hooked = withResponseHooks(ctx.plugins, response, "service");
       answer = hooked instanceof Promise ? await hooked : hooked;
     }
+    const own = answer === response;
+    const answerHeaders = own ? responseHeaders : answer.headers;
+    const bufferMax = ctx.env.bufferMax;
+    // Read once, for the large-response window and the log record.
+    const declared = bufferMax === 0 && logPhase === null ? null : answerHeaders.get("content-length");
     // Bodies in the large-response window are read here and answered in one chunk (relay.ts).
-    return needsOneChunk(answer, method, ctx.env.bufferMax)
-      ? oneChunkResponse(answer, await answer.bytes(), tx)
-      : answer;
+    if (needsOneChunk(declared, method, bufferMax)) {
+      answer = oneChunkResponse(answer, await answer.bytes(), tx);
+      return logPhase === null ? answer : complete(tx!, answer, logPhase);
+    }
+    if (logPhase === null) return answer;
+    // Handed over as it is: the head's arrival is the moment its (declared) length is known; a hook's answer
+    // may have taken a while longer.
+    return completeWith(
+      tx!,
+      answer,
+      own ? status : answer.status,
+      answerHeaders,
+      declared,
+      own ? received : -1,
+      logPhase,
+    );
   } catch (error) {
     // The response body failed while being buffered: the client went away or the upstream broke off.
-    if (request.signal.aborted) return new Response(null, { status: 499 });
+    if (request.signal.aborted) {
+      const gone = new Response(null, { status: 499 });
+      return logPhase === null ? gone : complete(tx!, gone, logPhase);
+    }
     if (tx !== null) tx.source = "kong";
     const code = (error as { code?: string } | null)?.code ?? (error as Error | null)?.name ?? "Error";
     logFailure(
@@ -715,9 +753,12 @@ async function proxyHttp(
       ctx.env.serverToken,
       ctx.start,
     );
-    return ctx.plugins === null ? failure : await withResponseHooks(ctx.plugins, failure, "error");
+    const answer = ctx.plugins === null ? failure : await withResponseHooks(ctx.plugins, failure, "error");
+    return logPhase === null ? answer : complete(tx!, answer, logPhase);
   } finally {
     if (leave !== null) leave();
+    // Something above threw instead of answering: the record still reaches its log phase (as `finish` does).
+    if (logPhase !== null && tx!.status === 0) failed(tx!, logPhase);
   }
 }
 

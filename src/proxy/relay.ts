@@ -50,13 +50,12 @@ export type BufferRecorder = { bodySize: number; bodyReadAt: number };
 /**
  * The response is in the window: its body is to be read whole (`response.bytes()`, awaited by the caller in
  * its own async frame) and answered by `oneChunkResponse`. Anything else passes straight through.
+ * @param declared the response's Content-Length header (read by the caller, which also logs it)
  * @param bufferMax largest Content-Length that is buffered; 0 turns the workaround off
  */
-export function needsOneChunk(response: Response, method: string, bufferMax: number): boolean {
-  if (bufferMax === 0 || method === "HEAD") return false;
-  const header = response.headers.get("content-length");
-  if (header === null) return false;
-  const length = Number(header);
+export function needsOneChunk(declared: string | null, method: string, bufferMax: number): boolean {
+  if (bufferMax === 0 || method === "HEAD" || declared === null) return false;
+  const length = Number(declared);
   return length >= CORK_THRESHOLD && length <= bufferMax;
 }
 

@@ -218,6 +218,110 @@ describe("the prometheus plugin", () => {
   });
 });
 
+describe("a route whose only plugin is prometheus (its record is settled by the upstream call itself)", () => {
+  let node: TestGateway;
+  const upstreams: Upstream[] = [];
+  const body = (size: number, letter: string) => letter.repeat(size);
+  beforeAll(async () => {
+    const sized = startUpstream(() => new Response(body(100, "s")));
+    // No Content-Length: counted as it passes, logged after its last byte.
+    const streamed = startUpstream(
+      () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode(body(1000, "x")));
+              controller.enqueue(new TextEncoder().encode(body(234, "y")));
+              controller.close();
+            },
+          }),
+        ),
+    );
+    // In the large-response window: buffered and answered in one chunk.
+    const large = startUpstream(() => new Response(body(20_000, "l")));
+    upstreams.push(sized, streamed, large);
+    node = await startTestGateway();
+    const routes: [string, string][] = [
+      ["sized", sized.url],
+      ["streamed", streamed.url],
+      ["large", large.url],
+      ["head", large.url],
+      // Nothing listens on the discard port: refused, the gateway's 502.
+      ["dead", "http://127.0.0.1:9"],
+    ];
+    for (const [name, url] of routes) {
+      const svc = await admin(node, "POST", "/services", { name: `${name}-svc`, url, retries: 0 });
+      const route = await admin(node, "POST", `/services/${svc.id}/routes`, { name, paths: [`/${name}`] });
+      await admin(node, "POST", `/routes/${route.id}/plugins`, {
+        name: "prometheus",
+        config: {
+          status_code_metrics: true,
+          latency_metrics: true,
+          bandwidth_metrics: true,
+          upstream_health_metrics: true,
+        },
+      });
+    }
+    if (!(await node.gateway.synced())) throw new Error("not synced");
+  });
+  afterAll(async () => {
+    await node.stop();
+    for (const u of upstreams) await u.stop();
+  });
+
+  test("every kind of answer is counted: status, source, latencies, and bandwidth with its body bytes", async () => {
+    const get = async (path: string, method = "GET") => {
+      const res = await fetch(`${node.proxyUrl}${path}`, { method });
+      return { status: res.status, text: await res.text() };
+    };
+    for (let i = 0; i < 3; i++) expect(await get("/sized")).toEqual({ status: 200, text: body(100, "s") });
+    for (let i = 0; i < 2; i++)
+      expect(await get("/streamed")).toEqual({ status: 200, text: body(1000, "x") + body(234, "y") });
+    expect(await get("/large")).toEqual({ status: 200, text: body(20_000, "l") });
+    expect(await get("/head", "HEAD")).toEqual({ status: 200, text: "" });
+    expect((await get("/dead")).status).toBe(502);
+    await Bun.sleep(50);
+    const families = await scrape(node.adminUrl);
+    const count = (route: string, code: string, source: string) =>
+      sampleValue(families, "kong_http_requests_total", { route, code, source });
+    expect(count("sized", "200", "service")).toBe(3);
+    expect(count("streamed", "200", "service")).toBe(2);
+    expect(count("large", "200", "service")).toBe(1);
+    expect(count("head", "200", "service")).toBe(1);
+    expect(count("dead", "502", "kong")).toBe(1);
+    const latencies = (name: string, route: string) => sampleValue(families, `${name}_count`, { route });
+    for (const [route, n] of [
+      ["sized", 3],
+      ["streamed", 2],
+      ["large", 1],
+      ["head", 1],
+      ["dead", 1],
+    ] as const) {
+      expect(latencies("kong_request_latency_ms", route)).toBe(n);
+      expect(latencies("kong_kong_latency_ms", route)).toBe(n);
+      // The request line and the client's headers, at least.
+      const ingress = sampleValue(families, "kong_bandwidth_bytes", { route, direction: "ingress" });
+      expect(ingress).toBeGreaterThan(n * `GET /${route} HTTP/1.1\r\n`.length);
+      expect(ingress).toBeLessThan(n * 400);
+    }
+    // The refused request never had an upstream answer.
+    expect(latencies("kong_upstream_latency_ms", "dead")).toBe(0);
+    expect(latencies("kong_upstream_latency_ms", "sized")).toBe(3);
+    // Egress: each answer's body bytes (none for HEAD) and its status line and headers (under 400 bytes).
+    const egress = (route: string) =>
+      sampleValue(families, "kong_bandwidth_bytes", { route, direction: "egress" });
+    const within = (route: string, bodies: number, answers: number) => {
+      expect(egress(route)).toBeGreaterThan(bodies + answers * 100);
+      expect(egress(route)).toBeLessThan(bodies + answers * 400);
+    };
+    within("sized", 3 * 100, 3);
+    within("streamed", 2 * 1234, 2);
+    within("large", 20_000, 1);
+    within("head", 0, 1);
+    within("dead", 0, 1);
+  });
+});
+
 describe("a node with several proxy workers", () => {
   let upstream: Upstream;
   let node: TestGateway;

@@ -31,6 +31,17 @@ describe("a log record's request size", () => {
     }
   });
 
+  test("a repeated Set-Cookie counts each of its lines", () => {
+    const headers = new Headers({ host: "gateway.test" });
+    headers.append("set-cookie", "a=1");
+    headers.append("set-cookie", "b=22");
+    const req = new Request("http://gateway.test/", { headers });
+    const tx = new Transaction(req, "id", "GET", 0, "/", "203.0.113.9", "http", "8000", "sizes");
+    const lines = [...req.headers].reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
+    expect(tx.requestSize).toBe("GET".length + "/".length + 12 + lines + 2);
+    expect(tx.requestBodySize).toBe(0);
+  });
+
   test("sizes keeps no header; combined+sizes keeps the combined access log's three", () => {
     expect(record("sizes").requestHeaders).toEqual({});
     expect(record("combined+sizes").requestHeaders).toEqual({
