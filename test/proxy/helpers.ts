@@ -3,6 +3,10 @@
 import { expect } from "bun:test";
 import net from "node:net";
 import type { Server } from "bun";
+import type { PluginCatalog } from "../../src/plugins/catalog.ts";
+import { PluginInstancePool, standaloneEnv } from "../../src/plugins/instances.ts";
+import { createProxy, type Proxy as ProxyEngine } from "../../src/proxy/index.ts";
+import { buildSnapshot, type SnapshotInput } from "../../src/proxy/snapshot.ts";
 import type { TestGateway } from "../harness.ts";
 
 export type Received = {
@@ -148,4 +152,20 @@ export function serveProxy(proxy: { fetch: unknown; websocket: unknown }): Serve
     fetch: proxy.fetch,
     websocket: proxy.websocket,
   } as Bun.Serve.Options<unknown>);
+}
+
+/** A proxy built by the test with test-only plugins (a catalog of their own), serving `input` on a random port. */
+export function servePlugins(
+  catalog: PluginCatalog,
+  input: SnapshotInput,
+  report: (line: string) => void = () => {},
+): { proxy: ProxyEngine; pool: PluginInstancePool; server: Server<unknown>; base: string } {
+  const proxy = createProxy({ bodyLimit: 1024 * 1024, report, errorLog: () => {} });
+  const pool = new PluginInstancePool(
+    standaloneEnv(() => {}),
+    catalog,
+  );
+  proxy.swap(buildSnapshot(input, pool));
+  const server = serveProxy(proxy);
+  return { proxy, pool, server, base: `http://127.0.0.1:${server.port}` };
 }

@@ -4,15 +4,12 @@
 // its status and body size, and the snapshot's plugin instances stay alive until the last such request's log
 // hook has run. Real listener, real upstreams, a test-only plugin (a catalog of its own).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Server } from "bun";
 import type { PluginCatalog } from "../../src/plugins/catalog.ts";
 import type { AnyPluginDescriptor } from "../../src/plugins/contract.ts";
-import { PluginInstancePool, standaloneEnv } from "../../src/plugins/instances.ts";
-import { createProxy, type Proxy as ProxyEngine } from "../../src/proxy/index.ts";
 import { buildSnapshot } from "../../src/proxy/snapshot.ts";
 import type { Service } from "../../src/schemas/services.ts";
 import { plugin, route, service } from "./entity-fixtures.ts";
-import { serveProxy, startUpstream, type Upstream } from "./helpers.ts";
+import { servePlugins, startUpstream, type Upstream } from "./helpers.ts";
 
 /** What happened, in order: each log hook's request (route, status, source, body bytes), and the cleanup. */
 const events: string[] = [];
@@ -34,15 +31,9 @@ const counter: AnyPluginDescriptor = {
 const catalog: PluginCatalog = new Map([[counter.name, counter]]);
 
 const upstreams: Upstream[] = [];
-/** Lets the slow upstream's waiting request answer. */
-let releaseSlow: () => void = () => {};
-const slowGate = new Promise<void>((resolve) => {
-  releaseSlow = resolve;
-});
-let proxy: ProxyEngine;
-let server: Server<unknown>;
-let base: string;
-let pool: PluginInstancePool;
+/** Holds the slow upstream's answer until the test lets it go. */
+const slowGate = Promise.withResolvers<void>();
+let world: ReturnType<typeof servePlugins>;
 let services: Service[];
 
 beforeAll(() => {
@@ -61,7 +52,7 @@ beforeAll(() => {
       ),
   );
   const slow = startUpstream(async () => {
-    await slowGate;
+    await slowGate.promise;
     return new Response("slow");
   });
   upstreams.push(sized, streamed, slow);
@@ -74,19 +65,12 @@ beforeAll(() => {
   ];
   const routes = services.map((svc) => route([`/${svc.name}`], svc, svc.name!));
   const plugins = routes.map((r) => plugin("counter", r));
-  proxy = createProxy({ bodyLimit: 1024 * 1024, report: () => {}, errorLog: () => {} });
-  pool = new PluginInstancePool(
-    standaloneEnv(() => {}),
-    catalog,
-  );
-  proxy.swap(buildSnapshot({ version: 1, services, routes, plugins }, pool));
-  server = serveProxy(proxy);
-  base = `http://127.0.0.1:${server.port}`;
+  world = servePlugins(catalog, { version: 1, services, routes, plugins });
 });
 
 afterAll(async () => {
-  releaseSlow();
-  await server.stop(true);
+  slowGate.resolve();
+  await world.server.stop(true);
   for (const u of upstreams) await u.stop();
 });
 
@@ -104,7 +88,7 @@ describe("a route whose plugins only log", () => {
       ["/dead/x", "GET", 502, ""],
     ];
     for (const [path, method, status, text] of answers) {
-      const res = await fetch(`${base}${path}`, { method });
+      const res = await fetch(`${world.base}${path}`, { method });
       expect([path, res.status]).toEqual([path, status]);
       const body = await res.text();
       if (status === 200) expect(body).toBe(text);
@@ -120,15 +104,15 @@ describe("a route whose plugins only log", () => {
   });
 
   test("its log hook runs before the retired snapshot's instances are cleaned up", async () => {
-    const held = fetch(`${base}/slow/x`);
+    const held = fetch(`${world.base}/slow/x`);
     for (let i = 0; i < 100 && upstreams[2]!.received.length === 0; i++) await Bun.sleep(5);
     expect(upstreams[2]!.received).toHaveLength(1);
 
-    proxy.swap(buildSnapshot({ version: 2, services, routes: [], plugins: [] }, pool));
+    world.proxy.swap(buildSnapshot({ version: 2, services, routes: [], plugins: [] }, world.pool));
     await Bun.sleep(30);
     expect(events).toEqual([]);
 
-    releaseSlow();
+    slowGate.resolve();
     const res = await held;
     expect(await res.text()).toBe("slow");
     // One instance per route's plugin, each cleaned up once, after the log hook.

@@ -10,12 +10,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import type { PluginCatalog } from "../../src/plugins/catalog.ts";
 import type { AnyPluginDescriptor, PluginInstance } from "../../src/plugins/contract.ts";
-import { PluginInstancePool, standaloneEnv } from "../../src/plugins/instances.ts";
-import { createProxy, type Proxy as ProxyEngine } from "../../src/proxy/index.ts";
+import type { PluginInstancePool } from "../../src/plugins/instances.ts";
+import type { Proxy as ProxyEngine } from "../../src/proxy/index.ts";
 import { buildSnapshot } from "../../src/proxy/snapshot.ts";
 import type { Service } from "../../src/schemas/services.ts";
 import { plugin, route, service } from "./entity-fixtures.ts";
-import { serveProxy, startUpstream, type Upstream } from "./helpers.ts";
+import { servePlugins, startUpstream, type Upstream } from "./helpers.ts";
 
 const cleanups: string[] = [];
 
@@ -84,18 +84,9 @@ beforeAll(() => {
     route(["/dead-async"], dead, "dead-async"),
   ];
   const plugins = routes.map((r) => plugin(r.name!.includes("async") ? "async-probe" : "sync-probe", r));
-  proxy = createProxy({
-    bodyLimit: 1024 * 1024,
-    report: (line) => reports.push(line),
-    errorLog: () => {},
-  });
-  pool = new PluginInstancePool(
-    standaloneEnv(() => {}),
-    catalog,
-  );
-  proxy.swap(buildSnapshot({ version: 1, services, routes, plugins }, pool));
-  server = serveProxy(proxy);
-  base = `http://127.0.0.1:${server.port}`;
+  ({ proxy, pool, server, base } = servePlugins(catalog, { version: 1, services, routes, plugins }, (line) =>
+    reports.push(line),
+  ));
 });
 
 afterAll(async () => {
