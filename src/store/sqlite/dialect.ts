@@ -7,10 +7,8 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import type { MigrationMeta } from "drizzle-orm/migrator";
 import type { RawSql } from "../bulk-sql.ts";
-import type { ClusterEvent } from "../contract.ts";
 import type { Dialect, TableAccess, WriteAccess } from "../dialect.ts";
 import {
-  type ConfigEventRow,
   changeEventOf,
   clusterEventOf,
   type DrizzleTables,
@@ -42,6 +40,9 @@ const hasTag: TagCondition = (tags, tag) =>
 export function sqliteDialect({ sqlite, location }: SqliteFile): Dialect {
   const db = drizzle({ client: sqlite });
   const serial = new Serial();
+  /** A feed's rows after a position, in order, as one plain statement (bun:sqlite keeps it prepared). */
+  const rowsAfter = <Row, Out>(text: string, after: number, limit: number, map: (row: Row) => Out) =>
+    serial.run(async () => (sqlite.query(text).all(after, limit) as Row[]).map(map));
   // bun:sqlite keeps the statements `query` compiled, by text: bulk statements are prepared once.
   const rawSql: RawSql = {
     placeholders: "?",
@@ -85,25 +86,19 @@ export function sqliteDialect({ sqlite, location }: SqliteFile): Dialect {
     // drizzle's query builder, which stays cold code at once a second, each check held the thread for about
     // 0.7 ms (bench/README.md, "The -c1 tail, second look").
     eventsSince: (version, limit) =>
-      serial.run(async () =>
-        (
-          sqlite
-            .query(
-              "SELECT version, entity, action, entity_id FROM config_events WHERE version > ? ORDER BY version LIMIT ?",
-            )
-            .all(version, limit) as ConfigEventRow[]
-        ).map(changeEventOf),
+      rowsAfter(
+        "SELECT version, entity, action, entity_id FROM config_events WHERE version > ? ORDER BY version LIMIT ?",
+        version,
+        limit,
+        changeEventOf,
       ),
     broadcast: (event) => serial.run(() => insertClusterEvent(db, tables, event)),
     clusterEventsSince: (id, limit) =>
-      serial.run(async () =>
-        (
-          sqlite
-            .query(
-              "SELECT id, channel, data, origin, at FROM cluster_events WHERE id > ? ORDER BY id LIMIT ?",
-            )
-            .all(id, limit) as ClusterEvent[]
-        ).map(clusterEventOf),
+      rowsAfter(
+        "SELECT id, channel, data, origin, at FROM cluster_events WHERE id > ? ORDER BY id LIMIT ?",
+        id,
+        limit,
+        clusterEventOf,
       ),
     lastClusterEventId: () =>
       serial.run(async () => {
