@@ -153,6 +153,7 @@ export class UpstreamTry implements WatchedCall {
   readonly controller = new AbortController();
   reason: symbol | undefined = undefined;
   deadline = Number.POSITIVE_INFINITY;
+  watchSlot = -1;
   readonly init: RequestInit & { decompress: boolean; duplex?: "half"; tls?: unknown };
   private readonly startedAt: number;
 

@@ -15,7 +15,7 @@ afterEach(() => {
 
 function call(deadline: number, client = new AbortController().signal) {
   const ended: string[] = [];
-  const c: WatchedCall = { deadline, client, end: (reason) => ended.push(reason) };
+  const c: WatchedCall = { deadline, client, end: (reason) => ended.push(reason), watchSlot: -1 };
   return { c, ended };
 }
 
@@ -78,5 +78,50 @@ describe("DeadlineWatch", () => {
     w.add(c);
     for (let i = 0; i < 200 && ended.length === 0; i++) await Bun.sleep(5);
     expect(ended).toEqual(["timeout"]);
+  });
+
+  test("calls added and deleted in any order: the due ones, and only those, are ended once", () => {
+    const w = watch();
+    const calls = Array.from({ length: 20 }, (_, i) => call(i % 2 === 0 ? 10 : 1000));
+    for (const { c } of calls) w.add(c);
+    w.add(calls[3]!.c); // already watched: nothing changes
+    for (const i of [0, 19, 7, 8, 1]) w.delete(calls[i]!.c);
+    w.delete(calls[0]!.c); // no longer watched: nothing happens
+    expect(w.size).toBe(15);
+    clock = 50;
+    w.tick();
+    for (const [i, { c, ended }] of calls.entries()) {
+      const deleted = [0, 19, 7, 8, 1].includes(i);
+      expect(ended).toEqual(!deleted && i % 2 === 0 ? ["timeout"] : []);
+      expect(c.watchSlot >= 0).toBe(!deleted && i % 2 === 1);
+    }
+    expect(w.size).toBe(7);
+    clock = 5000;
+    w.tick();
+    expect(w.size).toBe(0);
+    expect(calls.every(({ ended }) => ended.length <= 1)).toBe(true);
+  });
+
+  test("a call ended by a tick may delete other calls", () => {
+    const w = watch();
+    const others = [call(10_000), call(10_000), call(10_000)];
+    for (const o of others) w.add(o.c);
+    const ended: string[] = [];
+    const first: WatchedCall = {
+      deadline: 10,
+      client: new AbortController().signal,
+      watchSlot: -1,
+      end(reason) {
+        ended.push(reason);
+        for (const o of others) w.delete(o.c);
+      },
+    };
+    w.add(first);
+    w.add(call(10_000).c);
+    clock = 20;
+    w.tick();
+    expect(ended).toEqual(["timeout"]);
+    expect(others.every((o) => o.ended.length === 0 && o.c.watchSlot === -1)).toBe(true);
+    expect(w.size).toBe(1);
   });
 });
