@@ -150,10 +150,10 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
       now: number,
       nowMs: number,
     ): Response | undefined => {
-      if (config.hide_client_headers)
-        return result.admitted ? undefined : ctx.respond(config.error_code, config.error_message);
       if (single !== null)
         return concludeOne(ctx, single, windows[0]!, result.usage[0]!, result.admitted, now);
+      if (config.hide_client_headers)
+        return result.admitted ? undefined : ctx.respond(config.error_code, config.error_message);
       let chosen = -1;
       let chosenRemaining = 0;
       let chosenRemainingText = "";
@@ -208,7 +208,8 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
 
     /**
      * Kong's headers for one fixed period: the request counts in the window whether it was admitted or refused
-     * by this very window (the only one), so remaining is limit − usage − 1, clamped at 0.
+     * by this very window (the only one), so remaining is limit − usage − 1, clamped at 0 (hide_client_headers:
+     * none of them).
      */
     const concludeOne = (
       ctx: PluginContext,
@@ -218,6 +219,8 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
       admitted: boolean,
       now: number,
     ): Response | undefined => {
+      if (config.hide_client_headers)
+        return admitted ? undefined : ctx.respond(config.error_code, config.error_message);
       const remaining = show(Math.max(0, window.limit - used - 1));
       const reset = show(fixedReset(window.period, window.start, now));
       // One array for the five (the context keeps it): no list grown header by header.
@@ -267,10 +270,7 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
           } catch (error) {
             return unavailable(ctx, error);
           }
-          const admitted = used < window.limit;
-          if (config.hide_client_headers)
-            return admitted ? undefined : ctx.respond(config.error_code, config.error_message);
-          return concludeOne(ctx, single, window, used, admitted, now);
+          return concludeOne(ctx, single, window, used, used < window.limit, now);
         }
         let result: RateUsage | Promise<RateUsage>;
         try {
