@@ -56,12 +56,31 @@ export function isValidHost(host: string): boolean {
 /** Removes `Connection` and every header it names. */
 function stripConnectionTokens(headers: Headers): void {
   const connection = headers.get("connection");
-  if (connection === null) return;
+  if (connection !== null) removeConnection(headers, connection);
+}
+
+/**
+ * `stripConnectionTokens` for headers still as `received`: returns the names Connection made it delete
+ * (null without a Connection header).
+ */
+function stripConnectionTokensOf(headers: Headers, received: ReceivedHeaders): string[] | null {
+  const connection = received.connection;
+  return connection === undefined ? null : removeConnection(headers, connection);
+}
+
+/** Deletes `Connection` and the headers its value names; returns those names. */
+function removeConnection(headers: Headers, connection: string): string[] {
   headers.delete("connection");
+  const named: string[] = [];
   for (const token of connection.split(",")) {
     const name = token.trim().toLowerCase();
-    if (name !== "" && name !== "close" && name !== "keep-alive" && name !== "upgrade") headers.delete(name);
+    if (name !== "" && name !== "close" && name !== "keep-alive" && name !== "upgrade") {
+      // Deleted whether present or not, as before (a name Headers refuses throws here as it always did).
+      headers.delete(name);
+      named.push(name);
+    }
   }
+  return named;
 }
 
 export function stripRequestHopByHop(headers: Headers): void {
@@ -94,12 +113,24 @@ export type ForwardedFacts = {
 };
 
 /**
+ * The client's headers as received: `Headers.toJSON()`, read once by the pipeline before anything rewrites
+ * them. Names are lower-case and a repeated header is joined with ", " as `Headers.get` joins it, except
+ * Set-Cookie, which comes as a list (typed as a string here: never read by name from this object).
+ */
+export type ReceivedHeaders = Readonly<Record<string, string>>;
+
+const REQUEST_HOP_BY_HOP_SET: ReadonlySet<string> = new Set(REQUEST_HOP_BY_HOP);
+
+/**
  * Rewrites the client's headers for the upstream. X-Forwarded-For and Via are appended to (as Kong: the
  * peer's address is added to a list the client sent). The other X-Forwarded-* are replaced, unless the peer
  * is a trusted proxy, whose values are kept and only missing ones filled in.
  * @param hostHeader the Host to send, or null to keep the client's (preserve_host)
  * @param prefix the stripped prefix; "" when nothing (or only `/`) was stripped
  * @param via `1.1 portico/<version>`
+ * @param received the headers as received, when `headers` still holds exactly those (no plugin has edited
+ * them): what is read comes from it, and only the hop-by-hop headers present are deleted (a Headers call
+ * costs several hundred instructions, a property read of the snapshot a few). Null: `headers` is read.
  */
 export function setForwardedHeaders(
   headers: Headers,
@@ -107,30 +138,59 @@ export function setForwardedHeaders(
   f: ForwardedFacts,
   prefix: string,
   via: string,
+  received: ReceivedHeaders | null = null,
 ): void {
-  stripRequestHopByHop(headers);
+  // Names Connection made the strip delete (null: none), for reads of the snapshot.
+  let named: string[] | null = null;
+  if (received === null) stripRequestHopByHop(headers);
+  else {
+    named = stripConnectionTokensOf(headers, received);
+    for (const name in received) if (REQUEST_HOP_BY_HOP_SET.has(name)) headers.delete(name);
+  }
+  const xff = current(headers, received, named, "x-forwarded-for");
+  const upstreamVia = current(headers, received, named, "via");
   if (hostHeader !== null) headers.set("host", hostHeader);
-  const xff = headers.get("x-forwarded-for");
   const peer = f.peer;
   headers.set("x-forwarded-for", xff === null ? peer.clientIp : `${xff}, ${peer.peerIp}`);
   headers.set("x-real-ip", peer.clientIp);
   if (peer.trusted) {
-    setIfMissing(headers, "x-forwarded-proto", peer.scheme);
-    setIfMissing(headers, "x-forwarded-host", f.host);
-    setIfMissing(headers, "x-forwarded-port", f.port);
-    setIfMissing(headers, "x-forwarded-path", f.rawPath);
-    if (prefix !== "") setIfMissing(headers, "x-forwarded-prefix", prefix);
+    if (!has(headers, received, named, "x-forwarded-proto")) headers.set("x-forwarded-proto", peer.scheme);
+    if (!has(headers, received, named, "x-forwarded-host")) headers.set("x-forwarded-host", f.host);
+    if (!has(headers, received, named, "x-forwarded-port")) headers.set("x-forwarded-port", f.port);
+    if (!has(headers, received, named, "x-forwarded-path")) headers.set("x-forwarded-path", f.rawPath);
+    if (prefix !== "" && !has(headers, received, named, "x-forwarded-prefix"))
+      headers.set("x-forwarded-prefix", prefix);
   } else {
     headers.set("x-forwarded-proto", peer.scheme);
     headers.set("x-forwarded-host", f.host);
     headers.set("x-forwarded-port", f.port);
     headers.set("x-forwarded-path", f.rawPath);
     if (prefix !== "") headers.set("x-forwarded-prefix", prefix);
-    else headers.delete("x-forwarded-prefix");
+    else if (has(headers, received, named, "x-forwarded-prefix")) headers.delete("x-forwarded-prefix");
   }
-  const upstreamVia = headers.get("via");
   headers.set("via", upstreamVia === null ? via : `${upstreamVia}, ${via}`);
   headers.set("x-portico-request-id", f.requestId);
+}
+
+/** A header's value after the hop-by-hop strip: from the snapshot when there is one, else from `headers`. */
+function current(
+  headers: Headers,
+  received: ReceivedHeaders | null,
+  named: string[] | null,
+  name: string,
+): string | null {
+  if (received === null) return headers.get(name);
+  const value = received[name];
+  return value === undefined || named?.includes(name) === true ? null : value;
+}
+
+function has(
+  headers: Headers,
+  received: ReceivedHeaders | null,
+  named: string[] | null,
+  name: string,
+): boolean {
+  return received === null ? headers.has(name) : current(headers, received, named, name) !== null;
 }
 
 function setIfMissing(headers: Headers, name: string, value: string): void {

@@ -68,15 +68,19 @@ export class Transaction implements LogEntry {
      * request's size, nothing its headers) the header bytes are counted instead: `requestSize` is exact.
      */
     kept: KeptHeaders = "all",
+    /**
+     * The request's headers as received (`Headers.toJSON()`), when the caller has them already: read
+     * instead of the request's Headers (which then cost no second copy), and kept as they are with `all`.
+     */
+    snapshot: Readonly<Record<string, string>> | null = null,
   ) {
     if (kept === "none") this.requestHeaders = NO_HEADERS;
     else if (kept === "sizes" || kept === "combined+sizes") {
-      const headers = request.headers;
-      this.requestHeaders = kept === "sizes" ? NO_HEADERS : combinedHeaders(headers);
       // One native call (toJSON) and a JavaScript loop: fewer instructions than `forEach`, which calls back into
       // JavaScript once per header (callgrind: 1,220 against 1,550 with two headers, 6,650 against 7,750 with
       // a browser's twelve). The object is not kept.
-      const received = headers.toJSON() as Record<string, string | string[]>;
+      const received = (snapshot ?? request.headers.toJSON()) as Record<string, string | string[]>;
+      this.requestHeaders = kept === "sizes" ? NO_HEADERS : combinedOf(received as Record<string, string>);
       let bytes = 0;
       for (const name in received) {
         const value = received[name]!;
@@ -89,7 +93,12 @@ export class Transaction implements LogEntry {
       if (typeof length === "string") this.requestBodySize = Number(length) || 0;
     } else {
       const headers = request.headers;
-      this.requestHeaders = kept === "all" ? headers.toJSON() : combinedHeaders(headers);
+      this.requestHeaders =
+        kept === "all"
+          ? ((snapshot ?? headers.toJSON()) as Record<string, string>)
+          : snapshot === null
+            ? combinedHeaders(headers)
+            : combinedOf(snapshot);
       const length = this.requestHeaders["content-length"];
       if (length !== undefined) this.requestBodySize = Number(length) || 0;
     }
@@ -200,6 +209,18 @@ function combinedHeaders(headers: Headers): Record<string, string> {
   if (referer !== null) out.referer = referer;
   const agent = headers.get("user-agent");
   if (agent !== null) out["user-agent"] = agent;
+  return out;
+}
+
+/** `combinedHeaders` read from the headers as received (`Headers.toJSON()`). */
+function combinedOf(received: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const authorization = received.authorization;
+  if (authorization !== undefined) out.authorization = authorization;
+  const referer = received.referer;
+  if (referer !== undefined) out.referer = referer;
+  const agent = received["user-agent"];
+  if (agent !== undefined) out["user-agent"] = agent;
   return out;
 }
 
