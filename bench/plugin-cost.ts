@@ -11,6 +11,10 @@
 //
 //   bun bench/plugin-cost.ts [--rounds 40] [--requests 3000] [--only <label text>]
 //   TARGETS=limited bun --cpu-prof bench/plugin-cost.ts   (routes by name, e.g. to profile one)
+//   TARGETS=limited bun bench/plugin-cost.ts --solo --warmup 3000 --requests 2000
+//     one route only (no plain blocks): a fixed warm-up, then one block of --requests. Two such runs that differ
+//     only in --requests, under `valgrind --tool=callgrind --separate-threads=yes`, give the route's
+//     instructions per request (the difference of the main thread's totals ÷ the difference of requests).
 //
 // Not a test: nothing here asserts. `fetch` is replaced in this process only, for the measurement.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -33,6 +37,9 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "40" },
     requests: { type: "string", default: "3000" },
     only: { type: "string" },
+    solo: { type: "boolean", default: false },
+    warmup: { type: "string" },
+    marks: { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(flags.rounds);
@@ -157,9 +164,9 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Requests per event-loop turn, as a server at c50 would see them. */
 const PER_TURN = 50;
 
-async function measure(run: Target["run"]): Promise<number> {
+async function measure(run: Target["run"], requests = REQUESTS): Promise<number> {
   const before = process.cpuUsage();
-  for (let i = 0; i < REQUESTS; i++) {
+  for (let i = 0; i < requests; i++) {
     const response = await run();
     if (response?.status !== 200) throw new Error(`answered ${response?.status}`);
     // A client reads the body; a cache hit's or a transformed body's work is only done then.
@@ -170,17 +177,33 @@ async function measure(run: Target["run"]): Promise<number> {
   }
   await turn();
   const used = process.cpuUsage(before);
-  return (used.user + used.system) / REQUESTS;
+  return (used.user + used.system) / requests;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const wanted = process.env.TARGETS?.split(",");
-const chosen = targets.filter(
-  (t) =>
-    t.name === "plain" ||
-    ((!wanted || wanted.includes(t.name)) && (!flags.only || t.label.includes(flags.only))),
-);
+const picked = (t: Target) =>
+  (!wanted || wanted.includes(t.name)) && (!flags.only || t.label.includes(flags.only));
+if (flags.solo) {
+  // One route, nothing else: a fixed warm-up (the same whatever --requests), then one measured block.
+  const [target, ...more] = targets.filter(picked);
+  if (target === undefined || more.length > 0) throw new Error("--solo needs exactly one target");
+  const warmup = Number(flags.warmup ?? REQUESTS);
+  await measure(target.run, warmup);
+  // With --marks, `process.getgid()` between blocks marks them for `valgrind --dump-before=getgid`: each
+  // block's instructions land in a dump of their own (block 1: --requests, block 2: twice as many).
+  if (flags.marks) process.getgid?.();
+  const us = await measure(target.run);
+  if (flags.marks) {
+    process.getgid?.();
+    await measure(target.run, 2 * REQUESTS);
+    process.getgid?.();
+  }
+  console.log(`${target.label}: ${us.toFixed(2)} µs CPU per request (${REQUESTS} requests after ${warmup})`);
+  process.exit(0);
+}
+const chosen = targets.filter((t) => t.name === "plain" || picked(t));
 const first = await chosen.find((t) => t.name === "cached")?.run();
 if (first && first.headers.get("x-cache-status") !== "Miss") throw new Error("the cache was not empty");
 for (const target of chosen) await measure(target.run); // JIT warm-up; the cache is hot from here on
