@@ -3,6 +3,15 @@
 // falls back to the configured anonymous consumer.
 import type { ConsumerIdentity, CredentialIdentity, PluginContext } from "./contract.ts";
 
+/** The upstream request headers `setConsumer` sets or deletes. */
+export const CONSUMER_HEADERS = [
+  "x-consumer-id",
+  "x-consumer-custom-id",
+  "x-consumer-username",
+  "x-credential-identifier",
+  "x-anonymous-consumer",
+] as const;
+
 export function setConsumer(
   ctx: PluginContext,
   consumer: ConsumerIdentity,

@@ -43,6 +43,11 @@ export type PluginChain = {
   logReads: LogReads | null;
   /** A plugin that answers CORS preflights applies (see PluginDescriptor.handlesPreflight). */
   handlesPreflight: boolean;
+  /**
+   * Every request header the access hooks may edit (PluginInstance.upstreamHeaderEdits, lower-case), whichever
+   * instance a request runs; null when one of them may edit any.
+   */
+  upstreamHeaderEdits: ReadonlySet<string> | null;
   /** The first access plugin's shortcut, where it may answer before anything else runs (PluginHooks.shortcut). */
   shortcut: NonNullable<PluginHooks["shortcut"]> | null;
 };
@@ -137,6 +142,10 @@ export function pluginChain(entries: readonly ChainEntry[], handlesPreflight: bo
     logEntries.length === 0
       ? (first.base?.instance.shortcut ?? null)
       : null;
+  const editors = accessEntries.flatMap(instancesOf).filter((i) => i.access !== undefined);
+  const upstreamHeaderEdits = editors.every((i) => i.upstreamHeaderEdits !== undefined)
+    ? new Set(editors.flatMap((i) => i.upstreamHeaderEdits!))
+    : null;
   const logReads = logEntries
     .flatMap(instancesOf)
     .filter((i) => i.log !== undefined)
@@ -150,6 +159,7 @@ export function pluginChain(entries: readonly ChainEntry[], handlesPreflight: bo
     hasLog: logEntries.length > 0,
     logReads,
     handlesPreflight,
+    upstreamHeaderEdits,
     shortcut,
   });
 }

@@ -151,6 +151,12 @@ export type LogReads = "facts" | "sizes" | "record";
 /** A compiled configuration: its hooks, and what to release when no snapshot uses it any more. */
 export type PluginInstance = PluginHooks & {
   /**
+   * Every request header (lower-case name) the access hook may set, append or delete on the upstream request
+   * (`upstreamHeaders`, `setUpstreamBody`); a hook that does not say may touch any. Declared at compile time so
+   * forwarding knows which of the client's headers are still as received after the chain ran (headers.ts).
+   */
+  upstreamHeaderEdits?: readonly string[];
+  /**
    * What the log hook reads (see LogReads); a hook that does not say gets the whole record. Declared at
    * compile time so a request's log record keeps only what some log hook of its chain will read.
    */
@@ -236,9 +242,11 @@ export function definePlugin<C>(
       config: C,
     ): Response | undefined | Promise<Response | undefined>;
     log?(ctx: PluginContext, entry: LogEntry, config: C): void;
+    /** The request headers `access` may edit with this config (PluginInstance.upstreamHeaderEdits). */
+    upstreamHeaderEdits?(config: C): readonly string[];
   },
 ): PluginDescriptor<C> {
-  const { access, response, log, scoping, config: schema, ...rest } = descriptor;
+  const { access, response, log, scoping, config: schema, upstreamHeaderEdits, ...rest } = descriptor;
   return {
     ...rest,
     get config() {
@@ -248,6 +256,7 @@ export function definePlugin<C>(
     compile(config) {
       const instance: PluginInstance = {};
       if (access) instance.access = (ctx) => access(ctx, config);
+      if (upstreamHeaderEdits) instance.upstreamHeaderEdits = upstreamHeaderEdits(config);
       if (response) instance.response = (ctx, res, source) => response(ctx, res, source, config);
       if (log) instance.log = (ctx, entry) => log(ctx, entry, config);
       return instance;

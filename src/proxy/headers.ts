@@ -121,6 +121,29 @@ export type ReceivedHeaders = Readonly<Record<string, string>>;
 
 const REQUEST_HOP_BY_HOP_SET: ReadonlySet<string> = new Set(REQUEST_HOP_BY_HOP);
 
+/** The request headers whose presence or value `setForwardedHeaders` takes from the snapshot it is given. */
+const READ_FROM_SNAPSHOT: ReadonlySet<string> = new Set([
+  ...REQUEST_HOP_BY_HOP,
+  "connection",
+  "via",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+  "x-forwarded-port",
+  "x-forwarded-path",
+  "x-forwarded-prefix",
+]);
+
+/**
+ * After access hooks that may edit these request headers (null: any), the snapshot still tells every header
+ * `setForwardedHeaders` reads exactly (as received), so the rewrite may be guided by it.
+ */
+export function snapshotSurvives(edits: ReadonlySet<string> | null): boolean {
+  if (edits === null) return false;
+  for (const name of edits) if (READ_FROM_SNAPSHOT.has(name)) return false;
+  return true;
+}
+
 /**
  * Rewrites the client's headers for the upstream. X-Forwarded-For and Via are appended to (as Kong: the
  * peer's address is added to a list the client sent). The other X-Forwarded-* are replaced, unless the peer

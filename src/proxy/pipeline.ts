@@ -561,15 +561,16 @@ function forwardMatched(
     upstreamHeaders.delete("transfer-encoding");
   }
   // The request state carries every fact the upstream is told (no per-request copy of them).
-  // Without plugins (none ran before forwarding) the headers are still as received: the snapshot guides the
-  // rewrite. Plugins may have edited them: their headers are read as they are now.
+  // Without plugins, or when the route's access hooks edit none of the headers the rewrite reads (key-auth's
+  // X-Consumer-*, say), those are still as received: the snapshot guides the rewrite. Otherwise they are read
+  // as they are now.
   setForwardedHeaders(
     upstreamHeaders,
     hostHeader,
     state,
     stripped,
     env.via,
-    plugins === null ? state.received : null,
+    plugins === null || route.forwardsAsReceived ? state.received : null,
   );
   const ctx: Context = { requestId, start, env, plugins, tx, state, balanced, logPhase };
   if (websocket) {

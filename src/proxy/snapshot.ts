@@ -11,6 +11,7 @@ import type { Target } from "../schemas/targets.ts";
 import type { Upstream } from "../schemas/upstreams.ts";
 import type { Balancer } from "./balancer/balancer.ts";
 import { BalancerPool } from "./balancer/balancer-pool.ts";
+import { snapshotSurvives } from "./headers.ts";
 import { compileRouter, type Router } from "./router.ts";
 import { type TlsMaterial, tlsMaterial, type UpstreamTls, upstreamTls } from "./upstream-tls.ts";
 
@@ -72,6 +73,12 @@ export type RouteTarget = Readonly<{
   redirectStatus: number;
   /** Plugins that run for this route, in priority order; null when none applies (the fast path). */
   plugins: PluginChain | null;
+  /**
+   * When forwarding starts, every request header the forwarded-header rewrite reads is still as the client
+   * sent it: no access hook may have edited one (headers.ts snapshotSurvives), so the received snapshot
+   * guides the rewrite.
+   */
+  forwardsAsReceived: boolean;
 }>;
 
 export type Snapshot = Readonly<{
@@ -171,8 +178,10 @@ function compileUpstream(service: Service, balancer: Balancer | null, material: 
 }
 
 function compileRoute(route: Route, upstream: UpstreamTarget | null, chains: ChainCompiler): RouteTarget {
+  const plugins = chains(route.id, route.service?.id ?? null);
   return Object.freeze({
-    plugins: chains(route.id, route.service?.id ?? null),
+    plugins,
+    forwardsAsReceived: plugins === null || snapshotSurvives(plugins.upstreamHeaderEdits),
     id: route.id,
     name: route.name,
     ref: Object.freeze({ id: route.id, name: route.name }),

@@ -1,5 +1,6 @@
 // Plugin chains: Kong's scope precedence and priority order (pure logic, no server).
 import { describe, expect, test } from "bun:test";
+import { PLUGIN_CATALOG } from "../../src/plugins/catalog.ts";
 import {
   type ChainEntry,
   chainCompiler as compileChains,
@@ -220,5 +221,68 @@ describe("what a chain's log hooks read (the log record keeps only that)", () =>
     expect(compiled({ status_code_metrics: true })).toBe("facts");
     expect(compiled({ status_code_metrics: true, bandwidth_metrics: true })).toBe("sizes");
     expect(compiled({})).toBeNull();
+  });
+});
+
+describe("which request headers a chain's access hooks may edit (forwarding trusts the received snapshot)", () => {
+  const access = () => undefined;
+  const entry = (name: string, base: PluginInstance | null, consumer?: PluginInstance): ChainEntry => ({
+    name,
+    priority: 10,
+    base: base && { rank: 6, config: {}, instance: base },
+    byConsumer: consumer ? new Map([[CONSUMER, { rank: 2, config: {}, instance: consumer }]]) : null,
+  });
+
+  test("the union of what the access hooks declare; one that does not say makes it unknown (null)", () => {
+    const chain = pluginChain(
+      [entry("a", { access, upstreamHeaderEdits: ["x-a"] }), entry("b", { access, upstreamHeaderEdits: [] })],
+      false,
+    );
+    expect([...chain.upstreamHeaderEdits!]).toEqual(["x-a"]);
+    expect(
+      pluginChain([entry("a", { access, upstreamHeaderEdits: ["x-a"] }), entry("b", { access })], false)
+        .upstreamHeaderEdits,
+    ).toBeNull();
+    // A consumer's instance may run instead of the route's: it counts as much.
+    expect(
+      pluginChain([entry("a", { access, upstreamHeaderEdits: [] }, { access })], false).upstreamHeaderEdits,
+    ).toBeNull();
+    // Hooks that run after forwarding (log, response) edit nothing forwarding reads.
+    expect([...pluginChain([entry("a", { log: () => {} })], false).upstreamHeaderEdits!]).toEqual([]);
+  });
+
+  test("key-auth, acl and rate-limiting declare theirs; hide_credentials adds the key's header and the body's framing", () => {
+    const parsed = (name: string, config: object) => PLUGIN_CATALOG.get(name)!.config.parse(config) as object;
+    const edits = (plugins: Plugin[]) => {
+      const found = chainCompiler(plugins)(ROUTE, SERVICE)?.upstreamHeaderEdits;
+      return found === null || found === undefined ? found : [...found].sort();
+    };
+    const consumerHeaders = [
+      "x-anonymous-consumer",
+      "x-consumer-custom-id",
+      "x-consumer-id",
+      "x-consumer-username",
+      "x-credential-identifier",
+    ];
+    expect(
+      edits([
+        plugin("key-auth", { route: ROUTE }, parsed("key-auth", {})),
+        plugin("acl", { route: ROUTE }, parsed("acl", { allow: ["a"] })),
+        plugin("rate-limiting", { route: ROUTE }, parsed("rate-limiting", { minute: 5 })),
+      ]),
+    ).toEqual([...consumerHeaders.slice(0, 2), "x-consumer-groups", ...consumerHeaders.slice(2)]);
+    expect(
+      edits([
+        plugin(
+          "key-auth",
+          { route: ROUTE },
+          parsed("key-auth", { hide_credentials: true, key_names: ["Api-Key"] }),
+        ),
+      ]),
+    ).toEqual(["api-key", "content-length", "content-type", "transfer-encoding", ...consumerHeaders].sort());
+    // request-transformer may edit any header.
+    expect(
+      edits([plugin("request-transformer", { route: ROUTE }, parsed("request-transformer", {}))]),
+    ).toBeNull();
   });
 });

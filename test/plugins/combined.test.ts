@@ -2,7 +2,7 @@
 // logical AND without it, and Kong's scope precedence (global < service < route < route+service) observed
 // through behaviour, including fallback when the more specific configuration goes away.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { admin, basic, expected, identity, type PluginWorld, startWorld } from "./helpers.ts";
+import { admin, basic, type Echo, expected, identity, type PluginWorld, startWorld } from "./helpers.ts";
 
 let w: PluginWorld;
 let alice: { id: string };
@@ -200,5 +200,83 @@ describe("scope precedence, observed through behaviour", () => {
     await admin(w.tg, "DELETE", `/plugins/${acl.id}`);
     await w.synced();
     await w.pass("/prec-service", { headers: { "service-key": "alice-key" } });
+  });
+});
+
+describe("forwarded headers after plugins that declare their edits (the received snapshot guides the rewrite)", () => {
+  // The same client headers through a chain whose access hooks all declare what they edit (key-auth, acl,
+  // rate-limiting: the rewrite reads the snapshot) and through one with request-transformer (may edit any
+  // header: the rewrite reads the live headers). Both must forward exactly the same.
+  const sent = {
+    apikey: "alice-key",
+    connection: "x-custom, x-consumer-id, close",
+    "x-custom": "named in Connection",
+    te: "trailers",
+    proxy: "http://evil.example",
+    "keep-alive": "timeout=5",
+    "x-forwarded-for": "10.0.0.1",
+    "x-forwarded-prefix": "/evil",
+    "x-forwarded-host": "evil.example",
+    via: "1.0 client",
+  };
+  const watched = [
+    "connection",
+    "x-custom",
+    "te",
+    "proxy",
+    "keep-alive",
+    "x-forwarded-for",
+    "x-forwarded-prefix",
+    "x-forwarded-host",
+    "via",
+    "x-consumer-id",
+    "x-consumer-username",
+    "x-consumer-groups",
+  ];
+
+  beforeAll(async () => {
+    const { routes } = await w.service("forwarding", ["/fwd-declared", "/fwd-live"]);
+    const [declared, live] = routes as [string, string];
+    for (const route of [declared, live]) {
+      await admin(w.tg, "POST", `/routes/${route}/plugins`, { name: "key-auth" });
+      await admin(w.tg, "POST", `/routes/${route}/plugins`, { name: "acl", config: { allow: ["users"] } });
+    }
+    await admin(w.tg, "POST", `/routes/${declared}/plugins`, {
+      name: "rate-limiting",
+      config: { minute: 1000 },
+    });
+    await admin(w.tg, "POST", `/routes/${live}/plugins`, {
+      name: "request-transformer",
+      config: { add: { headers: ["x-added:1"] } },
+    });
+    await w.synced();
+  });
+
+  test("hop-by-hop and Connection-named headers go, X-Forwarded-* and Via are rewritten, the same either way", async () => {
+    const pick = (echo: Echo) => Object.fromEntries(watched.map((h) => [h, echo.headers[h]]));
+    const declared = pick(await w.pass("/fwd-declared", { headers: sent }));
+    const live = pick(await w.pass("/fwd-live", { headers: sent }));
+    // Each route's own stripped prefix replaces the client's.
+    expect([declared["x-forwarded-prefix"], live["x-forwarded-prefix"]]).toEqual([
+      "/fwd-declared",
+      "/fwd-live",
+    ]);
+    expect({ ...declared, "x-forwarded-prefix": "" }).toEqual({ ...live, "x-forwarded-prefix": "" });
+    expect(declared).toEqual({
+      // fetch's own, for its keep-alive connection to the upstream.
+      connection: "keep-alive",
+      "x-custom": undefined,
+      te: undefined,
+      proxy: undefined,
+      "keep-alive": undefined,
+      "x-forwarded-for": "10.0.0.1, 127.0.0.1",
+      "x-forwarded-prefix": "/fwd-declared",
+      "x-forwarded-host": "127.0.0.1",
+      via: expect.stringMatching(/^1\.0 client, 1\.1 portico\//) as unknown as string,
+      // Named in Connection: removed after key-auth set it, as on any route.
+      "x-consumer-id": undefined,
+      "x-consumer-username": "alice",
+      "x-consumer-groups": "users",
+    });
   });
 });

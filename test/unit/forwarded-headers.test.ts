@@ -1,7 +1,12 @@
 // setForwardedHeaders guided by the snapshot of the received headers (routes without plugins) must leave
 // exactly the headers the live-header path leaves (routes with plugins, and the rule as first written).
 import { describe, expect, test } from "bun:test";
-import { type ForwardedFacts, type ReceivedHeaders, setForwardedHeaders } from "../../src/proxy/headers.ts";
+import {
+  type ForwardedFacts,
+  type ReceivedHeaders,
+  setForwardedHeaders,
+  snapshotSurvives,
+} from "../../src/proxy/headers.ts";
 
 const CLIENTS: Record<string, [string, string][]> = {
   "wrk (Host only)": [["host", "127.0.0.1:8000"]],
@@ -113,5 +118,28 @@ describe("setForwardedHeaders with the received-headers snapshot", () => {
     expect(out.has("connection")).toBe(false);
     expect(out.get("via")).toBe("1.0 a, 1.1 portico/test");
     expect(out.get("x-forwarded-for")).toBe("10.9.9.9");
+  });
+});
+
+describe("snapshotSurvives: after which access hooks the snapshot still guides the rewrite", () => {
+  test("edits of other headers (key-auth's, acl's) keep it; any header the rewrite reads, or unknown edits, do not", () => {
+    expect(snapshotSurvives(new Set())).toBe(true);
+    expect(
+      snapshotSurvives(new Set(["x-consumer-id", "x-consumer-groups", "apikey", "content-length"])),
+    ).toBe(true);
+    for (const name of [
+      "transfer-encoding",
+      "te",
+      "proxy",
+      "connection",
+      "via",
+      "x-forwarded-for",
+      "x-forwarded-prefix",
+    ])
+      expect({ name, survives: snapshotSurvives(new Set(["x-consumer-id", name])) }).toEqual({
+        name,
+        survives: false,
+      });
+    expect(snapshotSurvives(null)).toBe(false);
   });
 });

@@ -11,6 +11,7 @@ export const acl = definePlugin<AclConfig>({
   config: aclConfig,
   // Authentication identifies the consumer, so it cannot be scoped to one (Kong's no_consumer).
   scoping: { consumer: false },
+  upstreamHeaderEdits: () => ["x-consumer-groups"],
   access(ctx, config) {
     const consumer = ctx.consumer;
     // No authenticated consumer: nothing to check the groups of.

@@ -1,5 +1,5 @@
 // key-auth: an API key in a header, the query string or the body identifies the consumer.
-import { failOrAnonymous, satisfiedByAnotherPlugin, setConsumer } from "../authenticate.ts";
+import { CONSUMER_HEADERS, failOrAnonymous, satisfiedByAnotherPlugin, setConsumer } from "../authenticate.ts";
 import { definePlugin, type PluginContext } from "../contract.ts";
 import { type KeyAuthConfig, keyAuthConfig } from "./schema.ts";
 
@@ -94,6 +94,17 @@ export const keyAuth = definePlugin<KeyAuthConfig>({
   config: keyAuthConfig,
   // Authentication identifies the consumer, so it cannot be scoped to one (Kong's no_consumer).
   scoping: { consumer: false },
+  // The consumer's headers; with hide_credentials also the key's header and a rewritten body's framing.
+  upstreamHeaderEdits: (config) =>
+    config.hide_credentials
+      ? [
+          ...CONSUMER_HEADERS,
+          ...config.key_names.map((name) => name.toLowerCase()),
+          "content-length",
+          "content-type",
+          "transfer-encoding",
+        ]
+      : CONSUMER_HEADERS,
   access(ctx, config) {
     if (!config.run_on_preflight && ctx.method === "OPTIONS") return undefined;
     if (satisfiedByAnotherPlugin(ctx, config.anonymous)) return undefined;

@@ -257,6 +257,8 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
     };
 
     return {
+      // Its headers go on the response only.
+      upstreamHeaderEdits: [],
       access(ctx) {
         const nowMs = Date.now();
         const now = nowMs - (nowMs % 1000);
