@@ -570,7 +570,7 @@ function forwardMatched(
     state,
     stripped,
     env.via,
-    plugins === null || route.forwardsAsReceived ? state.received : null,
+    route.forwardsAsReceived ? state.received : null,
   );
   const ctx: Context = { requestId, start, env, plugins, tx, state, balanced, logPhase };
   if (websocket) {
