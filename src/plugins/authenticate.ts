@@ -21,17 +21,18 @@ export function setConsumer(
   ctx.consumer = consumer;
   ctx.credential = credential;
   ctx.anonymous = anonymous;
-  const headers = ctx.upstreamHeaders;
-  headers.set("x-consumer-id", consumer.id);
-  setOrDelete(headers, "x-consumer-custom-id", consumer.custom_id);
-  setOrDelete(headers, "x-consumer-username", consumer.username);
-  setOrDelete(headers, "x-credential-identifier", credential?.identifier ?? null);
-  setOrDelete(headers, "x-anonymous-consumer", anonymous ? "true" : null);
+  // A header the consumer does not have is cleared (a client may have sent it to pass as someone); callers
+  // set none of these before, so one neither received nor set by an earlier hook needs no delete.
+  setOrClear(ctx, "x-consumer-id", consumer.id);
+  setOrClear(ctx, "x-consumer-custom-id", consumer.custom_id);
+  setOrClear(ctx, "x-consumer-username", consumer.username);
+  setOrClear(ctx, "x-credential-identifier", credential?.identifier ?? null);
+  setOrClear(ctx, "x-anonymous-consumer", anonymous ? "true" : null);
 }
 
-function setOrDelete(headers: Headers, name: string, value: string | null): void {
-  if (value === null) headers.delete(name);
-  else headers.set(name, value);
+function setOrClear(ctx: PluginContext, name: string, value: string | null): void {
+  if (value !== null) ctx.upstreamHeaders.set(name, value);
+  else if (ctx.upstreamHeaderMayBePresent(name)) ctx.upstreamHeaders.delete(name);
 }
 
 /**

@@ -48,6 +48,12 @@ export type PluginChain = {
    * instance a request runs; null when one of them may edit any.
    */
   upstreamHeaderEdits: ReadonlySet<string> | null;
+  /**
+   * Per access entry (same index as accessEntries): the request headers the entries before it may have edited,
+   * as upstreamHeaderEdits counts them; null once one before it may edit any. When that entry's hook starts,
+   * a header not named here is still as the client sent it (PluginContext.editedEarlier).
+   */
+  accessEditsBefore: readonly (ReadonlySet<string> | null)[];
   /** The first access plugin's shortcut, where it may answer before anything else runs (PluginHooks.shortcut). */
   shortcut: NonNullable<PluginHooks["shortcut"]> | null;
 };
@@ -142,10 +148,17 @@ export function pluginChain(entries: readonly ChainEntry[], handlesPreflight: bo
     logEntries.length === 0
       ? (first.base?.instance.shortcut ?? null)
       : null;
-  const editors = accessEntries.flatMap(instancesOf).filter((i) => i.access !== undefined);
-  const upstreamHeaderEdits = editors.every((i) => i.upstreamHeaderEdits !== undefined)
-    ? new Set(editors.flatMap((i) => i.upstreamHeaderEdits!))
-    : null;
+  // What the access hooks may have edited before each entry runs, and after the last (forwarding's question).
+  const accessEditsBefore: (ReadonlySet<string> | null)[] = [];
+  let upstreamHeaderEdits: Set<string> | null = new Set();
+  for (const entry of accessEntries) {
+    accessEditsBefore.push(upstreamHeaderEdits === null ? null : new Set(upstreamHeaderEdits));
+    if (upstreamHeaderEdits === null) continue;
+    const editors = instancesOf(entry).filter((i) => i.access !== undefined);
+    upstreamHeaderEdits = editors.every((i) => i.upstreamHeaderEdits !== undefined)
+      ? new Set([...upstreamHeaderEdits, ...editors.flatMap((i) => i.upstreamHeaderEdits!)])
+      : null;
+  }
   const logReads = logEntries
     .flatMap(instancesOf)
     .filter((i) => i.log !== undefined)
@@ -160,6 +173,7 @@ export function pluginChain(entries: readonly ChainEntry[], handlesPreflight: bo
     logReads,
     handlesPreflight,
     upstreamHeaderEdits,
+    accessEditsBefore: Object.freeze(accessEditsBefore),
     shortcut,
   });
 }
@@ -191,11 +205,25 @@ export function runAccess(
   for (let i = from; i < entries.length; i++) {
     const instance = instanceFor(entries[i]!, ctx);
     if (instance?.access === undefined) continue;
+    ctx.editedEarlier = chain.accessEditsBefore[i]!;
     const result = instance.access(ctx);
-    if (result instanceof Promise) return result.then((response) => response ?? runAccess(chain, ctx, i + 1));
-    if (result) return result;
+    if (result instanceof Promise)
+      return result.then(
+        (response) => (response ? accessEnded(ctx, response) : runAccess(chain, ctx, i + 1)),
+        (error) => {
+          ctx.editedEarlier = null;
+          throw error;
+        },
+      );
+    if (result) return accessEnded(ctx, result);
   }
-  return undefined;
+  return accessEnded(ctx, undefined);
+}
+
+/** Outside the access phase nothing is known about what was edited (PluginContext.editedEarlier). */
+function accessEnded(ctx: PluginContext, answer: Response | undefined): Response | undefined {
+  ctx.editedEarlier = null;
+  return answer;
 }
 
 /**

@@ -31,6 +31,23 @@ export interface PluginContext {
   readonly service: { id: string; name: string | null } | null;
   /** Headers that go upstream; plugins add and remove here (client headers were copied into it). */
   readonly upstreamHeaders: Headers;
+  /**
+   * Set by the chain while an access hook runs: the request headers (lower-case) the hooks before it may have
+   * edited, as they declared them (PluginInstance.upstreamHeaderEdits); null when any may have been, or when
+   * no access hook is running. What requestHeader and upstreamHeaderMayBePresent go by.
+   */
+  editedEarlier: ReadonlySet<string> | null;
+  /**
+   * A request header as the access phase sees it now (what `request.headers.get(name)` returns), read from
+   * the headers as received — without a call into Headers — when no hook before this one may have edited it.
+   */
+  requestHeader(name: string): string | null;
+  /**
+   * False only when the upstream header `name` (lower-case) is certainly absent as this hook starts: the client
+   * did not send it and no hook before this one may have added it. The calling hook's own edits are not
+   * counted, so ask before setting that header yourself (authenticate.ts clears spoofed consumer headers so).
+   */
+  upstreamHeaderMayBePresent(name: string): boolean;
   /** Replaces the query string sent upstream (e.g. hide_credentials removing `?apikey=`). */
   setUpstreamQuery(query: string): void;
   /** The query string sent upstream so far (with its `?`, or ""): the client's until a plugin replaced it. */

@@ -6,12 +6,15 @@ import type { PluginChain } from "../plugins/chain.ts";
 import type { ConsumerIdentity, CredentialIdentity, PluginContext } from "../plugins/contract.ts";
 import type { CredentialIndex } from "../plugins/credential-index.ts";
 import { errorBody } from "./error-format.ts";
+import type { ReceivedHeaders } from "./headers.ts";
 import { MESSAGES } from "./responses.ts";
 import type { Transaction } from "./transaction.ts";
 
 /** What the context reads of the pipeline's state of a matched request (read, never copied, per request). */
 export type RequestState = {
   readonly request: Request;
+  /** The client's headers as received (one toJSON, before anything edited them). */
+  readonly received: ReceivedHeaders;
   readonly method: string;
   /** Normalised path. */
   readonly path: string;
@@ -69,6 +72,7 @@ export class ProxyPluginContext<S extends RequestState = RequestState> implement
    * on — to the upstream call, which releases them when it returns, or to the log phase).
    */
   leave: (() => void) | null = null;
+  editedEarlier: ReadonlySet<string> | null = null;
   #decoded: string | undefined = undefined;
 
   constructor(
@@ -127,6 +131,20 @@ export class ProxyPluginContext<S extends RequestState = RequestState> implement
 
   get clientIp(): string {
     return this.state.peer.clientIp;
+  }
+
+  requestHeader(name: string): string | null {
+    const lower = name.toLowerCase();
+    const earlier = this.editedEarlier;
+    // Set-Cookie is the one header toJSON gives as a list.
+    if (earlier === null || earlier.has(lower) || lower === "set-cookie")
+      return this.request.headers.get(name);
+    return this.state.received[lower] ?? null;
+  }
+
+  upstreamHeaderMayBePresent(name: string): boolean {
+    const earlier = this.editedEarlier;
+    return earlier === null || earlier.has(name) || this.state.received[name] !== undefined;
   }
 
   setUpstreamQuery(query: string): void {

@@ -286,3 +286,89 @@ describe("which request headers a chain's access hooks may edit (forwarding trus
     ).toBeNull();
   });
 });
+
+describe("what the hooks before each access hook may have edited (PluginContext.editedEarlier)", () => {
+  const entry = (name: string, base: PluginInstance, consumer?: PluginInstance): ChainEntry => ({
+    name,
+    priority: 10,
+    base: { rank: 6, config: {}, instance: base },
+    byConsumer: consumer ? new Map([[CONSUMER, { rank: 2, config: {}, instance: consumer }]]) : null,
+  });
+  const names = (set: ReadonlySet<string> | null | undefined) => (set ? [...set].sort() : set);
+
+  test("per entry: the union of the declarations before it, null from the first hook that does not say", () => {
+    const access = () => undefined;
+    const chain = pluginChain(
+      [
+        entry("a", { access, upstreamHeaderEdits: ["x-a"] }),
+        entry("b", { access, upstreamHeaderEdits: [] }),
+        // Its consumer's instance may run instead: its declaration counts for the entries after it.
+        entry("c", { access, upstreamHeaderEdits: ["x-c"] }, { access, upstreamHeaderEdits: ["x-c2"] }),
+        entry("d", { access }),
+        entry("e", { access, upstreamHeaderEdits: ["x-e"] }),
+      ],
+      false,
+    );
+    expect(chain.accessEditsBefore.map(names)).toEqual([[], ["x-a"], ["x-a"], ["x-a", "x-c", "x-c2"], null]);
+    // Forwarding's question is the same union after the last entry.
+    expect(chain.upstreamHeaderEdits).toBeNull();
+    // Entries with no access hook are not access entries and count for nothing.
+    const logOnly = pluginChain(
+      [entry("a", { log: () => {} }), entry("b", { access, upstreamHeaderEdits: ["x-b"] })],
+      false,
+    );
+    expect(logOnly.accessEditsBefore.map(names)).toEqual([[]]);
+    expect(names(logOnly.upstreamHeaderEdits)).toEqual(["x-b"]);
+  });
+
+  test("runAccess tells each hook its entry's set, and clears it when the access phase ends", async () => {
+    const seen: (string[] | null | undefined)[] = [];
+    const look = (ctx: PluginContext): undefined => {
+      seen.push(names(ctx.editedEarlier));
+    };
+    const sync = (edits: string[]): PluginInstance => ({
+      access: (ctx) => look(ctx),
+      upstreamHeaderEdits: edits,
+    });
+    const later = (edits: string[], answer?: Response): PluginInstance => ({
+      access: async (ctx) => {
+        await Bun.sleep(1);
+        look(ctx);
+        return answer;
+      },
+      upstreamHeaderEdits: edits,
+    });
+    const ctx = { consumer: null, editedEarlier: new Set(["stale"]) } as unknown as PluginContext;
+    const chain = pluginChain(
+      [entry("a", sync(["x-a"])), entry("b", later(["x-b"])), entry("c", sync(["x-c"]))],
+      false,
+    );
+    expect(await runAccess(chain, ctx)).toBeUndefined();
+    expect(seen).toEqual([[], ["x-a"], ["x-a", "x-b"]]);
+    expect(ctx.editedEarlier).toBeNull();
+
+    // An answer ends the phase: synchronous, after an await, or a hook that throws.
+    const answer = new Response("no", { status: 401 });
+    for (const answering of [
+      pluginChain([entry("a", sync(["x-a"])), entry("b", { access: () => answer })], false),
+      pluginChain([entry("a", sync(["x-a"])), entry("b", later([], answer))], false),
+    ]) {
+      ctx.editedEarlier = new Set(["stale"]);
+      expect(await runAccess(answering, ctx)).toBe(answer);
+      expect(ctx.editedEarlier).toBeNull();
+    }
+    ctx.editedEarlier = new Set(["stale"]);
+    const failing = pluginChain(
+      [
+        entry("a", {
+          access: async () => {
+            throw new Error("boom");
+          },
+        }),
+      ],
+      false,
+    );
+    await expect(runAccess(failing, ctx)).rejects.toThrow("boom");
+    expect(ctx.editedEarlier).toBeNull();
+  });
+});

@@ -126,6 +126,41 @@ describe("logical OR and AND of authentication plugins", () => {
     expect(both.headers["x-consumer-id"]).toBe(bob.id);
     expect(both.headers["x-credential-identifier"]).toBe("bob");
   });
+
+  // key-auth declares the consumer headers it edits, so the hook after it knows which of them may be there; a
+  // header the client did not send and no hook set is not deleted (nothing to delete). These make sure what an
+  // earlier hook did set is still cleared.
+  test("AND: the later plugin clears the custom id the earlier one set for its consumer", async () => {
+    await w.consumer({ username: "carol", custom_id: "carol-cid" });
+    const dave = await w.consumer({ username: "dave" });
+    await admin(w.tg, "POST", "/consumers/carol/key-auth", { key: "carol-key" });
+    await admin(w.tg, "POST", "/consumers/dave/basic-auth", { username: "dave", password: "dave-pw" });
+    await w.synced();
+    const both = await w.pass("/and", {
+      headers: { apikey: "carol-key", authorization: basic("dave", "dave-pw") },
+    });
+    expect(identity(both)).toEqual(
+      expected({
+        "x-consumer-id": dave.id,
+        "x-consumer-username": "dave",
+        "x-credential-identifier": "dave",
+      }),
+    );
+  });
+
+  test("OR after key-auth alone: basic-auth's success clears the anonymous flag key-auth set", async () => {
+    const echo = await w.pass("/or-open", {
+      headers: { apikey: "wrong-key", authorization: basic("bob", "bob-pw") },
+    });
+    expect(identity(echo)).toEqual(
+      expected({
+        "x-consumer-id": bob.id,
+        "x-consumer-username": "bob",
+        "x-consumer-custom-id": "bob-cid",
+        "x-credential-identifier": "bob",
+      }),
+    );
+  });
 });
 
 describe("scope precedence, observed through behaviour", () => {

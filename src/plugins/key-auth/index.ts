@@ -12,7 +12,7 @@ type Body = { get(name: string): unknown; without(name: string): Rewritten | Pro
 const BODY_TYPES = new Set(["application/x-www-form-urlencoded", "application/json", "multipart/form-data"]);
 
 async function readBody(ctx: PluginContext): Promise<Body | null> {
-  const contentType = ctx.request.headers.get("content-type") ?? "";
+  const contentType = ctx.requestHeader("content-type") ?? "";
   const type = contentType.split(";")[0]!.trim().toLowerCase();
   if (!BODY_TYPES.has(type)) return null;
   if (type === "multipart/form-data") return readMultipart(ctx, contentType);
@@ -137,7 +137,7 @@ function authenticate(
   let keyName = "";
   for (const name of config.key_names) {
     let value: unknown = null;
-    if (config.key_in_header) value = ctx.request.headers.get(name);
+    if (config.key_in_header) value = ctx.requestHeader(name);
     if (value === null && config.key_in_query && ctx.query.length > 1) {
       query ??= new URLSearchParams(ctx.query);
       const all = query.getAll(name).filter((v) => v !== "");

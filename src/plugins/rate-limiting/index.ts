@@ -41,7 +41,7 @@ function identifierOf(config: RateLimitingConfig): (ctx: PluginContext) => strin
     case "header": {
       const name = config.header_name!;
       return (ctx) => {
-        const value = ctx.request.headers.get(name);
+        const value = ctx.requestHeader(name);
         // Kong's get_header returns the first of repeated values (Bun joins them with ", ").
         return value === null ? ctx.clientIp : value.split(", ")[0]!;
       };
