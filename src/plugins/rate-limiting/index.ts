@@ -205,6 +205,9 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
 
     /** One fixed period (the usual configuration): its limit is the tightest, and its text is known. */
     const single = limits.length === 1 && !sliding ? limits[0]! : null;
+    /** RateLimit-Reset of that period for the second `resetSecond` (ms). */
+    let resetSecond = -1;
+    let resetText = "";
 
     /**
      * Kong's headers for one fixed period: the request counts in the window whether it was admitted or refused
@@ -222,7 +225,12 @@ export const rateLimiting: PluginDescriptor<RateLimitingConfig> = {
       if (config.hide_client_headers)
         return admitted ? undefined : ctx.respond(config.error_code, config.error_message);
       const remaining = show(Math.max(0, window.limit - used - 1));
-      const reset = show(fixedReset(window.period, window.start, now));
+      // The same for every request of one second (the window follows from the second): converted once.
+      if (now !== resetSecond) {
+        resetText = show(fixedReset(window.period, window.start, now));
+        resetSecond = now;
+      }
+      const reset = resetText;
       // One array for the five (the context keeps it): no list grown header by header.
       ctx.setResponseHeaders([
         limit.limitHeader,
