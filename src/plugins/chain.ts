@@ -211,7 +211,7 @@ export function runAccess(
       return result.then(
         (response) => (response ? accessEnded(ctx, response) : runAccess(chain, ctx, i + 1)),
         (error) => {
-          ctx.editedEarlier = null;
+          accessEnded(ctx, undefined);
           throw error;
         },
       );

@@ -3,6 +3,7 @@
 // log). Created only when something will read it, so a request nobody logs pays nothing.
 import type { ConsumerIdentity, LogEntry, LogLatencies, LogRecord, LogTry } from "../plugins/contract.ts";
 import { parseQuery } from "../plugins/kong-request.ts";
+import type { ReceivedHeaders } from "./headers.ts";
 import type { ProxyPluginContext } from "./plugin-context.ts";
 import type { RouteTarget, UpstreamTarget } from "./snapshot.ts";
 
@@ -72,7 +73,7 @@ export class Transaction implements LogEntry {
      * The request's headers as received (`Headers.toJSON()`), when the caller has them already: read
      * instead of the request's Headers (which then cost no second copy), and kept as they are with `all`.
      */
-    snapshot: Readonly<Record<string, string>> | null = null,
+    snapshot: ReceivedHeaders | null = null,
   ) {
     if (kept === "none") this.requestHeaders = NO_HEADERS;
     else {
@@ -198,7 +199,7 @@ export class Transaction implements LogEntry {
 }
 
 /** What the combined access-log line reads: $remote_user's header, $http_referer and $http_user_agent. */
-function combinedOf(received: Readonly<Record<string, string>>): Record<string, string> {
+function combinedOf(received: ReceivedHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   const authorization = received.authorization;
   if (authorization !== undefined) out.authorization = authorization;
